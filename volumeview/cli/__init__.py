@@ -1,0 +1,92 @@
+"""The ``volumeview`` command line (Typer). One module per command.
+
+This package is the one place that turns exceptions into exit codes:
+0 success, 1 data or runtime error, 2 usage error. Tracebacks appear only
+with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import typer
+
+from ._common import console_err, state
+
+app = typer.Typer(
+    name="volumeview",
+    help="View, inspect, render and export DICOM series in correct patient geometry.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+# Each module registers its command(s) on ``app`` when imported.
+COMMAND_MODULES = ["info", "export", "generate"]
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Hide progress and warnings on stderr."),
+) -> None:
+    state.debug = debug
+    state.quiet = quiet
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _load_commands() -> None:
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__name__}.{name}")
+    try:
+        from ..plugins import hook
+
+        hook().volumeview_add_commands(app=app)
+    except Exception as exc:  # a plugin's command must not break the CLI
+        console_err.print(f"[yellow]Warning:[/] a plugin failed to add commands: {exc}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``volumeview`` console script."""
+    from ..errors import VolumeviewError
+
+    _load_commands()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    state.debug = "--debug" in argv
+    try:
+        app(args=argv, standalone_mode=False)
+    except VolumeviewError as exc:
+        if state.debug:
+            raise
+        console_err.print(f"[red]Error:[/] {exc}", highlight=False)
+        if exc.hint:
+            console_err.print(f"  {exc.hint}", highlight=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        console_err.print("Interrupted.")
+        return 130
+    except SystemExit as exc:  # typer.Exit inside commands
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors and unexpected bugs
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            return exc.exit_code
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code  # 2 for usage errors
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        if state.debug:
+            raise
+        console_err.print(f"[red]Error:[/] {type(exc).__name__}: {exc}", highlight=False)
+        console_err.print("  Run again with --debug for the traceback, and please report it.")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Hook specifications: the whole contract between the core and modality plugins.
+
+Every hook is prefixed ``volumeview_``. Naming says how a hook behaves:
+
+* ``volumeview_get_<thing>`` stops at the first non-``None`` result
+  (``firstresult=True``) and returns ``X | None``.
+* A plural name (``volumeview_window_presets``) collects a list from every plugin.
+* A past-tense name would be a notification (none yet).
+
+Hooks are always called with keyword arguments, through the typed wrappers in
+:mod:`volumeview.plugins`. Built-in plugins (``volumeview_plugins``) are
+registered first and installed entry points after, so an installed plugin's
+implementation runs first and can override a built-in one. Generic fallbacks
+use ``trylast=True``.
+
+Example (a complete third-party plugin module)::
+
+    from volumeview import hookimpl, WindowPreset
+
+    @hookimpl
+    def volumeview_window_presets(modality, meta):
+        if modality == "CT":
+            return [WindowPreset("my-bone", level=500, width=2000)]
+        return []
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+    import typer
+
+    from .io.records import Series
+    from .presets import VolumePreset, WindowPreset
+    from .values import ValueMapping
+    from .volume import Volume
+
+PROJECT = "volumeview"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec(firstresult=True)
+def volumeview_get_handler(series: "Series") -> str | None:
+    """Name the modality handler for a series, from its headers only.
+
+    Parameters
+    ----------
+    series : Series
+        The series' headers (no pixel data). ``series.modality`` and
+        ``series.first`` (the first pydicom header) are the usual inputs.
+
+    Returns
+    -------
+    str or None
+        A short handler name such as ``"ct"``; ``None`` to let another plugin
+        decide. First result wins; the generic plugin answers last.
+    """
+
+
+@hookspec(firstresult=True)
+def volumeview_get_value_mapping(
+    series: "Series", slopes: "np.ndarray", intercepts: "np.ndarray", options: Mapping[str, Any]
+) -> "ValueMapping | None":
+    """Turn stored values into physical values with a unit.
+
+    The core has already read each slice's RescaleSlope/RescaleIntercept
+    (``slopes``/``intercepts``, one per slice record of ``series``) and will
+    compute ``value = stored * slope + intercept`` per slice.
+
+    Parameters
+    ----------
+    series : Series
+        The series' headers.
+    slopes, intercepts : numpy.ndarray
+        float64 arrays, one entry per ``series.slices``.
+    options : Mapping
+        Loader options (for example ``{"pet_units": "native"}``).
+
+    Returns
+    -------
+    ValueMapping or None
+        Replacement per-slice slopes and intercepts, the unit (``"HU"``,
+        ``"SUVbw"``, ...), and warnings; ``None`` to keep the plain rescale.
+        First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def volumeview_split_series(series: "Series") -> "list[Series] | None":
+    """Split one series into sub-series (echoes, b-values, ...).
+
+    Called once per series after the core's geometric split.
+
+    Returns
+    -------
+    list of Series or None
+        The sub-series (each with a ``label`` such as ``"echo 2"``), or
+        ``None`` to keep the series whole. First result wins.
+    """
+
+
+@hookspec
+def volumeview_summary_fields(series: "Series") -> "dict[str, Any] | None":
+    """Modality-specific fields for ``volumeview info`` and the viewer.
+
+    Returns
+    -------
+    dict or None
+        Ordered name -> value pairs (for example ``{"KVP": 120}``). Results of
+        all plugins are merged; values must be JSON-serialisable. Never
+        include patient identifiers.
+    """
+
+
+@hookspec
+def volumeview_window_presets(modality: str, meta: Mapping[str, Any]) -> "list[WindowPreset] | None":
+    """Window/level presets for a modality.
+
+    Parameters
+    ----------
+    modality : str
+        DICOM Modality (``"CT"``, ``"MR"``, ``"PT"``, ...).
+    meta : Mapping
+        The volume's header summary (``Volume.meta``); holds the file's own
+        ``WindowCenter``/``WindowWidth`` lists when present.
+
+    Returns
+    -------
+    list of WindowPreset
+        Collected from every plugin; a later name overrides an earlier one
+        (installed plugins override built-ins).
+    """
+
+
+@hookspec
+def volumeview_volume_presets(modality: str) -> "list[VolumePreset] | None":
+    """Volume-rendering presets (colour, scalar opacity, gradient opacity, shading).
+
+    Returns
+    -------
+    list of VolumePreset
+        Collected from every plugin, as for ``volumeview_window_presets``.
+    """
+
+
+@hookspec(firstresult=True)
+def volumeview_get_default_window(volume: "Volume") -> str | None:
+    """Name of the window preset to show first for this volume. First result wins."""
+
+
+@hookspec(firstresult=True)
+def volumeview_get_default_volume_preset(volume: "Volume") -> str | None:
+    """Name of the volume-rendering preset to show first. First result wins."""
+
+
+@hookspec
+def volumeview_status_fields(volume: "Volume", ijk: tuple[int, int, int], value: Any) -> "dict[str, str] | None":
+    """Extra name -> text pairs for the viewer's status line at voxel ``ijk``."""
+
+
+@hookspec
+def volumeview_add_commands(app: "typer.Typer") -> None:
+    """Add commands to the ``volumeview`` CLI (``app.command()(func)``)."""

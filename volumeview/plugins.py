@@ -1,0 +1,141 @@
+"""The one plugin manager: built-ins first, then installed entry points.
+
+Environment switches (as pytest and tox have):
+
+* ``VOLUMEVIEW_DISABLE_PLUGIN_AUTOLOAD=1``: do not load entry-point plugins.
+* ``VOLUMEVIEW_BLOCK_PLUGINS=name1,name2``: never register these plugins
+  (built-in or installed).
+
+A plugin that fails to import is recorded in ``failed_plugins()`` and shown by
+``volumeview plugins``; it never breaks start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .hookspecs import PROJECT
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "volumeview"
+BUILTIN_PACKAGE = "volumeview_plugins"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    version: str
+    source: str  # "builtin" or the distribution name
+    hooks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FailedPlugin:
+    name: str
+    source: str
+    reason: str
+
+
+_failed: list[FailedPlugin] = []
+_sources: dict[str, tuple[str, str]] = {}  # plugin name -> (source, version)
+
+
+def _blocked() -> set[str]:
+    return {n.strip() for n in os.environ.get("VOLUMEVIEW_BLOCK_PLUGINS", "").split(",") if n.strip()}
+
+
+def _autoload_disabled() -> bool:
+    return os.environ.get("VOLUMEVIEW_DISABLE_PLUGIN_AUTOLOAD", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _register(pm: pluggy.PluginManager, module: Any, name: str, source: str, version: str) -> None:
+    try:
+        pm.register(module, name=name)
+        _sources[name] = (source, version)
+    except Exception as exc:  # a broken plugin must never break start-up
+        _failed.append(FailedPlugin(name, source, f"{type(exc).__name__}: {exc}"))
+
+
+@lru_cache(maxsize=1)
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager (created on first use)."""
+    from importlib.metadata import version as dist_version
+
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    blocked = _blocked()
+    own_version = dist_version("volumeview") if _dist_exists("volumeview") else "0"
+
+    builtins = importlib.import_module(BUILTIN_PACKAGE)
+    for short in builtins.BUILTIN:
+        if short in blocked:
+            continue
+        try:
+            module = importlib.import_module(f"{BUILTIN_PACKAGE}.{short}")
+        except Exception as exc:
+            _failed.append(FailedPlugin(short, "builtin", f"{type(exc).__name__}: {exc}"))
+            continue
+        _register(pm, module, short, "builtin", own_version)
+
+    if not _autoload_disabled():
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in blocked:
+                continue
+            dist = ep.dist.name if ep.dist else "?"
+            version = ep.dist.version if ep.dist else "?"
+            try:
+                module = ep.load()
+            except Exception as exc:
+                _failed.append(FailedPlugin(ep.name, dist, f"{type(exc).__name__}: {exc}"))
+                log.warning("plugin %r (%s) failed to load: %s", ep.name, dist, exc)
+                continue
+            _register(pm, module, ep.name, dist, version)
+    pm.check_pending()
+    return pm
+
+
+def _dist_exists(name: str) -> bool:
+    try:
+        metadata.distribution(name)
+        return True
+    except metadata.PackageNotFoundError:
+        return False
+
+
+def reset_plugin_manager() -> None:
+    """Forget the manager (tests, or after installing a plugin at run time)."""
+    get_plugin_manager.cache_clear()
+    _failed.clear()
+    _sources.clear()
+
+
+def hook() -> Any:
+    """The hook relay: ``hook().volumeview_get_handler(series=...)``. Keyword arguments only."""
+    return get_plugin_manager().hook
+
+
+def list_plugins() -> list[PluginInfo]:
+    pm = get_plugin_manager()
+    out = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        source, version = _sources.get(name, ("?", "?"))
+        hooks = tuple(sorted(h.name for h in pm.get_hookcallers(plugin) or ()))
+        out.append(PluginInfo(name, version, source, hooks))
+    return out
+
+
+def failed_plugins() -> list[FailedPlugin]:
+    get_plugin_manager()
+    return list(_failed)
