@@ -137,5 +137,52 @@ def list_plugins() -> list[PluginInfo]:
 
 
 def failed_plugins() -> list[FailedPlugin]:
+    """Plugins that failed to import or register, with the reason."""
     get_plugin_manager()
     return list(_failed)
+
+
+def plugin_source(name: str) -> str:
+    """``"builtin"``, the distribution that installed plugin ``name``, or ``"?"``."""
+    get_plugin_manager()
+    return _sources.get(name, ("?", "?"))[0]
+
+
+def call_each(hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    """Call every implementation of a collecting hook, oldest registration first.
+
+    pluggy returns results without saying which plugin gave them, and newest
+    first. Presets need both: the plugin name is shown as the preset's source,
+    and "later overrides earlier" must mean "an installed plugin overrides a
+    built-in". So this walks the implementations in registration order
+    (``trylast`` ones first, ``tryfirst`` ones last) and calls each one.
+
+    A plugin that raises is skipped with a logged warning, never breaking the
+    caller.
+
+    Parameters
+    ----------
+    hook_name : str
+        For example ``"volumeview_window_presets"``.
+    **kwargs
+        The hook's arguments, by keyword.
+
+    Returns
+    -------
+    list of (plugin name, result)
+        ``None`` results are left out.
+    """
+    pm = get_plugin_manager()
+    caller = getattr(pm.hook, hook_name)
+    out: list[tuple[str, Any]] = []
+    for impl in caller.get_hookimpls():
+        if impl.hookwrapper or getattr(impl, "wrapper", False):
+            continue
+        try:
+            result = impl.function(*[kwargs[a] for a in impl.argnames])
+        except Exception as exc:  # one broken plugin must not hide the others
+            log.warning("plugin %r failed in %s: %s", impl.plugin_name, hook_name, exc)
+            continue
+        if result is not None:
+            out.append((impl.plugin_name, result))
+    return out
