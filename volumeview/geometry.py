@@ -1,0 +1,404 @@
+"""Slice geometry, pure numpy: normals, ordering, spacing checks, tilt, 4D grouping, resampling.
+
+DICOM geometry (PS3.3 C.7.6.2): pixel (column i, row j) of an image with
+ImagePositionPatient ``P`` and ImageOrientationPatient ``(r, c)`` is at
+``P + i * dx * r + j * dy * c``. Slices are ordered by ``P`` projected on the
+normal ``n = r x c`` -- never by InstanceNumber or file name -- and the slice
+spacing is taken from those projections, never from SliceThickness.
+
+Tolerances are explicit module constants so that ``info`` can quote them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+#: Two positions closer than this along the normal are the same slice position (mm).
+POSITION_TOL_MM = 0.01
+#: Spacing deviating from the median by more than max(abs, rel * median) is "non-uniform".
+SPACING_TOL_ABS_MM = 0.01
+SPACING_TOL_REL = 0.01
+#: A step larger than this many median steps is a gap (missing slices).
+GAP_FACTOR = 1.5
+#: In-plane drift of slice origins above this (mm) means a sheared stack (gantry tilt).
+SHEAR_TOL_MM = 0.01
+#: Orientation cosines differing by more than this split a series; smaller differences warn.
+ORIENTATION_SPLIT_TOL = 1e-3
+ORIENTATION_WARN_TOL = 1e-5
+
+#: Tags that may order the volumes of a 4D series, most specific first.
+TIME_TAGS = (
+    "TemporalPositionIndex",
+    "TemporalPositionIdentifier",
+    "TriggerTime",
+    "AcquisitionNumber",
+    "DiffusionBValue",
+    "EchoTime",
+    "AcquisitionTime",
+    "ContentTime",
+)
+
+
+def slice_normal(orientation: Sequence[float]) -> np.ndarray:
+    """Unit normal ``row x column`` of an ImageOrientationPatient."""
+    o = np.asarray(orientation, dtype=float)
+    n = np.cross(o[:3], o[3:6])
+    norm = np.linalg.norm(n)
+    if norm < 1e-6:
+        raise ValueError(f"degenerate ImageOrientationPatient {list(o)}")
+    return n / norm
+
+
+def direction_from_orientation(orientation: Sequence[float]) -> np.ndarray:
+    """3x3 direction (columns: i, j, k axes) for a regular stack along the normal."""
+    o = np.asarray(orientation, dtype=float)
+    r, c = o[:3] / np.linalg.norm(o[:3]), o[3:6] / np.linalg.norm(o[3:6])
+    return np.column_stack([r, c, slice_normal(o)])
+
+
+def orientation_letters(direction: np.ndarray) -> str:
+    """Where +i, +j, +k point, one letter each: L/R, P/A, S/I (LPS positive first)."""
+    letters = ""
+    for axis in np.asarray(direction, dtype=float).T:
+        dim = int(np.argmax(np.abs(axis)))
+        letters += ("LPS" if axis[dim] > 0 else "RAI")[dim]
+    return letters
+
+
+@dataclass
+class Layout:
+    """How a series' records form a volume, computed from headers only.
+
+    ``order`` is an int array (t, k) of indices into ``series.slices``.
+    ``offsets_mm`` (k,) are slice positions along ``direction[:, 2]`` relative
+    to slice 0; ``inplane_mm`` (k, 2) is each slice origin's drift along the row
+    and column axes (non-zero for a sheared, gantry-tilted stack).
+    """
+
+    order: np.ndarray
+    spacing: tuple[float, float, float]
+    origin: np.ndarray
+    direction: np.ndarray
+    offsets_mm: np.ndarray
+    inplane_mm: np.ndarray
+    geometry_known: bool = True
+    time_tag: str = ""
+    time_values: tuple[float, ...] = ()
+    sheared: bool = False
+    tilt_deg: float = 0.0
+    irregular: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_times(self) -> int:
+        return int(self.order.shape[0])
+
+    @property
+    def n_slices(self) -> int:
+        return int(self.order.shape[1])
+
+    @property
+    def is_regular(self) -> bool:
+        return not (self.sheared or self.irregular)
+
+
+def _num(value: object) -> float | None:
+    """A DICOM value as float (times "HHMMSS.fff" become seconds); None if absent."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (list, tuple)) or hasattr(value, "__len__") and not isinstance(value, (str, bytes)):
+        value = list(value)[0] if len(value) else None  # type: ignore[arg-type]
+        if value is None:
+            return None
+    text = str(value)
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    digits = text.replace(":", "")
+    try:  # DICOM TM
+        hh, mm, ss = float(digits[0:2]), float(digits[2:4] or 0), float(digits[4:] or 0)
+        return hh * 3600 + mm * 60 + ss
+    except ValueError:
+        return None
+
+
+def group_times(
+    positions_mm: np.ndarray, get_tag: "callable", instance_numbers: Sequence[int | None]
+) -> tuple[list[list[int]], str, list[float], list[str]]:
+    """Split records with repeated positions into volumes.
+
+    Returns ``(groups, tag, values, warnings)``: ``groups[t]`` lists record
+    indices of volume ``t`` (each position once), ordered by the first tag of
+    ``TIME_TAGS`` that takes one value per volume and gives every volume the
+    full set of positions. Without such a tag, the n-th occurrence of each
+    position (in InstanceNumber order) belongs to volume n.
+    """
+    n = len(positions_mm)
+    keys = np.round(positions_mm / POSITION_TOL_MM).astype(np.int64)
+    unique_keys = {k: None for k in keys.tolist()}
+    n_pos = len(unique_keys)
+    warnings: list[str] = []
+    for tag in TIME_TAGS:
+        values = [_num(get_tag(idx, tag)) for idx in range(n)]
+        if any(v is None for v in values):
+            continue
+        by_value: dict[float, list[int]] = {}
+        for idx, v in enumerate(values):
+            by_value.setdefault(v, []).append(idx)  # type: ignore[arg-type]
+        if len(by_value) < 2:
+            continue
+        if all(len(g) == n_pos and len({keys[i] for i in g}) == n_pos for g in by_value.values()):
+            ordered = sorted(by_value)
+            return [by_value[v] for v in ordered], tag, [float(v) for v in ordered], warnings
+    # Fallback: occurrence count in InstanceNumber order.
+    by_instance = sorted(range(n), key=lambda i: (instance_numbers[i] is None, instance_numbers[i] or 0, i))
+    seen: dict[int, int] = {}
+    groups: list[list[int]] = []
+    for idx in by_instance:
+        t = seen.get(keys[idx], 0)
+        seen[keys[idx]] = t + 1
+        while len(groups) <= t:
+            groups.append([])
+        groups[t].append(idx)
+    complete = [g for g in groups if len(g) == n_pos]
+    if len(complete) < len(groups):
+        warnings.append(
+            f"duplicate positions: {n - n_pos} images repeat a position but do not form complete volumes; "
+            f"kept {len(complete)} complete volume(s) of {n_pos} slices"
+        )
+    return complete, "InstanceNumber", [float(t + 1) for t in range(len(complete))], warnings
+
+
+def plan_layout(
+    positions: Sequence[np.ndarray | None],
+    orientations: Sequence[np.ndarray | None],
+    pixel_spacing: tuple[float, float],
+    *,
+    get_tag: "callable",
+    instance_numbers: Sequence[int | None],
+    fallback_slice_spacing: float | None = None,
+    same_file_frames: bool = False,
+) -> Layout:
+    """Order the records of one stack and check its geometry (headers only).
+
+    Parameters
+    ----------
+    positions, orientations
+        ImagePositionPatient (3,) and ImageOrientationPatient (6,) per record, or None.
+    pixel_spacing
+        (row spacing dy, column spacing dx) in mm.
+    get_tag
+        ``get_tag(record_index, keyword)`` -> value, for 4D grouping.
+    instance_numbers
+        InstanceNumber per record (only used without geometry and as a tie-break).
+    same_file_frames
+        True for the frames of one classic multi-frame file (a cine): a time axis.
+    """
+    dy, dx = pixel_spacing
+    n = len(positions)
+    has_geometry = all(p is not None for p in positions) and all(o is not None for o in orientations)
+    if not has_geometry:
+        return _layout_without_geometry(n, dx, dy, instance_numbers, fallback_slice_spacing, same_file_frames, orientations)
+
+    warnings: list[str] = []
+    ori = np.array(orientations, dtype=float)
+    spread = float(np.max(np.abs(ori - ori[0]))) if n > 1 else 0.0
+    if spread > ORIENTATION_WARN_TOL:
+        warnings.append(f"inconsistent orientation: cosines differ by up to {spread:.2g} between slices; used the first")
+    direction = direction_from_orientation(ori[0])
+    normal = direction[:, 2]
+    pos = np.array(positions, dtype=float)
+    along = pos @ normal
+
+    time_tag, time_values = "", ()
+    keys = np.round(along / POSITION_TOL_MM).astype(np.int64)
+    if len(set(keys.tolist())) < n:
+        groups, time_tag, values, w = group_times(along[:, None], get_tag, instance_numbers)
+        warnings += w
+        time_values = tuple(values)
+        if not groups:
+            groups = [list(range(n))]
+        per_volume = [sorted(g, key=lambda i: along[i]) for g in groups]
+        order = np.array(per_volume, dtype=np.int64)
+    else:
+        order = np.argsort(along, kind="stable")[None, :]
+
+    first = order[0]
+    d = along[first] - along[first[0]]
+    drift = pos[first] - pos[first[0]] - d[:, None] * normal[None, :]
+    inplane = np.column_stack([drift @ direction[:, 0], drift @ direction[:, 1]])
+    steps = np.diff(d)
+    dz = float(np.median(steps)) if len(steps) else float(fallback_slice_spacing or 1.0)
+    layout = Layout(
+        order=order,
+        spacing=(float(dx), float(dy), dz if dz > 0 else float(fallback_slice_spacing or 1.0)),
+        origin=pos[first[0]].copy(),
+        direction=direction,
+        offsets_mm=d,
+        inplane_mm=inplane,
+        time_tag=time_tag,
+        time_values=time_values,
+        warnings=warnings,
+    )
+    _check_spacing(layout, steps)
+    _check_shear(layout)
+    return layout
+
+
+def _check_spacing(layout: Layout, steps: np.ndarray) -> None:
+    if len(steps) == 0:
+        return
+    dz = layout.spacing[2]
+    tol = max(SPACING_TOL_ABS_MM, SPACING_TOL_REL * dz)
+    gaps = np.flatnonzero(steps > GAP_FACTOR * dz)
+    for g in gaps:
+        missing = int(round(steps[g] / dz)) - 1
+        layout.warnings.append(
+            f"missing slices: gap of {steps[g]:.3g} mm between slices {g} and {g + 1} "
+            f"(expected {dz:.3g} mm; about {missing} slice(s) missing)"
+        )
+    if np.any(np.abs(steps - dz) > tol):
+        layout.irregular = True
+        if not len(gaps):
+            layout.warnings.append(
+                f"non-uniform slice spacing: steps from {steps.min():.4g} to {steps.max():.4g} mm "
+                f"(median {dz:.4g} mm, tolerance {tol:.3g} mm)"
+            )
+
+
+def _check_shear(layout: Layout) -> None:
+    drift = np.linalg.norm(layout.inplane_mm, axis=1)
+    if drift.max(initial=0.0) <= SHEAR_TOL_MM:
+        return
+    layout.sheared = True
+    span = layout.offsets_mm[-1]
+    layout.tilt_deg = float(np.degrees(np.arctan2(drift[-1], span))) if span > 0 else 0.0
+    layout.warnings.append(
+        f"sheared stack (gantry tilt about {layout.tilt_deg:.2f} degrees, found from the slice positions): "
+        f"slice origins drift {drift.max():.3g} mm in-plane"
+    )
+
+
+def _layout_without_geometry(
+    n: int,
+    dx: float,
+    dy: float,
+    instance_numbers: Sequence[int | None],
+    slice_spacing: float | None,
+    same_file_frames: bool,
+    orientations: Sequence[np.ndarray | None],
+) -> Layout:
+    if same_file_frames:
+        order = np.arange(n)[:, None]  # frames are time: (t, k=1)
+    else:
+        order = np.array(
+            sorted(range(n), key=lambda i: (instance_numbers[i] is None, instance_numbers[i] or 0, i)), dtype=np.int64
+        )[None, :]
+    o = next((x for x in orientations if x is not None), None)
+    direction = direction_from_orientation(o) if o is not None else np.eye(3)
+    dz = float(slice_spacing or 1.0)
+    k = order.shape[1]
+    warnings = []
+    if k > 1 or not same_file_frames:
+        warnings.append(
+            "geometry unknown: no ImagePositionPatient/ImageOrientationPatient; "
+            f"stacked by InstanceNumber with {dz:g} mm spacing, origin at 0"
+        )
+    return Layout(
+        order=order,
+        spacing=(float(dx), float(dy), dz),
+        origin=np.zeros(3),
+        direction=direction,
+        offsets_mm=np.arange(k) * dz,
+        inplane_mm=np.zeros((k, 2)),
+        geometry_known=False,
+        time_tag="FrameTime" if same_file_frames and n > 1 else "",
+        time_values=tuple(float(t) for t in range(n)) if same_file_frames and n > 1 else (),
+        warnings=warnings,
+    )
+
+
+# -- regularisation ------------------------------------------------------------------------------
+
+
+def regular_grid(layout: Layout) -> tuple[int, float]:
+    """Number of output slices and their spacing for resampling an irregular or sheared stack."""
+    dz = layout.spacing[2]
+    span = float(layout.offsets_mm[-1]) if len(layout.offsets_mm) else 0.0
+    return int(round(span / dz)) + 1 if dz > 0 else 1, dz
+
+
+def sheared_direction(layout: Layout) -> tuple[np.ndarray, float]:
+    """Raw-stack k axis (unit vector) and step for a sheared stack kept as acquired."""
+    k = len(layout.offsets_mm)
+    if k < 2:
+        return layout.direction[:, 2], layout.spacing[2]
+    r, c, nrm = layout.direction.T
+    last = layout.offsets_mm[-1] * nrm + layout.inplane_mm[-1, 0] * r + layout.inplane_mm[-1, 1] * c
+    step = last / (k - 1)
+    return step / np.linalg.norm(step), float(np.linalg.norm(step))
+
+
+def _shift_bilinear(img: np.ndarray, di: float, dj: float, fill: float) -> np.ndarray:
+    """``out[j, i] = img(j + dj, i + di)`` with bilinear interpolation; ``fill`` outside."""
+    i0, j0 = int(np.floor(di)), int(np.floor(dj))
+    fi, fj = di - i0, dj - j0
+    out = np.zeros(img.shape, dtype=np.float64)
+    for oj, wj in ((j0, 1 - fj), (j0 + 1, fj)):
+        for oi, wi in ((i0, 1 - fi), (i0 + 1, fi)):
+            w = wi * wj
+            if w == 0:
+                continue
+            out += w * _shift_int(img, oi, oj, fill)
+    return out
+
+
+def _shift_int(img: np.ndarray, oi: int, oj: int, fill: float) -> np.ndarray:
+    """``out[j, i] = img[j + oj, i + oi]``, ``fill`` where that is outside."""
+    rows, cols = img.shape[:2]
+    out = np.full(img.shape, fill, dtype=np.float64)
+    js, je = max(0, -oj), min(rows, rows - oj)
+    is_, ie = max(0, -oi), min(cols, cols - oi)
+    if js < je and is_ < ie:
+        out[js:je, is_:ie] = img[js + oj : je + oj, is_ + oi : ie + oi]
+    return out
+
+
+def resample_stack(stack: np.ndarray, layout: Layout, spacing_xy: tuple[float, float], fill: float) -> np.ndarray:
+    """Resample one (k, j, i) stack onto the regular grid of ``regular_grid(layout)``.
+
+    Output slice ``m`` lies at ``m * dz`` along the normal from slice 0, with
+    slice 0's in-plane origin, as 3D Slicer's acquisition-geometry
+    regularisation and dcm2niix's tilt correction do. Each output voxel is
+    linearly interpolated between the two nearest input slices, after moving
+    each of them in-plane by its drift (bilinear). Returns float64.
+    """
+    dx, dy = spacing_xy
+    n_out, dz = regular_grid(layout)
+    d = layout.offsets_mm
+    out = np.empty((n_out,) + stack.shape[1:], dtype=np.float64)
+    for m in range(n_out):
+        z = m * dz
+        b = int(np.clip(np.searchsorted(d, z, side="left"), 0, len(d) - 1))
+        if b > 0 and (d[b] - z) > POSITION_TOL_MM:
+            a = b - 1
+            w = (z - d[a]) / (d[b] - d[a])
+        else:
+            a, w = b, 0.0
+        plane = np.zeros(stack.shape[1:], dtype=np.float64)
+        for idx, weight in ((a, 1.0 - w), (b, w)):
+            if weight <= 1e-12:
+                continue
+            di = layout.inplane_mm[idx, 0] / dx
+            dj = layout.inplane_mm[idx, 1] / dy
+            # output (i, j) sits at input index (i - di, j - dj) of slice idx
+            if abs(di) < 1e-9 and abs(dj) < 1e-9:
+                plane += weight * stack[idx]
+            else:
+                plane += weight * _shift_bilinear(stack[idx], -di, -dj, fill)
+        out[m] = plane
+    return out

@@ -1,0 +1,334 @@
+"""Public loading API: ``scan``, ``load``, ``load_all``, ``load_series``.
+
+files -> headers (scan.py) -> series + layout (series.py) -> value mapping (plugins)
+-> pixels (pixels.py) -> regularise (geometry.py) -> Volume
+"""
+
+from __future__ import annotations
+
+import os
+import warnings as _warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal, Sequence
+
+import numpy as np
+
+from ..errors import NoImagesError, Problem, SeriesNotFoundError, VolumeviewError
+from ..geometry import regular_grid, resample_stack, sheared_direction
+from ..values import ValueMapping
+from ..volume import Volume
+from .pixels import output_layout, read_pixels
+from .records import Series
+from .scan import decoder_problem, iter_paths, scan_headers
+from .series import group_series
+
+PathLike = str | os.PathLike[str]
+
+#: Header fields copied into ``Volume.meta`` (never patient identifiers: see PATIENT_FIELDS).
+META_FIELDS = (
+    "Modality", "SeriesDescription", "StudyDescription", "SeriesNumber", "SeriesInstanceUID",
+    "StudyInstanceUID", "FrameOfReferenceUID", "Manufacturer", "ManufacturerModelName", "BodyPartExamined",
+    "PhotometricInterpretation", "SamplesPerPixel", "BitsAllocated", "BitsStored", "HighBit",
+    "PixelRepresentation", "Rows", "Columns", "SliceThickness", "SpacingBetweenSlices", "ImageType",
+    "RescaleType", "SOPClassUID", "StudyDate", "SeriesDate",
+)
+#: Identifiers kept apart in ``meta["patient"]``: never printed or drawn unless asked for.
+PATIENT_FIELDS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "PatientAge", "AccessionNumber", "InstitutionName")
+
+
+class VolumeviewWarning(UserWarning):
+    """A series or file that could not be loaded by ``load_all``."""
+
+
+@dataclass
+class ScanResult:
+    """What ``scan`` found: series (image stacks first, then non-image objects) and file problems."""
+
+    series: list[Series]
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+    n_files: int = 0
+
+    @property
+    def images(self) -> list[Series]:
+        return [s for s in self.series if s.kind == "image"]
+
+    @property
+    def non_images(self) -> list[Series]:
+        return [s for s in self.series if s.kind != "image"]
+
+    def select(self, series: int | str | None = None) -> Series:
+        """An image series by index (as listed by ``info``), by SeriesInstanceUID, or the largest."""
+        images = self.images
+        if not images:
+            raise NoImagesError(_no_images_message(self), hint=_problem_hint(self))
+        if series is None:
+            candidates = [s for s in images if s.label != "localizer"] or images
+            return max(candidates, key=_voxels)
+        if isinstance(series, int) or (isinstance(series, str) and series.isdigit()):
+            idx = int(series)
+            if not 0 <= idx < len(images):
+                raise SeriesNotFoundError(f"series index {idx} out of range: there are {len(images)} image series (0..{len(images) - 1})")
+            return images[idx]
+        matches = [s for s in images if s.uid == series]
+        if not matches:
+            raise SeriesNotFoundError(f"no image series with SeriesInstanceUID {series}", hint="run `volumeview info PATH` to list them")
+        return max(matches, key=_voxels)
+
+
+def _voxels(s: Series) -> int:
+    t, k = s.layout.order.shape
+    return t * k * s.slices[0].rows * s.slices[0].columns
+
+
+def _no_images_message(result: ScanResult) -> str:
+    if result.n_files == 0:
+        return "no files found"
+    if result.non_images:
+        kinds = ", ".join(sorted({s.kind for s in result.non_images}))
+        return f"no images among {result.n_files} file(s) (found non-image objects: {kinds})"
+    return f"no DICOM images among {result.n_files} file(s)"
+
+
+def _problem_hint(result: ScanResult) -> str | None:
+    if result.problems:
+        return f"{len(result.problems)} file(s) could not be read, e.g. {result.problems[0]}"
+    return None
+
+
+def scan(path: PathLike | Sequence[PathLike]) -> ScanResult:
+    """List the series under ``path`` from headers only (no pixel data is read).
+
+    Parameters
+    ----------
+    path : str, Path, or a list of them
+        A folder (walked recursively), a file, a DICOMDIR, or several.
+
+    Examples
+    --------
+    >>> result = volumeview.scan("dicom/")          # doctest: +SKIP
+    >>> [(s.modality, len(s.slices)) for s in result.images]  # doctest: +SKIP
+    """
+    paths, notes = iter_paths(path)
+    records, others, problems = scan_headers(paths)
+    series = group_series(records, others)
+    for s in series:
+        if s.kind == "image" and s.slices[0].pixel is not None:
+            problem = decoder_problem(s.slices[0].pixel.transfer_syntax)
+            if problem:
+                s.warnings.append(f"cannot load: {problem}")
+    missing = [n for n in notes if n.message == "no such file or folder"]
+    if missing and not paths:
+        raise NoImagesError("no such file or folder", path=missing[0].path)
+    return ScanResult(series, problems, notes, n_files=len(paths))
+
+
+def value_mapping(series: Series, options: dict[str, Any]) -> ValueMapping | None:
+    """The stored->physical mapping from the plugins (plain rescale if none answers)."""
+    from ..io.pixels import is_colour
+    from ..plugins import hook
+
+    if is_colour(series.first):
+        return None
+    slopes = np.array([r.slope for r in series.slices], dtype=float)
+    intercepts = np.array([r.intercept for r in series.slices], dtype=float)
+    mapping = hook().volumeview_get_value_mapping(series=series, slopes=slopes, intercepts=intercepts, options=options)
+    if mapping is None:
+        unit = "HU" if series.modality == "CT" else ""
+        mapping = ValueMapping(slopes, intercepts, unit)
+    return mapping
+
+
+def load_series(
+    series: Series,
+    *,
+    regularize: bool = True,
+    pet_units: Literal["suv", "native"] = "suv",
+    suv_type: Literal["bw", "lbm", "bsa"] = "bw",
+    workers: int | None = None,
+) -> Volume:
+    """Read one scanned series into a Volume (see ``load`` for the options)."""
+    if series.kind != "image":
+        raise VolumeviewError(f"{series.kind} object is not an image and is not loaded", path=series.slices[0].path)
+    layout = series.layout
+    mapping = value_mapping(series, {"pet_units": pet_units, "suv_type": suv_type})
+    array = read_pixels(series, mapping, workers=workers)  # (t, k, j, i[, 3])
+    warnings = list(series.warnings) + (list(mapping.warnings) if mapping else [])
+    direction, spacing = layout.direction.copy(), list(layout.spacing)
+    if not layout.is_regular and layout.geometry_known:
+        if regularize:
+            array = _regularize(array, series)
+            n_out, dz = regular_grid(layout)
+            spacing[2] = dz
+            what = "gantry tilt" if layout.sheared else "irregular slice spacing"
+            warnings.append(
+                f"resampled onto a regular grid of {n_out} slices, {dz:.4g} mm apart, to correct the {what} "
+                "(as 3D Slicer and dcm2niix do); load with regularize=False / --no-regularize for the raw stack"
+            )
+        elif layout.sheared:
+            axis, step = sheared_direction(layout)
+            direction[:, 2], spacing[2] = axis, step
+            warnings.append("raw sheared stack kept (regularize=False): the k axis is not perpendicular to the slices")
+        else:
+            warnings.append(
+                "raw stack kept (regularize=False): slices are placed at the median spacing, so positions beyond a gap are approximate"
+            )
+    if array.shape[0] == 1:
+        array = array[0]
+    first = series.slices[0]
+    meta = _meta(series, mapping)
+    return Volume(
+        array=array,
+        spacing=tuple(spacing),
+        origin=tuple(layout.origin),
+        direction=direction,
+        modality=series.modality,
+        unit=mapping.unit if mapping else "",
+        meta=meta,
+        warnings=tuple(dict.fromkeys(warnings)),
+        time_values=layout.time_values if array.ndim - (1 if meta.get("rgb") else 0) == 4 else (),
+        time_tag=layout.time_tag,
+        frame_time_ms=_frame_time(first.ds),
+        geometry_known=layout.geometry_known,
+    )
+
+
+def _regularize(array: np.ndarray, series: Series) -> np.ndarray:
+    layout = series.layout
+    n_out, _ = regular_grid(layout)
+    fill = float(array.min())
+    out = np.empty((array.shape[0], n_out) + array.shape[2:], dtype=array.dtype)
+    for t in range(array.shape[0]):
+        res = resample_stack(array[t], layout, layout.spacing[:2], fill)
+        out[t] = np.rint(res) if array.dtype.kind in "iu" else res
+    return out
+
+
+def _frame_time(ds: Any) -> float:
+    for kw in ("FrameTime",):
+        try:
+            v = float(ds.get(kw) or 0)
+        except (TypeError, ValueError):
+            v = 0
+        if v > 0:
+            return v
+    vector = ds.get("FrameTimeVector")
+    if vector:
+        vals = [float(v) for v in vector][1:]
+        if vals:
+            return float(np.mean(vals))
+    for kw in ("CineRate", "RecommendedDisplayFrameRate"):
+        try:
+            rate = float(ds.get(kw) or 0)
+        except (TypeError, ValueError):
+            rate = 0
+        if rate > 0:
+            return 1000.0 / rate
+    return 0.0
+
+
+def _plain(value: Any) -> Any:
+    """A pydicom value as plain JSON-able Python."""
+    if value is None:
+        return None
+    if type(value) in (str, int, float, bool):
+        return value
+    from pydicom.multival import MultiValue
+    from pydicom.valuerep import DSdecimal, DSfloat, IS, PersonName
+
+    if isinstance(value, (DSfloat, DSdecimal)):
+        return float(value)
+    if isinstance(value, IS):
+        return int(value)
+    if isinstance(value, PersonName):
+        return str(value)
+    if isinstance(value, (list, tuple, MultiValue)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def _meta(series: Series, mapping: ValueMapping | None) -> dict[str, Any]:
+    from ..plugins import hook
+    from .pixels import is_colour
+
+    ds = series.first
+    meta: dict[str, Any] = {kw: _plain(ds.get(kw)) for kw in META_FIELDS if kw in ds}
+    for kw in ("WindowCenter", "WindowWidth"):
+        if kw in ds:
+            v = _plain(ds.get(kw))
+            meta[kw] = v if isinstance(v, list) else [v]
+    meta["patient"] = {kw: _plain(ds.get(kw)) for kw in PATIENT_FIELDS if kw in ds}
+    meta["handler"] = series.handler
+    meta["label"] = series.label
+    meta["n_files"] = len(series.files)
+    meta["transfer_syntax"] = series.slices[0].pixel.transfer_syntax if series.slices[0].pixel else ""
+    meta["rgb"] = is_colour(ds)
+    if mapping is not None:
+        meta["rescale"] = {"slope": float(mapping.slopes[0]), "intercept": float(mapping.intercepts[0])}
+        meta["value_factors"] = dict(mapping.factors)
+    try:
+        fields: dict[str, Any] = {}
+        for part in hook().volumeview_summary_fields(series=series) or []:
+            fields.update(part or {})
+        meta["summary"] = fields
+    except Exception as exc:  # a plugin's summary must not stop loading
+        meta["summary"] = {"error": f"{type(exc).__name__}: {exc}"}
+    return meta
+
+
+def load(
+    path: PathLike | Sequence[PathLike],
+    *,
+    series: int | str | None = None,
+    regularize: bool = True,
+    pet_units: Literal["suv", "native"] = "suv",
+    suv_type: Literal["bw", "lbm", "bsa"] = "bw",
+    workers: int | None = None,
+) -> Volume:
+    """Load one series as a Volume: the largest image series, or the one chosen.
+
+    Parameters
+    ----------
+    path : str, Path, or a list of them
+        A folder (recursive), file(s) or a DICOMDIR.
+    series : int or str, optional
+        Index as listed by ``volumeview info`` / ``scan(path).images``, or a
+        SeriesInstanceUID. Default: the largest non-localizer image series.
+    regularize : bool
+        Resample gantry-tilted (sheared) stacks and irregularly spaced stacks
+        onto a regular grid, as 3D Slicer and dcm2niix do (default). ``False``
+        keeps the raw stack, with a warning.
+    pet_units : {"suv", "native"}
+        PET values in SUV (default, when the headers allow) or native Bq/mL.
+    suv_type : {"bw", "lbm", "bsa"}
+        SUV normalisation: body weight, lean body mass (SUL) or body surface area.
+
+    Examples
+    --------
+    >>> vol = volumeview.load("ct-head/")                  # doctest: +SKIP
+    >>> vol.array.shape, vol.spacing, vol.unit            # doctest: +SKIP
+    ((140, 512, 512), (0.45, 0.45, 1.0), 'HU')
+    """
+    result = scan(path)
+    return load_series(result.select(series), regularize=regularize, pet_units=pet_units, suv_type=suv_type, workers=workers)
+
+
+def load_all(path: PathLike | Sequence[PathLike], **options: Any) -> list[Volume]:
+    """Every image series under ``path`` as Volumes.
+
+    A series that fails to load (or a file that is not usable) is reported
+    with a ``VolumeviewWarning`` naming the file and the problem; the other
+    series still load. Raises ``NoImagesError`` when there is no image at all.
+    """
+    result = scan(path)
+    for problem in result.problems:
+        _warnings.warn(str(problem), VolumeviewWarning, stacklevel=2)
+    if not result.images:
+        raise NoImagesError(_no_images_message(result), hint=_problem_hint(result))
+    volumes = []
+    for s in result.images:
+        try:
+            volumes.append(load_series(s, **options))
+        except VolumeviewError as exc:
+            _warnings.warn(str(exc), VolumeviewWarning, stacklevel=2)
+    return volumes

@@ -1,0 +1,202 @@
+"""Read pixel data into one preallocated array, with threads, each file once.
+
+Native little-endian data is read with ``readinto`` straight into the output
+array (integer output) or into a per-slice buffer that is rescaled into it
+(float output). Everything else (compressed, big-endian, deflated, colour,
+1-bit) is decoded by pydicom once per file.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterable
+
+import numpy as np
+import pydicom
+
+from ..errors import MissingDecoderError, PixelDataError, UnsupportedTransferSyntaxError
+from ..values import ValueMapping, output_dtype
+from .records import Series, SliceRecord
+from .scan import decoder_problem
+
+Slot = tuple[int, int, int]  # (record index, t, k)
+
+
+def stored_dtype(ds: pydicom.Dataset) -> np.dtype:
+    bits = int(ds.get("BitsAllocated", 16) or 16)
+    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    if bits not in (8, 16, 32):
+        return np.dtype(np.uint8)
+    return np.dtype(f"<{'i' if signed else 'u'}{bits // 8}")
+
+
+def stored_range(ds: pydicom.Dataset) -> tuple[int, int]:
+    """The range BitsStored and PixelRepresentation allow."""
+    bits = int(ds.get("BitsStored", ds.get("BitsAllocated", 16)) or 16)
+    if int(ds.get("PixelRepresentation", 0) or 0) == 1:
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
+
+
+def is_colour(ds: pydicom.Dataset) -> bool:
+    return int(ds.get("SamplesPerPixel", 1) or 1) == 3 or str(ds.get("PhotometricInterpretation", "")) == "PALETTE COLOR"
+
+
+def _fix_bits(arr: np.ndarray, ds: pydicom.Dataset) -> None:
+    """Sign-extend or mask values when BitsStored < BitsAllocated (in place)."""
+    alloc = arr.dtype.itemsize * 8
+    stored = int(ds.get("BitsStored", alloc) or alloc)
+    if stored >= alloc:
+        return
+    if arr.dtype.kind == "i":
+        shift = alloc - stored
+        np.left_shift(arr, shift, out=arr)
+        np.right_shift(arr, shift, out=arr)
+    else:
+        np.bitwise_and(arr, (1 << stored) - 1, out=arr)
+
+
+def output_layout(series: Series, mapping: ValueMapping | None) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape (t, k, rows, cols[, 3]) and dtype of the array the series loads into."""
+    first = series.slices[0]
+    t, k = series.layout.order.shape
+    if is_colour(first.ds):
+        bits = int(first.ds.get("BitsAllocated", 8) or 8)
+        if str(first.ds.get("PhotometricInterpretation", "")) == "PALETTE COLOR":
+            bits = 16 if any(int(x) > 255 for x in first.ds.get("RedPaletteColorLookupTableDescriptor", [0, 0, 8])[2:3]) else 8
+        return (t, k, first.rows, first.columns, 3), np.dtype(np.uint8 if bits <= 8 else np.uint16)
+    lo, hi = stored_range(first.ds)
+    assert mapping is not None
+    return (t, k, first.rows, first.columns), output_dtype(mapping.slopes, mapping.intercepts, lo, hi)
+
+
+def read_pixels(series: Series, mapping: ValueMapping | None, *, workers: int | None = None) -> np.ndarray:
+    """All pixels of ``series`` as an array (t, k, rows, cols[, 3]) in physical values.
+
+    Raises ``MissingDecoderError``/``UnsupportedTransferSyntaxError`` before
+    reading anything if a decoder is missing, and ``PixelDataError`` naming the
+    file when pixel data is truncated or corrupt.
+    """
+    first = series.slices[0]
+    problem = decoder_problem(first.pixel.transfer_syntax) if first.pixel else None
+    if problem:
+        cls = UnsupportedTransferSyntaxError if problem.startswith("unsupported") else MissingDecoderError
+        raise cls(problem, path=first.path)
+    shape, dtype = output_layout(series, mapping)
+    out = np.empty(shape, dtype=dtype)
+    by_file: dict[str, list[Slot]] = {}
+    for t, row in enumerate(series.layout.order):
+        for k, idx in enumerate(row):
+            by_file.setdefault(series.slices[idx].path, []).append((int(idx), t, k))
+
+    def task(item: tuple[str, list[Slot]]) -> None:
+        path, slots = item
+        try:
+            _read_file(series, path, slots, out, mapping)
+        except PixelDataError:
+            raise
+        except MemoryError:
+            raise
+        except Exception as exc:
+            raise PixelDataError(f"cannot read pixel data: {type(exc).__name__}: {exc}", path=path) from exc
+
+    n_workers = workers or min(8, (os.cpu_count() or 2) * 2)
+    items = list(by_file.items())
+    if n_workers <= 1 or len(items) < 4:
+        for item in items:
+            task(item)
+    else:
+        with ThreadPoolExecutor(n_workers) as pool:
+            for _ in pool.map(task, items):
+                pass
+    return out
+
+
+def _read_file(series: Series, path: str, slots: list[Slot], out: np.ndarray, mapping: ValueMapping | None) -> None:
+    recs = series.slices
+    native = all(recs[i].pixel is not None and recs[i].pixel.offset is not None for i, _, _ in slots)
+    if native and not is_colour(recs[slots[0][0]].ds) and "MosaicTile" not in recs[slots[0][0]].tags:
+        _read_native(path, slots, recs, out, mapping)
+        return
+    frames = _decode(path, recs[slots[0][0]])
+    for idx, t, k in slots:
+        rec = recs[idx]
+        frame = frames[rec.frame] if rec.n_frames > 1 else frames
+        if "MosaicTile" in rec.tags:
+            frame = _tile(frame, rec)
+        if out.ndim == 5:
+            out[t, k] = frame
+        else:
+            _apply(frame, rec, idx, out[t, k], mapping)
+
+
+def _read_native(path: str, slots: list[Slot], recs: list[SliceRecord], out: np.ndarray, mapping: ValueMapping | None) -> None:
+    with open(path, "rb", buffering=0) as fp:
+        for idx, t, k in slots:
+            rec = recs[idx]
+            raw_dtype = stored_dtype(rec.ds)
+            slot = out[t, k]
+            n = rec.rows * rec.columns
+            want = n * raw_dtype.itemsize
+            if rec.pixel.nbytes < want:
+                raise PixelDataError(f"pixel data holds {rec.pixel.nbytes} bytes, {want} expected", path=path)
+            fp.seek(rec.pixel.offset)
+            direct = raw_dtype == out.dtype and slot.flags.c_contiguous
+            target = slot if direct else np.empty((rec.rows, rec.columns), dtype=raw_dtype)
+            got = fp.readinto(memoryview(target).cast("B"))
+            if got != want:
+                raise PixelDataError(f"truncated pixel data: read {got} of {want} bytes", path=path)
+            _fix_bits(target, rec.ds)
+            if direct:
+                slope, intercept = _linear(mapping, idx)
+                if intercept:
+                    slot += out.dtype.type(intercept)
+            else:
+                _apply(target, rec, idx, slot, mapping)
+
+
+def _linear(mapping: ValueMapping | None, idx: int) -> tuple[float, float]:
+    if mapping is None:
+        return 1.0, 0.0
+    return float(mapping.slopes[idx]), float(mapping.intercepts[idx])
+
+
+def _apply(stored: np.ndarray, rec: SliceRecord, idx: int, slot: np.ndarray, mapping: ValueMapping | None) -> None:
+    slope, intercept = _linear(mapping, idx)
+    if slot.dtype.kind == "f":
+        slot[...] = stored * slope + intercept
+    elif slope == 1 and intercept == 0:
+        slot[...] = stored
+    else:
+        slot[...] = stored
+        slot += slot.dtype.type(intercept)
+
+
+def _decode(path: str, rec: SliceRecord) -> np.ndarray:
+    """The whole file's pixels decoded by pydicom (RGB for colour data)."""
+    ds = pydicom.dcmread(path)
+    if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
+        raise PixelDataError("no pixel data", path=path)
+    try:
+        arr = ds.pixel_array
+    except (ValueError, RuntimeError, NotImplementedError) as exc:
+        raise PixelDataError(f"corrupt or undecodable pixel data: {exc}", path=path) from exc
+    if str(ds.get("PhotometricInterpretation", "")) == "PALETTE COLOR":
+        from pydicom.pixels import apply_color_lut
+
+        arr = apply_color_lut(arr, ds)
+    return arr
+
+
+def _tile(mosaic: np.ndarray, rec: SliceRecord) -> np.ndarray:
+    index, grid = rec.tags["MosaicTile"]
+    r, c = divmod(index, grid)
+    return mosaic[r * rec.rows : (r + 1) * rec.rows, c * rec.columns : (c + 1) * rec.columns]
+
+
+def stored_min_max(arrays: Iterable[np.ndarray]) -> tuple[float, float]:
+    lo, hi = np.inf, -np.inf
+    for a in arrays:
+        lo, hi = min(lo, float(a.min())), max(hi, float(a.max()))
+    return lo, hi

@@ -1,0 +1,292 @@
+"""Find DICOM files and read their headers once, without pixel data.
+
+Each file is opened read-only, parsed up to the pixel data, and the byte
+offset of native pixel data is recorded so that the pixel pass can read it
+straight into the output array with one ``readinto``.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.uid import UID
+
+from ..errors import Problem
+from .records import PixelLocation, SliceRecord
+
+PIXEL_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}
+NATIVE_LE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}
+IGNORED_NAMES = {"DICOMDIR"}
+
+# Non-image objects: listed by ``info``, never loaded as images.
+NON_IMAGE_SOP_PREFIXES = {
+    "1.2.840.10008.5.1.4.1.1.66.4": "SEG",
+    "1.2.840.10008.5.1.4.1.1.481.3": "RTSTRUCT",
+    "1.2.840.10008.5.1.4.1.1.481.5": "RTPLAN",
+    "1.2.840.10008.5.1.4.1.1.481.2": "RTDOSE",
+    "1.2.840.10008.5.1.4.1.1.88.": "SR",
+    "1.2.840.10008.5.1.4.1.1.11.": "PR",
+    "1.2.840.10008.5.1.4.1.1.9.": "WAVEFORM",
+    "1.2.840.10008.5.1.4.1.1.104.": "DOC",
+    "1.2.840.10008.5.1.4.1.1.66": "RAW",
+}
+
+
+def iter_paths(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> tuple[list[str], list[Problem]]:
+    """Expand a file, a folder (recursively), a list of them, or a DICOMDIR into file paths.
+
+    A DICOMDIR given explicitly is followed; one found while walking a folder
+    is skipped (its images are in the folder anyway).
+    """
+    items = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    files: list[str] = []
+    notes: list[Problem] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            for root, dirs, names in os.walk(path):
+                dirs.sort()
+                for name in sorted(names):
+                    if name.startswith("."):
+                        continue
+                    if name.upper() in IGNORED_NAMES:
+                        notes.append(Problem(str(Path(root) / name), "skipped DICOMDIR index (images are read from the folder)"))
+                        continue
+                    files.append(str(Path(root) / name))
+        elif path.is_file():
+            if path.name.upper() == "DICOMDIR":
+                files.extend(_dicomdir_files(path, notes))
+            else:
+                files.append(str(path))
+        else:
+            notes.append(Problem(str(path), "no such file or folder"))
+    return list(dict.fromkeys(files)), notes
+
+
+def _dicomdir_files(path: Path, notes: list[Problem]) -> list[str]:
+    try:
+        fs = pydicom.fileset.FileSet(pydicom.dcmread(path))
+    except Exception as exc:
+        notes.append(Problem(str(path), f"cannot read DICOMDIR: {exc}"))
+        return []
+    return [str(inst.path) for inst in fs]
+
+
+def read_header(path: str) -> tuple[Dataset, PixelLocation | None]:
+    """Parse one file's header up to the pixel data. Raises on non-DICOM or truncated files."""
+    with open(path, "rb") as fp:
+        try:
+            ds = pydicom.dcmread(fp, stop_before_pixels=True)
+        except InvalidDicomError:
+            fp.seek(0)
+            ds = pydicom.dcmread(fp, stop_before_pixels=True, force=True)
+            if not _looks_like_dicom(ds):
+                raise InvalidDicomError("not a DICOM file") from None
+        location = _pixel_location(fp, ds)
+    return ds, location
+
+
+def _looks_like_dicom(ds: Dataset) -> bool:
+    """A forced read of a non-DICOM file yields a dataset with no standard identifying tags."""
+    return "SOPClassUID" in ds or "StudyInstanceUID" in ds or ("Rows" in ds and "Modality" in ds)
+
+
+def transfer_syntax(ds: Dataset) -> str:
+    ts = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
+    if ts:
+        return str(ts)
+    implicit, little = getattr(ds, "original_encoding", (True, True))
+    if not little:
+        return "1.2.840.10008.1.2.2"
+    return "1.2.840.10008.1.2" if implicit else "1.2.840.10008.1.2.1"
+
+
+def _pixel_location(fp, ds: Dataset) -> PixelLocation | None:
+    """Offset and length of the pixel data element's value; ``None`` if the file has none."""
+    ts = transfer_syntax(ds)
+    start = fp.tell()
+    head = fp.read(12)
+    if len(head) < 8:
+        return None
+    tag = (struct.unpack("<H", head[0:2])[0] << 16) | struct.unpack("<H", head[2:4])[0]
+    if ts not in NATIVE_LE or tag not in PIXEL_TAGS:
+        if tag in PIXEL_TAGS or ts not in NATIVE_LE:
+            return PixelLocation(ts) if tag in PIXEL_TAGS or _maybe_has_pixels(ds) else None
+        return None
+    if ts == "1.2.840.10008.1.2":  # implicit VR: tag, 4-byte length
+        length, offset = struct.unpack("<I", head[4:8])[0], start + 8
+    else:  # explicit VR OB/OW/OF: tag, VR, 2 reserved, 4-byte length
+        length, offset = struct.unpack("<I", head[8:12])[0], start + 12
+    if length == 0xFFFFFFFF:  # encapsulated despite a native syntax: let pydicom decide
+        return PixelLocation(ts)
+    size = os.fstat(fp.fileno()).st_size
+    if offset + length > size:
+        raise EOFError(f"truncated pixel data: header says {length} bytes, the file holds {max(0, size - offset)}")
+    if tag != 0x7FE00010:
+        return PixelLocation(ts)  # float pixel data: decoded by pydicom
+    return PixelLocation(ts, offset=offset, nbytes=length)
+
+
+def _maybe_has_pixels(ds: Dataset) -> bool:
+    return "Rows" in ds and "Columns" in ds
+
+
+def non_image_kind(ds: Dataset, location: PixelLocation | None) -> str | None:
+    """The object type for non-image objects (SEG, RTSTRUCT, SR, PR, ...), else None."""
+    sop = str(ds.get("SOPClassUID", ""))
+    for prefix, kind in NON_IMAGE_SOP_PREFIXES.items():
+        if sop.startswith(prefix):
+            return kind
+    if location is None:
+        return str(ds.get("Modality", "") or "NON-IMAGE")
+    return None
+
+
+def _floats(value: object, n: int) -> np.ndarray | None:
+    try:
+        arr = np.array([float(v) for v in value], dtype=float)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        return None
+    return arr if arr.shape == (n,) and np.all(np.isfinite(arr)) else None
+
+
+def _spacing(ds: Dataset) -> tuple[float, float] | None:
+    for kw in ("PixelSpacing", "ImagerPixelSpacing", "NominalScannedPixelSpacing"):
+        s = _floats(ds.get(kw), 2)
+        if s is not None and np.all(s > 0):
+            return float(s[0]), float(s[1])
+    return None
+
+
+def _rescale(ds: Dataset) -> tuple[float, float]:
+    try:
+        slope = float(ds.get("RescaleSlope", 1) or 1)
+        intercept = float(ds.get("RescaleIntercept", 0) or 0)
+    except (TypeError, ValueError):
+        return 1.0, 0.0
+    return slope, intercept
+
+
+def _instance(ds: Dataset) -> int | None:
+    try:
+        return int(ds.get("InstanceNumber"))
+    except (TypeError, ValueError):
+        return None
+
+
+def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) -> list[SliceRecord]:
+    """One record per 2D image in the file (one per frame for multi-frame files)."""
+    n_frames = int(ds.get("NumberOfFrames", 1) or 1)
+    rows, cols = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
+    base = dict(
+        path=path,
+        ds=ds,
+        n_frames=n_frames,
+        rows=rows,
+        columns=cols,
+        position=_floats(ds.get("ImagePositionPatient"), 3),
+        orientation=_floats(ds.get("ImageOrientationPatient"), 6),
+        pixel_spacing=_spacing(ds),
+        instance_number=_instance(ds),
+    )
+    slope, intercept = _rescale(ds)
+    frame_bytes = _frame_bytes(ds)
+    if n_frames > 1 and "PerFrameFunctionalGroupsSequence" in ds:
+        from .multiframe import enhanced_records
+
+        return enhanced_records(base, ds, location, frame_bytes)
+    image_type = [str(v).upper() for v in (ds.get("ImageType") or [])]
+    if "MOSAIC" in image_type:
+        from .multiframe import mosaic_records
+
+        mosaic = mosaic_records(base, ds, location)
+        if mosaic:
+            return mosaic
+    out = []
+    for f in range(n_frames):
+        loc = location
+        if location is not None and location.offset is not None and frame_bytes:
+            loc = PixelLocation(location.transfer_syntax, location.offset + f * frame_bytes, frame_bytes)
+        tags = {"FrameIndex": f} if n_frames > 1 else {}
+        out.append(SliceRecord(frame=f, slope=slope, intercept=intercept, pixel=loc, tags=tags, **base))
+    return out
+
+
+def _frame_bytes(ds: Dataset) -> int:
+    bits = int(ds.get("BitsAllocated", 16) or 16)
+    if bits % 8:
+        return 0  # 1-bit data: pydicom unpacks it
+    return int(ds.get("Rows", 0)) * int(ds.get("Columns", 0)) * int(ds.get("SamplesPerPixel", 1) or 1) * bits // 8
+
+
+def scan_headers(paths: Iterable[str]) -> tuple[list[SliceRecord], list[tuple[str, Dataset, str]], list[Problem]]:
+    """Read every file's header once.
+
+    Returns image records, non-image objects ``(path, header, kind)``, and one
+    problem per file that could not be used.
+    """
+    records: list[SliceRecord] = []
+    others: list[tuple[str, Dataset, str]] = []
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            ds, location = read_header(path)
+        except InvalidDicomError:
+            problems.append(Problem(path, "not a DICOM file, skipped"))
+            continue
+        except (EOFError, struct.error) as exc:
+            problems.append(Problem(path, f"truncated file: {exc}"))
+            continue
+        except PermissionError:
+            problems.append(Problem(path, "permission denied"))
+            continue
+        except Exception as exc:  # any other parse failure: name the file, keep going
+            problems.append(Problem(path, f"unreadable DICOM header: {type(exc).__name__}: {exc}"))
+            continue
+        kind = non_image_kind(ds, location)
+        if kind is not None:
+            others.append((path, ds, kind))
+            continue
+        missing = [kw for kw in ("Rows", "Columns") if kw not in ds]
+        if missing:
+            problems.append(Problem(path, f"image without {', '.join(missing)}, skipped"))
+            continue
+        try:
+            records.extend(records_from_file(path, ds, location))
+        except Exception as exc:
+            problems.append(Problem(path, f"bad image header: {type(exc).__name__}: {exc}"))
+    return records, others, problems
+
+
+def decoder_problem(ts: str) -> str | None:
+    """A one-line message if no installed decoder handles this transfer syntax, else None."""
+    if ts in NATIVE_LE or ts in {"1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}:
+        return None
+    from pydicom.pixels import get_decoder
+
+    uid = UID(ts)
+    try:
+        decoder = get_decoder(uid)
+    except NotImplementedError:
+        return f"unsupported transfer syntax {uid.name if uid.is_valid else ts} ({ts}): no decoder exists for it"
+    if decoder.is_available:
+        return None
+    missing = "; ".join(f"{name}: {', '.join(deps)}" for name, deps in decoder.missing_dependencies.items())
+    packages = _decoder_packages(uid)
+    return f"{uid.name} pixel data needs a decoder that is not installed ({missing}). Install: pip install {packages}"
+
+
+def _decoder_packages(uid: UID) -> str:
+    name = uid.name.lower()
+    if "2000" in name or "htj2k" in name or "high-throughput" in name:
+        return "pylibjpeg pylibjpeg-openjpeg"
+    if "rle" in name:
+        return "pylibjpeg pylibjpeg-rle"
+    return "pylibjpeg pylibjpeg-libjpeg"

@@ -1,0 +1,139 @@
+"""Group records into series, split sub-series, and plan each one's geometry (headers only).
+
+Grouping is by SeriesInstanceUID. Within a series, records are split into
+separate stacks where orientation, image size, pixel spacing or samples per
+pixel differ; localizers are set apart; each classic multi-frame cine file is
+its own stack. Plugins may then split further (echoes, b-values). Finally
+each stack gets a ``Layout`` (order, spacing, 4D groups, checks).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+from pydicom.dataset import Dataset
+
+from ..geometry import ORIENTATION_SPLIT_TOL, plan_layout
+from .records import Series, SliceRecord
+
+
+def _is_localizer(ds: Dataset) -> bool:
+    image_type = [str(v).upper() for v in (ds.get("ImageType") or [])]
+    return "LOCALIZER" in image_type or "SCOUT" in image_type
+
+
+def _is_cine(record: SliceRecord) -> bool:
+    """A classic multi-frame file whose frames are a time axis (US/XA cine)."""
+    return record.n_frames > 1 and "PerFrameFunctionalGroupsSequence" not in record.ds
+
+
+def _stack_key(r: SliceRecord) -> tuple[Any, ...]:
+    spacing = tuple(round(s, 4) for s in r.pixel_spacing) if r.pixel_spacing else None
+    samples = int(r.ds.get("SamplesPerPixel", 1) or 1)
+    cine = r.path if _is_cine(r) else None
+    return (r.rows, r.columns, spacing, samples, _is_localizer(r.ds), cine)
+
+
+def _split_by_orientation(records: list[SliceRecord]) -> list[list[SliceRecord]]:
+    clusters: list[tuple[np.ndarray | None, list[SliceRecord]]] = []
+    for r in records:
+        for ref, members in clusters:
+            if (ref is None and r.orientation is None) or (
+                ref is not None and r.orientation is not None and np.max(np.abs(ref - r.orientation)) <= ORIENTATION_SPLIT_TOL
+            ):
+                members.append(r)
+                break
+        else:
+            clusters.append((r.orientation, [r]))
+    return [m for _, m in clusters]
+
+
+def split_stacks(uid: str, records: list[SliceRecord]) -> list[Series]:
+    """Geometric split of one SeriesInstanceUID into stacks, largest first."""
+    by_key: dict[tuple[Any, ...], list[SliceRecord]] = {}
+    for r in records:
+        by_key.setdefault(_stack_key(r), []).append(r)
+    stacks: list[tuple[tuple[Any, ...], list[SliceRecord]]] = []
+    for key, members in by_key.items():
+        for part in _split_by_orientation(members):
+            stacks.append((key, part))
+    stacks.sort(key=lambda kv: (kv[0][4], -len(kv[1])))  # localizers last, then by size
+    out = []
+    for n, (key, members) in enumerate(stacks):
+        label = ""
+        if key[4]:
+            label = "localizer"
+        elif len(stacks) > 1:
+            label = f"stack {n + 1}"
+        series = Series(uid=uid, slices=members, label=label)
+        if len(stacks) > 1:
+            series.warnings.append(
+                f"series split into {len(stacks)} stacks (orientation, size, spacing or localizer differ); this is {label}"
+            )
+        out.append(series)
+    return out
+
+
+def plan(series: Series) -> Series:
+    """Attach the geometry plan (``series.layout``) and its warnings."""
+    recs = series.slices
+    first = recs[0]
+    spacing = first.pixel_spacing
+    if spacing is None:
+        spacing = (1.0, 1.0)
+        series.warnings.append("no PixelSpacing: in-plane spacing set to 1 mm (pixel units)")
+    elif "PixelSpacing" not in first.ds and "ImagerPixelSpacing" in first.ds:
+        series.warnings.append("spacing from ImagerPixelSpacing (at the detector, not calibrated at the patient)")
+    fallback = None
+    for kw in ("SpacingBetweenSlices", "SliceThickness"):
+        try:
+            value = float(first.ds.get(kw) or 0)
+        except (TypeError, ValueError):
+            value = 0.0
+        if value > 0:
+            fallback = value
+            break
+    layout = plan_layout(
+        [r.position for r in recs],
+        [r.orientation for r in recs],
+        spacing,
+        get_tag=lambda idx, kw: recs[idx].get(kw),
+        instance_numbers=[r.instance_number for r in recs],
+        fallback_slice_spacing=fallback,
+        same_file_frames=len({r.path for r in recs}) == 1 and _is_cine(first),
+    )
+    series.layout = layout
+    series.warnings.extend(layout.warnings)
+    return series
+
+
+def group_series(records: list[SliceRecord], others: list[tuple[str, Dataset, str]]) -> list[Series]:
+    """All series: image stacks (with layouts and handlers) first, then non-image objects."""
+    from ..plugins import hook
+
+    by_uid: dict[str, list[SliceRecord]] = {}
+    for r in records:
+        uid = str(r.ds.get("SeriesInstanceUID", "") or f"no-uid:{os.path.dirname(r.path)}")
+        by_uid.setdefault(uid, []).append(r)
+
+    image_series: list[Series] = []
+    for uid, members in by_uid.items():
+        for stack in split_stacks(uid, members):
+            stack.handler = hook().volumeview_get_handler(series=stack) or "generic"
+            parts = hook().volumeview_split_series(series=stack) or [stack]
+            for part in parts:
+                part.handler = part.handler or stack.handler
+                image_series.append(plan(part))
+
+    image_series.sort(key=lambda s: (s.number if s.number is not None else 1 << 30, s.description, s.label))
+    non_image: dict[str, Series] = {}
+    for path, ds, kind in others:
+        uid = str(ds.get("SeriesInstanceUID", "") or path)
+        rec = SliceRecord(path=path, ds=ds)
+        if uid in non_image:
+            non_image[uid].slices.append(rec)
+        else:
+            non_image[uid] = Series(uid=uid, slices=[rec], kind=kind)
+    return image_series + list(non_image.values())
