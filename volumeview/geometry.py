@@ -127,7 +127,7 @@ def _num(value: object) -> float | None:
 
 
 def group_times(
-    positions_mm: np.ndarray, get_tag: "callable", instance_numbers: Sequence[int | None]
+    along_mm: np.ndarray, get_tag: "callable", instance_numbers: Sequence[int | None]
 ) -> tuple[list[list[int]], str, list[float], list[str]]:
     """Split records with repeated positions into volumes.
 
@@ -137,9 +137,9 @@ def group_times(
     full set of positions. Without such a tag, the n-th occurrence of each
     position (in InstanceNumber order) belongs to volume n.
     """
-    n = len(positions_mm)
-    keys = np.round(positions_mm / POSITION_TOL_MM).astype(np.int64)
-    unique_keys = {k: None for k in keys.tolist()}
+    n = len(along_mm)
+    keys = np.round(np.asarray(along_mm) / POSITION_TOL_MM).astype(np.int64).tolist()
+    unique_keys = dict.fromkeys(keys)
     n_pos = len(unique_keys)
     warnings: list[str] = []
     for tag in TIME_TAGS:
@@ -217,7 +217,7 @@ def plan_layout(
     time_tag, time_values = "", ()
     keys = np.round(along / POSITION_TOL_MM).astype(np.int64)
     if len(set(keys.tolist())) < n:
-        groups, time_tag, values, w = group_times(along[:, None], get_tag, instance_numbers)
+        groups, time_tag, values, w = group_times(along, get_tag, instance_numbers)
         warnings += w
         time_values = tuple(values)
         if not groups:

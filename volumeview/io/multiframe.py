@@ -85,7 +85,11 @@ def mosaic_records(base: dict, ds: Dataset, location: PixelLocation | None) -> l
     and column axes. Tiles step along the CSA SliceNormalVector (whose sign
     may be opposite to row x column) by SpacingBetweenSlices.
     """
-    from nibabel.nicom import csareader
+    import warnings
+
+    with warnings.catch_warnings():  # nibabel.nicom warns that its readers are experimental
+        warnings.simplefilter("ignore")
+        from nibabel.nicom import csareader
 
     try:
         csa = csareader.get_csa_header(ds, "image")
