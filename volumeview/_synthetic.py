@@ -1,0 +1,333 @@
+"""DICOM building blocks of :mod:`volumeview.datasets`: tags, multi-frame, encodings.
+
+Private: the public API is :func:`volumeview.datasets.write_series`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from pydicom import uid as U
+from pydicom.dataset import Dataset, FileMetaDataset, validate_file_meta
+from pydicom.filewriter import dcmwrite
+from pydicom.sequence import Sequence as DicomSequence
+
+from .errors import VolumeviewError
+
+if TYPE_CHECKING:
+    from .datasets import PetTiming
+
+Compression = Literal["rle", "jpeg2000", "jpeg-ls", "jpeg-lossless", "deflate", "big-endian", "implicit"]
+
+#: Compression name -> transfer syntax written.
+COMPRESSIONS: dict[str, str] = {
+    "rle": U.RLELossless,
+    "jpeg2000": U.JPEG2000Lossless,
+    "jpeg-ls": U.JPEGLSLossless,
+    "jpeg-lossless": U.JPEGLosslessSV1,
+    "deflate": U.DeflatedExplicitVRLittleEndian,
+    "big-endian": U.ExplicitVRBigEndian,
+    "implicit": U.ImplicitVRLittleEndian,
+}
+_ENCODER_PACKAGES = {"jpeg2000": "pylibjpeg-openjpeg", "jpeg-ls": "pyjpegls"}
+
+_SOP_CLASS = {
+    "CT": U.CTImageStorage,
+    "MR": U.MRImageStorage,
+    "PT": U.PositronEmissionTomographyImageStorage,
+    "US": U.UltrasoundImageStorage,
+    "CR": U.ComputedRadiographyImageStorage,
+    "NM": U.NuclearMedicineImageStorage,
+    "OT": U.SecondaryCaptureImageStorage,
+}
+_ENHANCED_SOP_CLASS = {
+    "CT": U.EnhancedCTImageStorage,
+    "MR": U.EnhancedMRImageStorage,
+    "PT": U.EnhancedPETImageStorage,
+}
+_STUDY_DATETIME = datetime(2024, 1, 1, 10, 0, 0)
+_TIME_POINT_S = 2.0  # seconds between time points of a 4D series
+_TRIGGER_STEP_MS = 100.0
+
+
+class GeneratorError(VolumeviewError, ValueError):
+    """The requested synthetic series cannot be written (bad option or missing encoder)."""
+
+
+def ds_str(value: float) -> str:
+    """A Decimal String of at most 16 characters with as many digits as fit."""
+    v = float(value)
+    if v == 0 or not np.isfinite(v):
+        return "0"
+    for digits in range(12, 0, -1):
+        text = f"{v:.{digits}g}"
+        if len(text) <= 16:
+            return text
+    raise GeneratorError(f"{v} cannot be written as a DICOM decimal string")  # pragma: no cover
+
+
+def ds_list(values: Sequence[float]) -> list[str]:
+    return [ds_str(v) for v in values]
+
+
+def _da(dt: datetime) -> str:
+    return dt.strftime("%Y%m%d")
+
+
+def _tm(dt: datetime) -> str:
+    return dt.strftime("%H%M%S.%f")
+
+
+def check_compression(compression: str | None, rows: int, cols: int) -> str:
+    """The transfer syntax for ``compression``; :class:`GeneratorError` if it cannot be written."""
+    if compression is None:
+        return U.ExplicitVRLittleEndian
+    if compression not in COMPRESSIONS:
+        raise GeneratorError(f"unknown compression {compression!r}; choose one of {sorted(COMPRESSIONS)}")
+    tsyntax = COMPRESSIONS[compression]
+    if compression == "jpeg-lossless":
+        raise GeneratorError("cannot write jpeg-lossless yet: no encoder is available")
+    if compression == "jpeg2000" and min(rows, cols) < 32:
+        # openjpeg always uses 6 wavelet resolutions, which need 32 pixels
+        raise GeneratorError(f"jpeg2000 needs at least 32 rows and columns, not {rows}x{cols}")
+    if compression in _ENCODER_PACKAGES:
+        from pydicom.pixels import get_encoder
+
+        encoder = get_encoder(tsyntax)
+        if not encoder.is_available:
+            package = _ENCODER_PACKAGES[compression]
+            raise GeneratorError(
+                f"cannot write {compression}: no {tsyntax.name} encoder is installed",
+                hint=f"pip install {package}",
+            )
+    return tsyntax
+
+
+def _base_dataset(c: dict[str, Any]) -> Dataset:
+    """Tags shared by every file of the series: patient, study, series, equipment, pixel type."""
+    ds = Dataset()
+    modality = c["modality"]
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.SOPClassUID = _SOP_CLASS[modality]
+    if c["multiframe"] == "classic" and modality == "US":
+        ds.SOPClassUID = U.UltrasoundMultiFrameImageStorage
+    ds.SOPInstanceUID = U.generate_uid()
+    ds.StudyInstanceUID = c["study_uid"]
+    ds.SeriesInstanceUID = c["series_uid"]
+    ds.Modality = modality
+    ds.Manufacturer = "volumeview-synthetic"
+    ds.ManufacturerModelName = "write_series"
+    ds.PatientName = c["patient_name"]
+    ds.PatientID = c["patient_id"]
+    ds.PatientBirthDate = ""
+    ds.PatientSex = "O"
+    ds.StudyDate = ds.SeriesDate = ds.ContentDate = ds.AcquisitionDate = _da(_STUDY_DATETIME)
+    ds.StudyTime = ds.SeriesTime = ds.ContentTime = ds.AcquisitionTime = _tm(_STUDY_DATETIME)
+    ds.StudyID = "1"
+    ds.AccessionNumber = ""
+    ds.ReferringPhysicianName = ""
+    ds.SeriesNumber = c["series_number"]
+    ds.SeriesDescription = c["description"]
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL"]
+    ds.AcquisitionNumber = 1
+    if c["geometry"]:
+        ds.FrameOfReferenceUID = c["frame_uid"]
+        ds.PositionReferenceIndicator = ""
+    if modality == "CT":
+        ds.KVP = "120"
+        ds.GantryDetectorTilt = ds_str(c["tilt_deg"])
+    ds.PhotometricInterpretation = "RGB" if c["rgb"] else "MONOCHROME2"
+    if not c["rgb"]:
+        ds.WindowCenter, ds.WindowWidth = ds_str(c["window"][0]), ds_str(c["window"][1])
+    return ds
+
+
+def _plane_tags(ds: Dataset, c: dict[str, Any], position: np.ndarray) -> None:
+    sx, sy, sz = c["spacing"]
+    ds.PixelSpacing = ds_list([sy, sx])  # row spacing first
+    ds.SliceThickness = ds_str(sz)
+    if c["geometry"]:
+        ds.ImagePositionPatient = ds_list(position)
+        ds.ImageOrientationPatient = ds_list(c["orientation"])
+        ds.SliceLocation = ds_str(float(np.dot(position, c["normal"])))
+        ds.SpacingBetweenSlices = ds_str(sz)
+
+
+def _rescale_tags(target: Dataset, modality: str, slope: float, intercept: float) -> None:
+    target.RescaleIntercept = ds_str(intercept)
+    target.RescaleSlope = ds_str(slope)
+    target.RescaleType = "HU" if modality == "CT" else "US"
+
+
+def new_dataset(c: dict[str, Any], *, position: np.ndarray, instance: int, time: int,
+                slope: float, intercept: float) -> Dataset:
+    """One single-frame (or classic multi-frame) image of the series."""
+    ds = _base_dataset(c)
+    ds.InstanceNumber = instance
+    _plane_tags(ds, c, position)
+    when = _STUDY_DATETIME + timedelta(seconds=time * _TIME_POINT_S)
+    ds.AcquisitionTime = ds.ContentTime = _tm(when)
+    ds.AcquisitionNumber = time + 1
+    if c["n_times"] > 1:
+        ds.TemporalPositionIdentifier = time + 1
+        ds.NumberOfTemporalPositions = c["n_times"]
+        ds.TriggerTime = ds_str(time * _TRIGGER_STEP_MS)
+    if c["modality"] not in ("US",) and not c["rgb"]:
+        _rescale_tags(ds, c["modality"], slope, intercept)
+    return ds
+
+
+def build_enhanced(c: dict[str, Any], positions: np.ndarray, slopes: Sequence[float],
+                   intercepts: Sequence[float], orientation_per_frame: bool) -> Dataset:
+    """One Enhanced CT/MR/PET image holding every frame, time-major (``t * K + k``)."""
+    ds = _base_dataset(c)
+    modality = c["modality"]
+    ds.SOPClassUID = _ENHANCED_SOP_CLASS[modality]
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL", "NONE"]
+    ds.InstanceNumber = 1
+    ds.ContentQualification = "PRODUCT"
+    ds.BurnedInAnnotation = "NO"
+    for kw in ("WindowCenter", "WindowWidth"):
+        delattr(ds, kw)
+    n_times = c["n_times"]
+    sx, sy, sz = c["spacing"]
+    dim_uid = U.generate_uid()
+    ds.DimensionOrganizationSequence = [Dataset()]
+    ds.DimensionOrganizationSequence[0].DimensionOrganizationUID = dim_uid
+    pointers = [0x00209056, 0x00209057] + ([0x00209128] if n_times > 1 else [])
+    ds.DimensionIndexSequence = DicomSequence()
+    for ptr in pointers:
+        item = Dataset()
+        item.DimensionOrganizationUID = dim_uid
+        item.DimensionIndexPointer = ptr
+        item.FunctionalGroupPointer = 0x00209111  # FrameContentSequence
+        ds.DimensionIndexSequence.append(item)
+
+    shared = Dataset()
+    measures = Dataset()
+    measures.PixelSpacing = ds_list([sy, sx])
+    measures.SliceThickness = ds_str(sz)
+    measures.SpacingBetweenSlices = ds_str(sz)
+    shared.PixelMeasuresSequence = [measures]
+    orient = Dataset()
+    orient.ImageOrientationPatient = ds_list(c["orientation"])
+    if not orientation_per_frame:
+        shared.PlaneOrientationSequence = [orient]
+    uniform = len(set(zip(slopes, intercepts))) == 1
+    if uniform:
+        shared.PixelValueTransformationSequence = [_pvt(modality, slopes[0], intercepts[0])]
+    voi = Dataset()
+    voi.WindowCenter, voi.WindowWidth = ds_str(c["window"][0]), ds_str(c["window"][1])
+    shared.FrameVOILUTSequence = [voi]
+    ds.SharedFunctionalGroupsSequence = [shared]
+
+    per_frame = DicomSequence()
+    nk = len(positions)
+    for t in range(n_times):
+        when = _STUDY_DATETIME + timedelta(seconds=t * _TIME_POINT_S)
+        for n, pos in enumerate(positions):
+            fg = Dataset()
+            content = Dataset()
+            content.FrameAcquisitionNumber = t + 1
+            content.FrameAcquisitionDateTime = when.strftime("%Y%m%d%H%M%S.%f")
+            content.FrameReferenceDateTime = content.FrameAcquisitionDateTime
+            content.FrameAcquisitionDuration = 1000.0
+            content.StackID = "1"
+            content.InStackPositionNumber = n + 1
+            index = [1, n + 1]
+            if n_times > 1:
+                content.TemporalPositionIndex = t + 1
+                index.append(t + 1)
+            content.DimensionIndexValues = index
+            fg.FrameContentSequence = [content]
+            plane = Dataset()
+            plane.ImagePositionPatient = ds_list(pos)
+            fg.PlanePositionSequence = [plane]
+            if orientation_per_frame:
+                fg.PlaneOrientationSequence = [orient]
+            if not uniform:
+                f = t * nk + n
+                fg.PixelValueTransformationSequence = [_pvt(modality, slopes[f], intercepts[f])]
+            per_frame.append(fg)
+    ds.PerFrameFunctionalGroupsSequence = per_frame
+    return ds
+
+
+def _pvt(modality: str, slope: float, intercept: float) -> Dataset:
+    item = Dataset()
+    _rescale_tags(item, modality, slope, intercept)
+    return item
+
+
+def pet_tags(ds: Dataset, pet: PetTiming, slice_index: int | None, time: int) -> None:
+    """Dose, timing and unit tags of a PET image (what SUV computation reads)."""
+    ds.Units = pet.units
+    ds.DecayCorrection = pet.decay_correction
+    ds.CorrectedImage = list(pet.corrected_image)
+    ds.SeriesType = ["STATIC", "IMAGE"] if ds.get("NumberOfTemporalPositions", 1) == 1 else ["DYNAMIC", "IMAGE"]
+    ds.SeriesDate, ds.SeriesTime = _da(pet.series_datetime), _tm(pet.series_datetime)
+    acq = pet.acquisition_datetime or pet.series_datetime
+    if not isinstance(acq, datetime):
+        acq = list(acq)[slice_index or 0]
+    acq = acq + timedelta(milliseconds=time * pet.frame_duration_ms)
+    ds.AcquisitionDate, ds.AcquisitionTime = _da(acq), _tm(acq)
+    ds.ActualFrameDuration = int(pet.frame_duration_ms)
+    ds.FrameReferenceTime = ds_str((acq - pet.series_datetime).total_seconds() * 1000.0)
+    ds.DecayFactor = ds_str(2.0 ** ((acq - pet.series_datetime).total_seconds() / pet.half_life_s))
+    if slice_index is not None:
+        ds.ImageIndex = slice_index + 1
+    if pet.weight_kg is not None:
+        ds.PatientWeight = ds_str(pet.weight_kg)
+    if pet.height_m is not None:
+        ds.PatientSize = ds_str(pet.height_m)
+    ds.PatientSex = pet.sex
+    if pet.manufacturer:
+        ds.Manufacturer = pet.manufacturer
+    drug = Dataset()
+    drug.Radiopharmaceutical = pet.radiopharmaceutical
+    drug.RadionuclideTotalDose = ds_str(pet.injected_dose_bq)
+    drug.RadionuclideHalfLife = ds_str(pet.half_life_s)
+    drug.RadiopharmaceuticalStartDateTime = pet.injection_datetime.strftime("%Y%m%d%H%M%S.%f")
+    drug.RadiopharmaceuticalStartTime = _tm(pet.injection_datetime)
+    ds.RadiopharmaceuticalInformationSequence = [drug]
+    if pet.philips_suv_factor is not None or pet.philips_activity_factor is not None:
+        block = ds.private_block(0x7053, "Philips PET Private Group", create=True)
+        if pet.philips_suv_factor is not None:
+            block.add_new(0x00, "DS", ds_str(pet.philips_suv_factor))
+        if pet.philips_activity_factor is not None:
+            block.add_new(0x09, "DS", ds_str(pet.philips_activity_factor))
+
+
+def encode_and_save(ds: Dataset, arr: np.ndarray, path: Path, tsyntax: str, *,
+                    preamble: bool = True, file_meta: bool = True) -> None:
+    """Set the pixel data from ``arr``, encode it with ``tsyntax`` and write ``path``."""
+    ds.file_meta = FileMetaDataset()
+    ds.set_pixel_data(arr, ds.PhotometricInterpretation, arr.itemsize * 8, generate_instance_uid=False)
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    tsyntax = U.UID(tsyntax)
+    if tsyntax == U.JPEGLosslessSV1:
+        from ._jpeg_lossless import encapsulate_lossless
+
+        encapsulate_lossless(ds, arr)
+    elif tsyntax.is_compressed:
+        plugin = "pylibjpeg" if tsyntax == U.JPEG2000Lossless else ""
+        ds.compress(tsyntax, arr, encoding_plugin=plugin, generate_instance_uid=False)
+    else:
+        if not tsyntax.is_little_endian and arr.itemsize > 1:
+            ds.PixelData = arr.astype(arr.dtype.newbyteorder(">")).tobytes()
+        ds.file_meta.TransferSyntaxUID = tsyntax
+    if not file_meta:
+        if tsyntax != U.ExplicitVRLittleEndian and tsyntax != U.ImplicitVRLittleEndian:
+            raise GeneratorError("files without file meta must be uncompressed implicit VR little endian")
+        ds.file_meta = FileMetaDataset()
+        dcmwrite(path, ds, implicit_vr=True, little_endian=True)
+        return
+    validate_file_meta(ds.file_meta, enforce_standard=True)
+    if not preamble:
+        ds.preamble = None
+    dcmwrite(path, ds, enforce_file_format=preamble)

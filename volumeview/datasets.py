@@ -1,0 +1,539 @@
+"""Synthetic DICOM series: real files of a phantom with known geometry.
+
+:func:`write_series` writes a series of DICOM files (pydicom) in which the
+phantom is sampled at each pixel's patient position, so that tests, examples
+and benchmarks know the right answer: :class:`SeriesSpec` records the
+positions, the affine and the physical value expected at any point.
+
+Conventions (DICOM PS3.3 C.7.6.2, the same as :class:`volumeview.Volume`):
+
+- coordinates are LPS millimetres;
+- pixel (column ``i``, row ``j``) of a slice whose ImagePositionPatient is
+  ``P`` lies at ``P + i * sx * row_cos + j * sy * col_cos``; PixelSpacing is
+  written ``[sy, sx]`` (row spacing first);
+- slice ``k`` lies at ``origin + offset_k * normal`` with
+  ``normal = cross(row_cos, col_cos)``, ``offset_k = k * sz`` unless
+  ``slice_offsets`` is given, plus ``offset_k * tan(tilt)`` along ``col_cos``
+  for a gantry tilt;
+- arrays are indexed ``(k, j, i)``.
+
+Example
+-------
+>>> import tempfile
+>>> from volumeview.datasets import write_series
+>>> spec = write_series(tempfile.mkdtemp(), shape=(4, 16, 16))
+>>> len(spec.files), spec.affine[:3, 3].round(2).tolist()
+(4, [-6.0, -6.0, -3.75])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from ._synthetic import (
+    COMPRESSIONS,
+    GeneratorError,
+    Compression,
+    build_enhanced,
+    check_compression,
+    ds_str,
+    encode_and_save,
+    new_dataset,
+    pet_tags,
+)
+
+__all__ = [
+    "GeneratorError",
+    "PetTiming",
+    "SeriesSpec",
+    "head_phantom",
+    "linear_phantom",
+    "write_series",
+]
+
+Modality = Literal["CT", "MR", "PT", "US", "CR", "NM", "OT"]
+ValuesFn = Callable[[np.ndarray], np.ndarray]
+
+#: Physical values of the head phantom's tissues, per modality's unit.
+HEAD_LEVELS: dict[str, dict[str, float]] = {
+    "CT": {"air": -1000, "skull": 1000, "brain": 40, "ventricle": 10, "marker": 1500},
+    "MR": {"air": 0, "skull": 150, "brain": 600, "ventricle": 1200, "marker": 2000},
+    "PT": {"air": 0, "skull": 1500, "brain": 5000, "ventricle": 1000, "marker": 40000},
+    "NM": {"air": 0, "skull": 20, "brain": 100, "ventricle": 30, "marker": 800},
+    "US": {"air": 0, "skull": 230, "brain": 90, "ventricle": 20, "marker": 255},
+    "CR": {"air": 0, "skull": 3000, "brain": 1200, "ventricle": 1000, "marker": 4000},
+    "OT": {"air": 0, "skull": 150, "brain": 600, "ventricle": 1200, "marker": 2000},
+}
+_DEFAULT_RESCALE = {"CT": (1.0, -1024.0)}
+_TIME_STEP = {"CT": 10.0, "MR": 50.0, "PT": 500.0, "NM": 10.0, "US": 5.0, "CR": 50.0, "OT": 50.0}
+
+
+def head_phantom(
+    points: np.ndarray,
+    center: Sequence[float] = (0.0, 0.0, 0.0),
+    *,
+    radii: Sequence[float] = (70.0, 90.0, 80.0),
+    levels: Mapping[str, float] | None = None,
+) -> np.ndarray:
+    """A head phantom in LPS millimetres (CT numbers in HU by default).
+
+    Air outside; a skull shell between the ellipsoid of semi-axes ``radii``
+    and 0.9 of it; brain inside, with two ventricles; and a bright marker
+    ellipsoid (a quarter of the head's size) on the patient's LEFT (+x), ANTERIOR (-y), SUPERIOR (+z) side, so
+    that any flip of an axis moves it.
+
+    Parameters
+    ----------
+    points : (N, 3) array
+        LPS positions in mm.
+    center : 3 floats
+        LPS centre of the head.
+    radii : 3 floats
+        Outer semi-axes of the skull along x, y, z (mm).
+    levels : mapping, optional
+        Values for ``air``, ``skull``, ``brain``, ``ventricle``, ``marker``;
+        default ``HEAD_LEVELS["CT"]`` (HU).
+
+    Returns
+    -------
+    (N,) float64 array
+
+    Examples
+    --------
+    >>> head_phantom(np.array([[0.0, 0, 0], [0, 0, 200], [24, -31, 28]])).tolist()
+    [40.0, -1000.0, 1500.0]
+    """
+    lv = HEAD_LEVELS["CT"] if levels is None else levels
+    r = np.asarray(radii, float)
+    u = (np.asarray(points, float).reshape(-1, 3) - np.asarray(center, float)) / r
+    rho2 = np.einsum("ij,ij->i", u, u)
+    out = np.full(len(u), float(lv["air"]))
+    out[rho2 <= 1.0] = lv["skull"]
+    out[rho2 <= 0.81] = lv["brain"]
+    for side in (-1.0, 1.0):  # two ventricles beside the midline
+        v = (u - [side * 0.18, 0.0, 0.05]) / [0.1, 0.3, 0.15]
+        out[np.einsum("ij,ij->i", v, v) <= 1.0] = lv["ventricle"]
+    m = (u - [0.35, -0.35, 0.35]) / 0.25
+    out[np.einsum("ij,ij->i", m, m) <= 1.0] = lv["marker"]
+    return out
+
+
+def linear_phantom(
+    points: np.ndarray, coeffs: Sequence[float] = (1.0, 2.0, 3.0), offset: float = 0.0
+) -> np.ndarray:
+    """``a*x + b*y + c*z + d`` at LPS ``points`` (N, 3): linear interpolation reproduces it.
+
+    Examples
+    --------
+    >>> linear_phantom(np.array([[1.0, 1.0, 1.0]]), (1, 2, 3), 4).tolist()
+    [10.0]
+    """
+    return np.asarray(points, float).reshape(-1, 3) @ np.asarray(coeffs, float) + float(offset)
+
+
+@dataclass(frozen=True)
+class PetTiming:
+    """Dose and timing tags of a PET series (what SUV needs).
+
+    ``acquisition_datetime`` may be one datetime or one per slice.
+    ``philips_*`` write Philips' private factors (7053,1000) and (7053,1009).
+    """
+
+    injected_dose_bq: float = 370e6
+    half_life_s: float = 6586.2
+    injection_datetime: datetime = datetime(2024, 1, 1, 9, 0, 0)
+    series_datetime: datetime = datetime(2024, 1, 1, 10, 0, 0)
+    acquisition_datetime: datetime | Sequence[datetime] | None = None
+    weight_kg: float | None = 75.0
+    height_m: float | None = 1.75
+    sex: str = "M"
+    units: Literal["BQML", "CNTS", "GML"] = "BQML"
+    decay_correction: Literal["START", "ADMIN", "NONE"] = "START"
+    corrected_image: Sequence[str] = ("ATTN", "DECY")
+    manufacturer: str | None = None
+    philips_suv_factor: float | None = None
+    philips_activity_factor: float | None = None
+    radiopharmaceutical: str = "Fluorodeoxyglucose"
+    frame_duration_ms: float = 180000.0
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """What :func:`write_series` wrote: the known answer for tests.
+
+    ``files`` are in slice order, then time order (``files[t * K + k]``);
+    ``positions`` (K, 3) are the LPS positions of the written slices of time
+    point 0, and ``slice_indices`` their indices ``k`` in the full stack.
+    ``affine`` maps ``(i, j, k, 1)`` to LPS for the regular, untilted,
+    gap-free case. ``slopes``/``intercepts`` are per file, as written.
+    """
+
+    files: list[Path]
+    positions: np.ndarray
+    orientation: np.ndarray
+    spacing: tuple[float, float, float]
+    shape: tuple[int, int, int]
+    series_uid: str
+    affine: np.ndarray
+    values: ValuesFn
+    modality: str = "CT"
+    n_times: int = 1
+    slice_indices: tuple[int, ...] = ()
+    slopes: np.ndarray = field(default_factory=lambda: np.ones(0))
+    intercepts: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    time_step: float = 0.0
+    dtype: str = "int16"
+    rgb: bool = False
+    stored_arrays: np.ndarray | None = None
+
+    def expected_value(self, lps_points: np.ndarray, time: int = 0) -> np.ndarray:
+        """The phantom's physical value at LPS points (N, 3), before quantisation."""
+        return _phantom_at(self.values, lps_points, time, self.time_step)
+
+    def pixel_points(self, position: Sequence[float]) -> np.ndarray:
+        """LPS centres (rows, cols, 3) of the pixels of a slice at ``position``."""
+        return _pixel_points(position, self.orientation, self.spacing, self.shape[1:])
+
+    def expected_array(self) -> np.ndarray:
+        """The physical values a correct loader returns, (T, K, rows, cols) or (K, rows, cols).
+
+        These are the stored integers times slope plus intercept, as written
+        (RGB: the stored (..., 3) uint8 samples).
+        """
+        rows, cols = self.shape[1:]
+        out = []
+        for t in range(self.n_times):
+            for n, pos in enumerate(self.positions):
+                f = t * len(self.positions) + n
+                phys = self.expected_value(self.pixel_points(pos).reshape(-1, 3), t)
+                stored = _quantise(phys, self.slopes[f], self.intercepts[f], self.dtype, self.rgb)
+                out.append(stored if self.rgb else stored * self.slopes[f] + self.intercepts[f])
+        arr = np.asarray(out).reshape(self.n_times, len(self.positions), rows, cols, *((3,) if self.rgb else ()))
+        return arr if self.n_times > 1 else arr[0]
+
+
+def _phantom_at(values: ValuesFn, points: np.ndarray, time: int, time_step: float) -> np.ndarray:
+    return np.asarray(values(np.asarray(points, float).reshape(-1, 3)), float) + time * time_step
+
+
+def _pixel_points(position: Sequence[float], orientation: np.ndarray, spacing: Sequence[float],
+                  size: Sequence[int]) -> np.ndarray:
+    row_cos, col_cos = np.asarray(orientation, float).reshape(2, 3)
+    jj, ii = np.mgrid[0 : size[0], 0 : size[1]].astype(float)
+    return (np.asarray(position, float) + ii[..., None] * (spacing[0] * row_cos)
+            + jj[..., None] * (spacing[1] * col_cos))
+
+
+def _quantise(phys: np.ndarray, slope: float, intercept: float, dtype: str, rgb: bool) -> np.ndarray:
+    info = np.iinfo(dtype)
+    stored = np.clip(np.round((phys - intercept) / slope), info.min, info.max)
+    if rgb:  # a tint that tells channels apart: planar or channel mix-ups show
+        v = stored.astype(np.int64)
+        return np.stack([v, v // 2, 255 - v], axis=-1).clip(0, 255).astype(np.uint8)
+    return stored.astype(dtype)
+
+
+def _unit_frame(orientation: Sequence[float]) -> np.ndarray:
+    o = np.asarray(orientation, float).reshape(2, 3)
+    norms = np.linalg.norm(o, axis=1)
+    if np.any(np.abs(norms - 1) > 1e-3) or abs(o[0] @ o[1]) > 1e-3:
+        raise GeneratorError(f"orientation {list(orientation)} is not two orthonormal cosines")
+    row = o[0] / norms[0]
+    col = o[1] - (o[1] @ row) * row
+    return np.concatenate([row, col / np.linalg.norm(col)])
+
+
+def _fitted_phantom(modality: str, corners: np.ndarray) -> ValuesFn:
+    """The head phantom centred in the volume's LPS bounding box and scaled to fit it.
+
+    Thin axes (a few slices) do not shrink the head: it is sized by the
+    others, so every slice cuts through it.
+    """
+    lo, hi = corners.min(axis=0), corners.max(axis=0)
+    half = (hi - lo) / 2
+    base = np.array([70.0, 90.0, 80.0])
+    big = half >= 0.5 * half.max()
+    scale = float(np.min(0.9 * half[big] / base[big])) if half.max() > 0 else 1.0
+    return partial(head_phantom, center=tuple((lo + hi) / 2), radii=tuple(scale * base),
+                   levels=HEAD_LEVELS[modality])
+
+
+def _file_names(n: int, *, shuffle: bool, seed: int, suffix: str) -> list[str]:
+    if not shuffle:
+        return [f"IM{i + 1:05d}{suffix}" for i in range(n)]
+    rng = np.random.default_rng(seed)
+    names: set[str] = set()
+    while len(names) < n:  # random names: they tell nothing about slice order
+        names.add(f"{int(rng.integers(0, 2**62)):016x}{suffix}")
+    out = list(names)
+    rng.shuffle(out)
+    return out
+
+
+def write_series(
+    out_dir: str | Path,
+    *,
+    modality: Modality = "CT",
+    shape: Sequence[int] = (20, 64, 64),
+    spacing: Sequence[float] = (0.8, 0.8, 2.5),
+    origin: Sequence[float] | None = None,
+    orientation: Sequence[float] = (1, 0, 0, 0, 1, 0),
+    tilt_deg: float = 0.0,
+    missing: Sequence[int] = (),
+    slice_offsets: Sequence[float] | None = None,
+    n_times: int = 1,
+    multiframe: Literal["enhanced", "classic"] | None = None,
+    compression: Compression | None = None,
+    shuffle: bool = True,
+    seed: int = 0,
+    suffix: str = ".dcm",
+    preamble: bool = True,
+    file_meta: bool = True,
+    rescale: tuple[float, float] | None = None,
+    dtype: Literal["int16", "uint16", "uint8"] | None = None,
+    values: ValuesFn | None = None,
+    time_step: float | None = None,
+    rgb: bool = False,
+    pet: PetTiming | None = None,
+    geometry_tags: bool | None = None,
+    orientation_per_frame: bool = False,
+    keep_arrays: bool = False,
+    series_uid: str | None = None,
+    study_uid: str | None = None,
+    series_number: int = 1,
+    description: str = "synthetic",
+    patient_name: str = "Synthetic^Phantom",
+    patient_id: str = "SYN0001",
+    extra_tags: Mapping[str, Any] | None = None,
+) -> SeriesSpec:
+    """Write a synthetic DICOM series of a phantom and return what was written.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Folder to write into (created if missing).
+    modality : {"CT", "MR", "PT", "US", "CR", "NM", "OT"}
+        Sets the SOP class, the default values, rescale and dtype.
+    shape : (k, j, i)
+        Slices, rows, columns.
+    spacing : (sx, sy, sz)
+        Column step, row step, slice step along the normal (mm).
+    origin : 3 floats, optional
+        LPS of voxel (0, 0, 0) of the first slice; default centres the volume on (0, 0, 0).
+    orientation : 6 floats
+        ImageOrientationPatient: row cosines, then column cosines.
+    tilt_deg : float
+        Gantry tilt: slice ``k`` moves by ``offset_k * tan(tilt)`` along the
+        column direction; IOP is unchanged, GantryDetectorTilt is written.
+    missing : ints
+        Slice indices not written (gaps).
+    slice_offsets : floats, optional
+        Explicit positions of the slices along the normal (mm), relative to ``origin``.
+    n_times : int
+        Time points (4D): positions repeat, with TemporalPositionIdentifier,
+        TriggerTime and AcquisitionNumber per time point. Time ``t`` adds
+        ``t * time_step`` to the phantom.
+    multiframe : {None, "enhanced", "classic"}
+        ``"enhanced"``: one Enhanced CT/MR/PET file with per-frame functional
+        groups. ``"classic"``: one file per slice position holding its
+        ``n_times`` frames (a cine, as US and XA write), with FrameTime.
+    compression : {None, "rle", "jpeg2000", "jpeg-ls", "jpeg-lossless", "deflate", "big-endian", "implicit"}
+        Transfer syntax; every one is lossless. :class:`GeneratorError` if
+        no encoder for it is installed.
+    shuffle, seed : bool, int
+        Random file names (they must not reveal the slice order).
+    suffix : str
+        File name suffix; ``""`` for none.
+    preamble, file_meta : bool
+        ``False`` writes files without the 128-byte preamble (and "DICM"),
+        or without the file meta group (a bare implicit-VR dataset).
+    rescale : (slope, intercept), optional
+        Stored = round((value - intercept) / slope). Default CT (1, -1024),
+        PT a float slope per slice that fills the dtype, others (1, 0).
+    dtype : {"int16", "uint16", "uint8"}, optional
+        Stored type; default uint8 for US and RGB, int16 otherwise.
+    values : callable, optional
+        (N, 3) LPS mm -> (N,) physical values. Default: :func:`head_phantom`
+        fitted into the volume, with the modality's levels.
+    time_step : float, optional
+        Value added per time point (default per modality).
+    rgb : bool
+        Three samples per pixel (R = v, G = v // 2, B = 255 - v), uint8.
+    pet : PetTiming, optional
+        PET dose and timing tags (default ``PetTiming()`` for PT).
+    geometry_tags : bool, optional
+        Write ImagePositionPatient/ImageOrientationPatient; default False
+        for US and CR (as those devices write), True otherwise.
+    orientation_per_frame : bool
+        Enhanced only: PlaneOrientationSequence per frame instead of shared.
+    keep_arrays : bool
+        Keep the stored arrays in ``SeriesSpec.stored_arrays`` (T*K, rows, cols).
+    series_uid, study_uid, series_number, description, patient_name, patient_id
+        Identification; UIDs are new unless given.
+    extra_tags : mapping, optional
+        Keyword -> value set on every file last; ``None`` deletes the element.
+
+    Returns
+    -------
+    SeriesSpec
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> spec = write_series(tempfile.mkdtemp(), shape=(3, 8, 8), tilt_deg=10, missing=[1])
+    >>> len(spec.files), spec.slice_indices
+    (2, (0, 2))
+    """
+    modality = modality.upper()  # type: ignore[assignment]
+    if modality not in HEAD_LEVELS:
+        raise GeneratorError(f"unknown modality {modality!r}; choose one of {sorted(HEAD_LEVELS)}")
+    if multiframe not in (None, "enhanced", "classic"):
+        raise GeneratorError(f"unknown multiframe layout {multiframe!r}: use 'enhanced' or 'classic'")
+    if multiframe == "enhanced" and modality not in ("CT", "MR", "PT"):
+        raise GeneratorError(f"enhanced multi-frame exists for CT, MR and PT, not {modality}")
+    nk, rows, cols = (int(n) for n in shape)
+    transfer_syntax = check_compression(compression, rows, cols)
+    sx, sy, sz = (float(s) for s in spacing)
+    if min(nk, rows, cols, n_times) < 1 or min(sx, sy, sz) <= 0:
+        raise GeneratorError(f"shape {tuple(shape)}, spacing {tuple(spacing)} and n_times must be positive")
+    frame = _unit_frame(orientation)
+    row_cos, col_cos = frame[:3], frame[3:]
+    normal = np.cross(row_cos, col_cos)
+    offsets = np.arange(nk) * sz if slice_offsets is None else np.asarray(slice_offsets, float)
+    if offsets.shape != (nk,):
+        raise GeneratorError(f"slice_offsets needs {nk} values, got {offsets.size}")
+    rel = offsets[:, None] * normal + (offsets * math.tan(math.radians(tilt_deg)))[:, None] * col_cos
+    in_plane = np.array([[a * (cols - 1) * sx, b * (rows - 1) * sy] for a in (0, 1) for b in (0, 1)])
+    corners0 = in_plane[:, :1] * row_cos + in_plane[:, 1:] * col_cos
+    corners = (rel[:, None, :] + corners0[None]).reshape(-1, 3)
+    if origin is None:
+        origin_arr = -(corners.min(axis=0) + corners.max(axis=0)) / 2
+    else:
+        origin_arr = np.asarray(origin, float)
+    # Quantise the geometry to the decimals written, so the known answer is what a reader sees.
+    origin_arr, frame = _written(origin_arr), _written(frame)
+    row_cos, col_cos = frame[:3], frame[3:]
+    all_positions = _written(origin_arr + rel)
+    written = tuple(k for k in range(nk) if k not in set(int(m) for m in missing))
+    if not written:
+        raise GeneratorError("every slice is missing: nothing to write")
+    positions = all_positions[list(written)]
+
+    rgb = bool(rgb)
+    dtype = dtype or ("uint8" if modality == "US" or rgb else "int16")
+    if rgb and dtype != "uint8":
+        raise GeneratorError("RGB images are written as uint8")
+    if values is None:
+        values = _fitted_phantom(modality, corners + origin_arr)
+    step = _TIME_STEP[modality] if time_step is None else float(time_step)
+    if modality == "PT" and pet is None:
+        pet = PetTiming()
+    geometry = modality not in ("US", "CR") if geometry_tags is None else geometry_tags
+
+    # Pixels and per-frame rescale, frames in order t * K + k.
+    pixels, slopes, intercepts = [], [], []
+    for t in range(n_times):
+        for pos in positions:
+            phys = _phantom_at(values, _pixel_points(pos, frame, (sx, sy), (rows, cols)).reshape(-1, 3), t, step)
+            slope, intercept = _rescale_for(modality, rescale, phys, dtype, rgb)
+            slopes.append(slope)
+            intercepts.append(intercept)
+            pixels.append(_quantise(phys, slope, intercept, dtype, rgb).reshape(rows, cols, *((3,) if rgb else ())))
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    from pydicom.uid import generate_uid
+
+    series_uid = series_uid or generate_uid()
+    common = dict(
+        modality=modality, rows=rows, cols=cols, dtype=dtype, rgb=rgb, spacing=(sx, sy, sz),
+        orientation=frame, normal=normal, tilt_deg=tilt_deg, n_times=n_times, geometry=geometry,
+        series_uid=series_uid, study_uid=study_uid or generate_uid(), frame_uid=generate_uid(),
+        series_number=series_number, description=description, patient_name=patient_name,
+        patient_id=patient_id, pet=pet, multiframe=multiframe,
+        window=_window(modality, values, corners + origin_arr),
+    )
+    nw = len(written)
+    if multiframe == "enhanced":
+        groups = [(list(range(nw * n_times)), None)]
+    elif multiframe == "classic":
+        groups = [([t * nw + n for t in range(n_times)], n) for n in range(nw)]
+    else:
+        groups = [([f], f % nw) for f in range(nw * n_times)]
+    names = _file_names(len(groups), shuffle=shuffle, seed=seed, suffix=suffix)
+    files = [out / name for name in names]
+    for number, ((frames, n), path) in enumerate(zip(groups, files), start=1):
+        if multiframe == "enhanced":
+            ds = build_enhanced(common, positions, [slopes[f] for f in frames],
+                                [intercepts[f] for f in frames], orientation_per_frame)
+        else:
+            t = frames[0] // nw
+            ds = new_dataset(common, position=positions[n], instance=number, time=t,
+                             slope=slopes[frames[0]], intercept=intercepts[frames[0]])
+            if multiframe == "classic":
+                ds.NumberOfFrames = len(frames)
+                ds.FrameTime = ds_str(1000.0 / 25)
+                ds.FrameIncrementPointer = 0x00181063
+            if pet is not None:
+                pet_tags(ds, pet, n, t)
+        for kw, v in (extra_tags or {}).items():
+            if v is None:
+                if kw in ds:
+                    delattr(ds, kw)
+            else:
+                setattr(ds, kw, v)
+        arr = np.stack([pixels[f] for f in frames]) if len(frames) > 1 else pixels[frames[0]]
+        encode_and_save(ds, arr, path, transfer_syntax, preamble=preamble, file_meta=file_meta)
+
+    return SeriesSpec(
+        files=files, positions=positions, orientation=frame, spacing=(sx, sy, sz),
+        shape=(nk, rows, cols), series_uid=series_uid,
+        affine=_affine(row_cos * sx, col_cos * sy, normal * sz, origin_arr), values=values,
+        modality=modality, n_times=n_times, slice_indices=written, slopes=np.array(slopes),
+        intercepts=np.array(intercepts), time_step=step, dtype=dtype, rgb=rgb,
+        stored_arrays=np.stack(pixels) if keep_arrays else None,
+    )
+
+
+def _written(values: np.ndarray) -> np.ndarray:
+    return np.array([float(ds_str(v)) for v in np.ravel(values)]).reshape(np.shape(values))
+
+
+def _affine(*columns: np.ndarray) -> np.ndarray:
+    a = np.eye(4)
+    a[:3, :4] = np.stack(columns, axis=1)
+    return a
+
+
+def _rescale_for(modality: str, rescale: tuple[float, float] | None, phys: np.ndarray,
+                 dtype: str, rgb: bool) -> tuple[float, float]:
+    if rgb:
+        return 1.0, 0.0
+    if rescale is not None:
+        slope, intercept = rescale
+    elif modality == "PT":  # a float slope per slice that fills the stored range
+        peak = float(np.abs(phys).max())
+        slope, intercept = (peak / np.iinfo(dtype).max if peak > 0 else 1.0), 0.0
+    else:
+        slope, intercept = _DEFAULT_RESCALE.get(modality, (1.0, 0.0))
+    # The file holds decimal strings: quantise with exactly what a reader gets back.
+    return float(ds_str(slope)), float(ds_str(intercept))
+
+
+def _window(modality: str, values: ValuesFn, corners: np.ndarray) -> tuple[float, float]:
+    if modality == "CT":
+        return 40.0, 400.0
+    lo, hi = corners.min(axis=0), corners.max(axis=0)
+    grid = np.stack(np.meshgrid(*[np.linspace(a, b, 9) for a, b in zip(lo, hi)]), -1).reshape(-1, 3)
+    v = np.asarray(values(grid), float)
+    vmin, vmax = float(v.min()), float(v.max())
+    return (vmin + vmax) / 2, max(vmax - vmin, 1.0)
+
