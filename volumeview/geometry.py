@@ -246,6 +246,9 @@ def plan_layout(
     )
     _check_spacing(layout, steps)
     _check_shear(layout)
+    if len(steps) and not layout.irregular:
+        # a regular stack: the mean step puts the first and last slices exactly where they are
+        layout.spacing = (layout.spacing[0], layout.spacing[1], float(d[-1] / (len(d) - 1)))
     return layout
 
 

@@ -71,18 +71,17 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # typer.Exit inside commands
         return int(exc.code or 0)
     except Exception as exc:  # click usage errors and unexpected bugs
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        if isinstance(exc, click.ClickException):
+        name = type(exc).__name__
+        if name == "Exit":  # click/typer Exit
+            return int(getattr(exc, "exit_code", 0) or 0)
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a ClickException: usage errors exit 2
             exc.show()
-            return exc.exit_code  # 2 for usage errors
-        if isinstance(exc, click.exceptions.Abort):
+            return int(exc.exit_code)
+        if name == "Abort":
             return 1
         if state.debug:
             raise
-        console_err.print(f"[red]Error:[/] {type(exc).__name__}: {exc}", highlight=False)
+        console_err.print(f"[red]Error:[/] {name}: {exc}", highlight=False)
         console_err.print("  Run again with --debug for the traceback, and please report it.")
         return 1
     return 0

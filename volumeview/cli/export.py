@@ -1,0 +1,33 @@
+"""``volumeview export PATH OUT``: write a series to .nii.gz, .nrrd, .mha or .vti."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..io.convert import EXPORT_SUFFIXES, export as export_volume
+from ..io.loader import load
+from . import app
+from ._common import console_err, warn
+
+
+@app.command()
+def export(
+    path: Path = typer.Argument(..., help="DICOM folder, file or DICOMDIR."),
+    out: Path = typer.Argument(..., help=f"Output file: {', '.join(EXPORT_SUFFIXES)}."),
+    series: Optional[str] = typer.Option(None, "--series", "-s", help="Series index (from `info`) or SeriesInstanceUID."),
+    regularize: bool = typer.Option(True, "--regularize/--no-regularize", help="Resample tilted or irregular stacks (default)."),
+    pet_units: str = typer.Option("suv", "--pet-units", help="PET values: suv or native."),
+) -> None:
+    """Export one series with its patient geometry (NIfTI is written in RAS by SimpleITK)."""
+    if not any(out.name.lower().endswith(s) for s in EXPORT_SUFFIXES):
+        raise typer.BadParameter(f"unknown format {out.name!r}; use one of {', '.join(EXPORT_SUFFIXES)}", param_hint="OUT")
+    if pet_units not in ("suv", "native"):
+        raise typer.BadParameter("use suv or native", param_hint="--pet-units")
+    vol = load(path, series=series, regularize=regularize, pet_units=pet_units)  # type: ignore[arg-type]
+    for w in vol.warnings:
+        warn(w)
+    written = export_volume(vol, out)
+    console_err.print(f"Wrote {written} ({vol.modality}, {'x'.join(map(str, vol.size))}, {vol.unit or 'native units'})")

@@ -1,0 +1,186 @@
+"""``volumeview info PATH [--json]``: every series with its geometry, values and warnings."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, List, Optional
+
+import numpy as np
+import typer
+
+from ..errors import NoImagesError, Problem, VolumeviewError
+from ..io.loader import PATIENT_FIELDS, ScanResult, load_series, scan
+from ..io.records import Series
+from . import app
+from ._common import console_err, console_out, warn
+
+
+def report_problems(problems: list[Problem], *, limit: int = 5) -> None:
+    """One line per bad file; files sharing a problem are folded after ``limit``."""
+    by_message: dict[str, list[str]] = defaultdict(list)
+    for p in problems:
+        by_message[p.message].append(p.path)
+    for message, paths in by_message.items():
+        if len(paths) <= limit:
+            for path in paths:
+                warn(f"{message} ({path})")
+        else:
+            shown = ", ".join(paths[:3])
+            warn(f"{message}: {len(paths)} files ({shown}, and {len(paths) - 3} more)")
+
+
+def _round(values: Any, ndigits: int = 4) -> Any:
+    return [round(float(v), ndigits) for v in np.asarray(values).ravel()]
+
+
+def series_record(index: int | None, series: Series, *, stats: bool, show_patient: bool) -> dict[str, Any]:
+    """A JSON-able description of one series (loading pixels only when ``stats``)."""
+    ds = series.first
+    rec: dict[str, Any] = {
+        "index": index,
+        "kind": series.kind,
+        "modality": series.modality,
+        "series_number": series.number,
+        "series_description": series.description,
+        "study_description": str(ds.get("StudyDescription", "") or ""),
+        "series_uid": series.uid,
+        "label": series.label,
+        "files": len(series.files),
+    }
+    if show_patient:
+        rec["patient"] = {kw: str(ds.get(kw, "")) for kw in PATIENT_FIELDS if kw in ds}
+    if series.kind != "image":
+        rec["paths"] = series.files[:5]
+        return rec
+    layout = series.layout
+    first = series.slices[0]
+    rec.update(
+        handler=series.handler,
+        rows=first.rows,
+        columns=first.columns,
+        bits_allocated=ds.get("BitsAllocated"),
+        bits_stored=ds.get("BitsStored"),
+        high_bit=ds.get("HighBit"),
+        pixel_representation=ds.get("PixelRepresentation"),
+        photometric=str(ds.get("PhotometricInterpretation", "")),
+        transfer_syntax=first.pixel.transfer_syntax if first.pixel else "",
+        size_ijk=[first.columns, first.rows, layout.n_slices],
+        n_volumes=layout.n_times,
+        time_tag=layout.time_tag if layout.n_times > 1 else "",
+    )
+    warnings = list(series.warnings)
+    if stats:
+        try:
+            vol = load_series(series)
+        except VolumeviewError as exc:
+            warnings.append(f"cannot load: {exc}")
+            vol = None
+        if vol is not None:
+            warnings = list(vol.warnings)
+            rec["size_ijk"] = list(vol.size)
+            rec.update(
+                spacing_mm=_round(vol.spacing),
+                origin_lps_mm=_round(vol.origin),
+                direction=_round(vol.direction),
+                orientation=vol.orientation_code,
+                geometry_known=vol.geometry_known,
+                unit=vol.unit,
+                dtype=str(vol.array.dtype),
+                value_min=float(vol.array.min()),
+                value_max=float(vol.array.max()),
+                window=_windows(vol.meta),
+                summary=vol.meta.get("summary", {}),
+            )
+            rescale = vol.meta.get("rescale")
+            if rescale and rescale["slope"]:
+                rec["stored_min"] = round((rec["value_min"] - rescale["intercept"]) / rescale["slope"], 4)
+                rec["stored_max"] = round((rec["value_max"] - rescale["intercept"]) / rescale["slope"], 4)
+    if "spacing_mm" not in rec:
+        from ..geometry import orientation_letters
+
+        rec.update(
+            spacing_mm=_round(layout.spacing),
+            origin_lps_mm=_round(layout.origin),
+            direction=_round(layout.direction),
+            orientation=orientation_letters(layout.direction),
+            geometry_known=layout.geometry_known,
+        )
+    rec["warnings"] = warnings
+    return rec
+
+
+def _windows(meta: dict[str, Any]) -> list[dict[str, float]]:
+    centers, widths = meta.get("WindowCenter") or [], meta.get("WindowWidth") or []
+    return [{"level": float(c), "width": float(w)} for c, w in zip(centers, widths)]
+
+
+def _fmt(values: list[float]) -> str:
+    return ", ".join(f"{v:g}" for v in values)
+
+
+def print_record(rec: dict[str, Any]) -> None:
+    out = console_out
+    head = f"[bold][{rec['index']}] {rec['modality']}[/] {rec['series_description'] or '(no description)'}"
+    if rec.get("label"):
+        head += f" [dim]({rec['label']})[/]"
+    out.print(head)
+    out.print(f"    series {rec['series_number']}  uid {rec['series_uid']}  handler {rec.get('handler', '')}")
+    if rec.get("study_description"):
+        out.print(f"    study: {rec['study_description']}")
+    if "patient" in rec:
+        out.print("    patient: " + "  ".join(f"{k}={v}" for k, v in rec["patient"].items()))
+    i, j, k = rec["size_ijk"]
+    four_d = f"  x {rec['n_volumes']} volumes (4D, by {rec['time_tag']})" if rec["n_volumes"] > 1 else ""
+    out.print(f"    {rec['files']} files  size {i} x {j} x {k} (i x j x k){four_d}")
+    out.print(
+        f"    rows x columns {rec['rows']} x {rec['columns']}  bits allocated/stored/high "
+        f"{rec['bits_allocated']}/{rec['bits_stored']}/{rec['high_bit']}  {rec['photometric']}"
+    )
+    geometry = "" if rec.get("geometry_known", True) else "  [yellow](geometry unknown)[/]"
+    out.print(f"    spacing {_fmt(rec['spacing_mm'])} mm  origin ({_fmt(rec['origin_lps_mm'])}) LPS mm  orientation {rec['orientation']}{geometry}")
+    out.print(f"    direction [{_fmt(rec['direction'][0:3])}] [{_fmt(rec['direction'][3:6])}] [{_fmt(rec['direction'][6:9])}] (rows of the 3x3)")
+    if "value_min" in rec:
+        stored = f" (stored {rec['stored_min']:g}..{rec['stored_max']:g})" if "stored_min" in rec else ""
+        out.print(f"    values {rec['value_min']:g}..{rec['value_max']:g} {rec['unit']}{stored}  dtype {rec['dtype']}")
+    if rec.get("window"):
+        out.print("    window " + "; ".join(f"DICOM {n + 1}: L {w['level']:g} W {w['width']:g}" for n, w in enumerate(rec["window"])))
+    summary = rec.get("summary") or {}
+    if summary:
+        out.print("    " + "  ".join(f"{k} {v}" for k, v in summary.items()))
+    for w in rec["warnings"]:
+        out.print(f"    [yellow]warning:[/] {w}")
+
+
+@app.command()
+def info(
+    paths: List[Path] = typer.Argument(..., help="Folders, files or a DICOMDIR.", exists=False),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
+    stats: bool = typer.Option(True, "--stats/--no-stats", help="Read pixels for value ranges (default) or headers only."),
+    show_patient: bool = typer.Option(False, "--show-patient", help="Also print patient identifiers."),
+    series: Optional[str] = typer.Option(None, "--series", "-s", help="Only this series (index or SeriesInstanceUID)."),
+) -> None:
+    """List every series with its geometry, 4D volume count, values, window and warnings."""
+    result: ScanResult = scan([str(p) for p in paths])
+    report_problems(result.problems)
+    if not result.images and not result.non_images:
+        raise NoImagesError(f"no DICOM images among {result.n_files} file(s)", path=str(paths[0]))
+    images = result.images
+    chosen = [result.select(series)] if series is not None else images
+    records = [series_record(images.index(s), s, stats=stats, show_patient=show_patient) for s in chosen]
+    others = [] if series is not None else [series_record(None, s, stats=False, show_patient=show_patient) for s in result.non_images]
+    if as_json:
+        payload = {
+            "series": records,
+            "non_image_objects": others,
+            "problems": [{"path": p.path, "message": p.message} for p in result.problems],
+        }
+        typer.echo(json.dumps(payload, indent=2, default=str))
+        return
+    for rec in records:
+        print_record(rec)
+    for rec in others:
+        console_out.print(f"[bold]{rec['kind']}[/] object (not an image, not loaded): {rec['series_description']}  {', '.join(rec['paths'])}")
+    if not images:
+        console_err.print("[yellow]No image series found.[/]")
