@@ -84,6 +84,29 @@ def read_pixels(series: Series, mapping: ValueMapping | None, *, workers: int | 
         cls = UnsupportedTransferSyntaxError if problem.startswith("unsupported") else MissingDecoderError
         raise cls(problem, path=first.path)
     shape, dtype = output_layout(series, mapping)
+    if dtype == np.int32 and stored_dtype(first.ds).itemsize == 2:
+        # The stored range allows values beyond int16, but real data rarely uses it:
+        # try int16 (half the memory), checking every slice, and fall back if one overflows.
+        try:
+            return _read_all(series, mapping, shape, np.dtype(np.int16), workers, checked=True)
+        except _Int16Overflow:
+            pass
+    return _read_all(series, mapping, shape, dtype, workers, checked=False)
+
+
+class _Int16Overflow(Exception):
+    pass
+
+
+def _check_int16(stored: np.ndarray, intercept: float) -> None:
+    lo, hi = int(stored.min()) + int(intercept), int(stored.max()) + int(intercept)
+    if lo < -32768 or hi > 32767:
+        raise _Int16Overflow
+
+
+def _read_all(
+    series: Series, mapping: ValueMapping | None, shape: tuple[int, ...], dtype: np.dtype, workers: int | None, checked: bool
+) -> np.ndarray:
     out = np.empty(shape, dtype=dtype)
     by_file: dict[str, list[Slot]] = {}
     for t, row in enumerate(series.layout.order):
@@ -93,10 +116,8 @@ def read_pixels(series: Series, mapping: ValueMapping | None, *, workers: int | 
     def task(item: tuple[str, list[Slot]]) -> None:
         path, slots = item
         try:
-            _read_file(series, path, slots, out, mapping)
-        except PixelDataError:
-            raise
-        except MemoryError:
+            _read_file(series, path, slots, out, mapping, checked)
+        except (PixelDataError, MemoryError, _Int16Overflow):
             raise
         except Exception as exc:
             raise PixelDataError(f"cannot read pixel data: {type(exc).__name__}: {exc}", path=path) from exc
@@ -113,11 +134,13 @@ def read_pixels(series: Series, mapping: ValueMapping | None, *, workers: int | 
     return out
 
 
-def _read_file(series: Series, path: str, slots: list[Slot], out: np.ndarray, mapping: ValueMapping | None) -> None:
+def _read_file(
+    series: Series, path: str, slots: list[Slot], out: np.ndarray, mapping: ValueMapping | None, checked: bool
+) -> None:
     recs = series.slices
     native = all(recs[i].pixel is not None and recs[i].pixel.offset is not None for i, _, _ in slots)
     if native and not is_colour(recs[slots[0][0]].ds) and "MosaicTile" not in recs[slots[0][0]].tags:
-        _read_native(path, slots, recs, out, mapping)
+        _read_native(path, slots, recs, out, mapping, checked)
         return
     frames = _decode(path, recs[slots[0][0]])
     for idx, t, k in slots:
@@ -128,10 +151,12 @@ def _read_file(series: Series, path: str, slots: list[Slot], out: np.ndarray, ma
         if out.ndim == 5:
             out[t, k] = frame
         else:
-            _apply(frame, rec, idx, out[t, k], mapping)
+            _apply(frame, rec, idx, out[t, k], mapping, checked)
 
 
-def _read_native(path: str, slots: list[Slot], recs: list[SliceRecord], out: np.ndarray, mapping: ValueMapping | None) -> None:
+def _read_native(
+    path: str, slots: list[Slot], recs: list[SliceRecord], out: np.ndarray, mapping: ValueMapping | None, checked: bool
+) -> None:
     with open(path, "rb", buffering=0) as fp:
         for idx, t, k in slots:
             rec = recs[idx]
@@ -150,10 +175,12 @@ def _read_native(path: str, slots: list[Slot], recs: list[SliceRecord], out: np.
             _fix_bits(target, rec.ds)
             if direct:
                 slope, intercept = _linear(mapping, idx)
+                if checked:
+                    _check_int16(target, intercept)
                 if intercept:
                     slot += out.dtype.type(intercept)
             else:
-                _apply(target, rec, idx, slot, mapping)
+                _apply(target, rec, idx, slot, mapping, checked)
 
 
 def _linear(mapping: ValueMapping | None, idx: int) -> tuple[float, float]:
@@ -162,8 +189,12 @@ def _linear(mapping: ValueMapping | None, idx: int) -> tuple[float, float]:
     return float(mapping.slopes[idx]), float(mapping.intercepts[idx])
 
 
-def _apply(stored: np.ndarray, rec: SliceRecord, idx: int, slot: np.ndarray, mapping: ValueMapping | None) -> None:
+def _apply(
+    stored: np.ndarray, rec: SliceRecord, idx: int, slot: np.ndarray, mapping: ValueMapping | None, checked: bool = False
+) -> None:
     slope, intercept = _linear(mapping, idx)
+    if checked:
+        _check_int16(stored, intercept)
     if slot.dtype.kind == "f":
         slot[...] = stored * slope + intercept
     elif slope == 1 and intercept == 0:
