@@ -40,7 +40,8 @@ DICOM_SOURCE = "DICOM header"
 #: Name a plugin may return from ``volumeview_get_default_window`` to ask for
 #: a window computed from the voxel values (see :func:`percentile_window`).
 AUTO_WINDOW = "auto"
-#: Name of the fallback volume preset built from the voxel values.
+#: Name of the fallback volume preset built from the voxel values; a plugin
+#: may return it, or ``"auto mip"`` for the same ramp drawn as a MIP.
 AUTO_VOLUME = "auto"
 
 
@@ -329,12 +330,14 @@ def default_volume_preset(volume: "Volume") -> VolumePreset:
 
     The user's presets file, then the plugins
     (``volumeview_get_default_volume_preset``) choose; without a usable answer
-    it is a grey ramp over the voxel values (:func:`auto_volume_preset`).
+    it is a grey ramp over the voxel values (:func:`auto_volume_preset`),
+    drawn as a MIP when the plugin answered ``"auto mip"``.
     """
     presets = volume_presets(volume.modality)
     name = _default_name("volumeview_get_default_volume_preset", volume, "volume")
-    if name and name != AUTO_VOLUME:
+    if name and name not in (AUTO_VOLUME, f"{AUTO_VOLUME} mip"):
         found = _lookup(presets, name)
         if found is not None:
             return found
-    return auto_volume_preset(volume.array, modality=volume.modality)
+    mode = "mip" if name == f"{AUTO_VOLUME} mip" else "composite"
+    return auto_volume_preset(volume.array, modality=volume.modality, mode=mode)
