@@ -216,7 +216,9 @@ def test_bad_options_raise_generator_error(tmp_path, kwargs):
 # ---------------------------------------------------------------- encodings
 
 
-@pytest.mark.parametrize("compression", ["rle", "jpeg2000", "jpeg-ls", "deflate", "big-endian", "implicit"])
+@pytest.mark.parametrize(
+    "compression", ["rle", "jpeg2000", "jpeg-ls", "jpeg-lossless", "deflate", "big-endian", "implicit"]
+)
 @pytest.mark.parametrize("dtype", ["int16", "uint16", "uint8"])
 def test_compression_round_trips_pixel_exactly(tmp_path, compression, dtype):
     if compression == "jpeg-ls":
@@ -225,7 +227,8 @@ def test_compression_round_trips_pixel_exactly(tmp_path, compression, dtype):
     spec = write_series(tmp_path, shape=(2, 32, 33), compression=compression, dtype=dtype,
                         modality=modality, keep_arrays=True)
     want_syntax = {"rle": pydicom.uid.RLELossless, "jpeg2000": pydicom.uid.JPEG2000Lossless,
-                   "jpeg-ls": pydicom.uid.JPEGLSLossless, "deflate": pydicom.uid.DeflatedExplicitVRLittleEndian,
+                   "jpeg-ls": pydicom.uid.JPEGLSLossless, "jpeg-lossless": pydicom.uid.JPEGLosslessSV1,
+                   "deflate": pydicom.uid.DeflatedExplicitVRLittleEndian,
                    "big-endian": pydicom.uid.ExplicitVRBigEndian,
                    "implicit": pydicom.uid.ImplicitVRLittleEndian}[compression]
     for f, stored in zip(spec.files, spec.stored_arrays):
@@ -239,3 +242,155 @@ def test_compression_round_trips_pixel_exactly(tmp_path, compression, dtype):
 def test_jpeg2000_needs_32_pixels(tmp_path):
     with pytest.raises(GeneratorError, match="32"):
         write_series(tmp_path, shape=(1, 16, 16), compression="jpeg2000")
+
+
+def test_jpeg_lossless_extremes_rgb_and_multiframe(tmp_path):
+    # differences of 32768 (category 16) and a full-range image
+    spec = write_series(tmp_path / "a", shape=(1, 8, 9), compression="jpeg-lossless", rescale=(1, 0),
+                        values=lambda p: np.where(np.arange(len(p)) % 2, -32768.0, 32767.0), keep_arrays=True)
+    np.testing.assert_array_equal(pydicom.dcmread(spec.files[0]).pixel_array, spec.stored_arrays[0])
+    spec = write_series(tmp_path / "b", shape=(1, 8, 9), modality="US", rgb=True, n_times=3,
+                        multiframe="classic", compression="jpeg-lossless", keep_arrays=True)
+    ds = pydicom.dcmread(spec.files[0])
+    assert ds.PhotometricInterpretation == "RGB" and ds.pixel_array.shape == (3, 8, 9, 3)
+    np.testing.assert_array_equal(ds.pixel_array, spec.stored_arrays)
+    # an independent decoder (GDCM, through SimpleITK) reads it too
+    spec = write_series(tmp_path / "c", shape=(3, 8, 9), compression="jpeg-lossless")
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(_sitk_read(tmp_path / "c")), spec.expected_array())
+
+
+# ---------------------------------------------------------------- multi-frame
+
+
+@pytest.mark.parametrize("per_frame", [False, True])
+def test_enhanced_ct_one_file_with_per_frame_positions(tmp_path, per_frame):
+    orientation = (0, 1, 0, 0, 0, -1)  # sagittal
+    spec = write_series(tmp_path, shape=(5, 8, 6), multiframe="enhanced", orientation=orientation,
+                        missing=[2], n_times=2, orientation_per_frame=per_frame)
+    assert len(spec.files) == 1 and len(list(tmp_path.iterdir())) == 1
+    ds = pydicom.dcmread(spec.files[0])
+    assert ds.SOPClassUID == pydicom.uid.EnhancedCTImageStorage and ds.NumberOfFrames == 8
+    assert "ImagePositionPatient" not in ds
+    shared = ds.SharedFunctionalGroupsSequence[0]
+    assert [float(v) for v in shared.PixelMeasuresSequence[0].PixelSpacing] == [0.8, 0.8]
+    assert float(shared.PixelValueTransformationSequence[0].RescaleIntercept) == -1024
+    frames = ds.PerFrameFunctionalGroupsSequence
+    where = frames[0] if per_frame else shared
+    assert "PlaneOrientationSequence" in where and ("PlaneOrientationSequence" in shared) != per_frame
+    np.testing.assert_allclose(
+        [float(v) for v in where.PlaneOrientationSequence[0].ImageOrientationPatient], orientation)
+    pos = np.array([[float(v) for v in f.PlanePositionSequence[0].ImagePositionPatient] for f in frames])
+    np.testing.assert_allclose(pos, np.concatenate([spec.positions, spec.positions]), atol=1e-6)
+    assert [f.FrameContentSequence[0].TemporalPositionIndex for f in frames] == [1] * 4 + [2] * 4
+    assert [f.FrameContentSequence[0].InStackPositionNumber for f in frames] == [1, 2, 3, 4] * 2
+    np.testing.assert_array_equal(ds.pixel_array - 1024.0, spec.expected_array().reshape(8, 8, 6))
+
+
+def test_enhanced_pet_per_frame_rescale(tmp_path):
+    spec = write_series(tmp_path, modality="PT", shape=(3, 8, 8), multiframe="enhanced",
+                        values=lambda p: linear_phantom(p, (10, 10, 300), 5000))
+    ds = pydicom.dcmread(spec.files[0])
+    assert ds.SOPClassUID == pydicom.uid.EnhancedPETImageStorage and ds.Units == "BQML"
+    slopes = [float(f.PixelValueTransformationSequence[0].RescaleSlope)
+              for f in ds.PerFrameFunctionalGroupsSequence]
+    assert slopes == spec.slopes.tolist() and len(set(slopes)) > 1
+    physical = ds.pixel_array * np.array(slopes)[:, None, None]
+    np.testing.assert_array_equal(physical, spec.expected_array())
+
+
+def test_classic_multiframe_cine(tmp_path):
+    spec = write_series(tmp_path, modality="US", shape=(1, 10, 12), n_times=6, multiframe="classic")
+    ds = pydicom.dcmread(spec.files[0])
+    assert ds.SOPClassUID == pydicom.uid.UltrasoundMultiFrameImageStorage
+    assert ds.NumberOfFrames == 6 and float(ds.FrameTime) == 40.0
+    assert ds.FrameIncrementPointer == 0x00181063
+    assert "ImagePositionPatient" not in ds and "RescaleSlope" not in ds  # as US devices write
+    np.testing.assert_array_equal(ds.pixel_array, spec.expected_array()[:, 0])
+    assert len(np.unique(ds.pixel_array[1].astype(int) - ds.pixel_array[0])) <= 2  # +5 per frame, clipped
+
+
+# ---------------------------------------------------------------- modalities
+
+
+@pytest.mark.parametrize("modality, sop_class", [
+    ("MR", pydicom.uid.MRImageStorage), ("NM", pydicom.uid.NuclearMedicineImageStorage),
+    ("CR", pydicom.uid.ComputedRadiographyImageStorage), ("OT", pydicom.uid.SecondaryCaptureImageStorage),
+    ("US", pydicom.uid.UltrasoundImageStorage),
+])
+def test_modalities(tmp_path, modality, sop_class):
+    spec = write_series(tmp_path, modality=modality, shape=(1, 16, 16))
+    ds = pydicom.dcmread(spec.files[0])
+    assert ds.Modality == modality and ds.SOPClassUID == sop_class
+    assert ("ImagePositionPatient" in ds) == (modality not in ("US", "CR"))
+    assert len(np.unique(ds.pixel_array)) >= 3
+
+
+def test_rgb(tmp_path):
+    spec = write_series(tmp_path, modality="US", shape=(1, 16, 16), rgb=True)
+    ds = pydicom.dcmread(spec.files[0])
+    assert (ds.SamplesPerPixel, ds.PhotometricInterpretation, ds.PlanarConfiguration) == (3, "RGB", 0)
+    rgb = ds.pixel_array.astype(int)
+    np.testing.assert_array_equal(rgb, spec.expected_array()[0])
+    np.testing.assert_array_equal(rgb[..., 1], rgb[..., 0] // 2)
+    np.testing.assert_array_equal(rgb[..., 2], 255 - rgb[..., 0])
+
+
+def test_pet_timing_and_dose_tags(tmp_path):
+    from datetime import datetime
+
+    acq = [datetime(2024, 5, 6, 11, 0, s) for s in range(0, 40, 10)]
+    timing = PetTiming(injected_dose_bq=2.5e8, injection_datetime=datetime(2024, 5, 6, 9, 58, 30),
+                       series_datetime=datetime(2024, 5, 6, 11, 0, 0), acquisition_datetime=acq,
+                       weight_kg=81.5, height_m=1.8, sex="F", units="BQML", decay_correction="START",
+                       manufacturer="Philips", philips_suv_factor=0.000326, philips_activity_factor=1.0)
+    spec = write_series(tmp_path, modality="PT", shape=(4, 16, 16), pet=timing)
+    dss = _read_sorted(spec)
+    ds = dss[0]
+    assert ds.SOPClassUID == pydicom.uid.PositronEmissionTomographyImageStorage
+    drug = ds.RadiopharmaceuticalInformationSequence[0]
+    assert float(drug.RadionuclideTotalDose) == 2.5e8 and float(drug.RadionuclideHalfLife) == 6586.2
+    assert drug.RadiopharmaceuticalStartDateTime.startswith("20240506095830")
+    assert drug.RadiopharmaceuticalStartTime.startswith("095830")
+    assert drug.Radiopharmaceutical == "Fluorodeoxyglucose"
+    assert (ds.SeriesDate, ds.SeriesTime[:6]) == ("20240506", "110000")
+    assert [d.AcquisitionTime[:6] for d in dss] == ["110000", "110010", "110020", "110030"]
+    assert (float(ds.PatientWeight), float(ds.PatientSize), ds.PatientSex) == (81.5, 1.8, "F")
+    assert (ds.Units, ds.DecayCorrection, list(ds.CorrectedImage)) == ("BQML", "START", ["ATTN", "DECY"])
+    assert ds.Manufacturer == "Philips"
+    assert ds[0x7053, 0x0010].value == "Philips PET Private Group"
+    assert float(ds[0x7053, 0x1000].value) == 0.000326 and float(ds[0x7053, 0x1009].value) == 1.0
+    # activity concentration in Bq/mL, stored with a float slope per slice
+    slopes = [float(d.RescaleSlope) for d in dss]
+    assert len(set(slopes)) > 1 and all(s != 1.0 for s in slopes)
+    for d, want in zip(dss, spec.expected_array()):
+        np.testing.assert_array_equal(_physical(d), want)
+    values = np.concatenate([_physical(d).ravel() for d in dss])
+    assert values.min() == 0 and 4000 < np.median(values[values > 0]) < 6000
+
+
+# ---------------------------------------------------------------- command line
+
+
+def test_cli_generate(tmp_path, capsys):
+    from volumeview.cli import main
+
+    out = tmp_path / "gen"
+    code = main(["generate", str(out), "--shape", "6x16x16", "--spacing", "1x1x2", "--oblique", "30",
+                 "--missing", "2", "--tilt", "0", "--seed", "1"])
+    captured = capsys.readouterr().out.strip().splitlines()
+    assert code == 0
+    assert captured[0] == str(out.resolve())
+    assert captured[1].startswith("CT 6x16x16 int16, spacing 1x1x2 mm, 5 of 6 slices")
+    dss = [pydicom.dcmread(f) for f in out.iterdir()]
+    assert len(dss) == 5
+    c, s = math.cos(math.radians(30)), math.sin(math.radians(30))
+    np.testing.assert_allclose([float(v) for v in dss[0].ImageOrientationPatient], [1, 0, 0, 0, c, s],
+                               atol=1e-9)
+
+
+def test_cli_generate_bad_option_is_one_line(tmp_path, capsys):
+    from volumeview.cli import main
+
+    assert main(["generate", str(tmp_path), "--modality", "XR"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown modality 'XR'" in err and "Traceback" not in err

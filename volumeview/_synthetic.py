@@ -89,8 +89,6 @@ def check_compression(compression: str | None, rows: int, cols: int) -> str:
     if compression not in COMPRESSIONS:
         raise GeneratorError(f"unknown compression {compression!r}; choose one of {sorted(COMPRESSIONS)}")
     tsyntax = COMPRESSIONS[compression]
-    if compression == "jpeg-lossless":
-        raise GeneratorError("cannot write jpeg-lossless yet: no encoder is available")
     if compression == "jpeg2000" and min(rows, cols) < 32:
         # openjpeg always uses 6 wavelet resolutions, which need 32 pixels
         raise GeneratorError(f"jpeg2000 needs at least 32 rows and columns, not {rows}x{cols}")

@@ -251,18 +251,20 @@ def _unit_frame(orientation: Sequence[float]) -> np.ndarray:
     return np.concatenate([row, col / np.linalg.norm(col)])
 
 
-def _fitted_phantom(modality: str, corners: np.ndarray) -> ValuesFn:
-    """The head phantom centred in the volume's LPS bounding box and scaled to fit it.
+def _fitted_phantom(modality: str, center: np.ndarray, directions: np.ndarray,
+                    half_extents: Sequence[float]) -> ValuesFn:
+    """The head phantom centred in the volume and fitted to it.
 
-    Thin axes (a few slices) do not shrink the head: it is sized by the
-    others, so every slice cuts through it.
+    In the slice plane the head fills 90% of the field of view; along the
+    normal it reaches 25% beyond the first and last slices, so every slice
+    cuts through it. ``directions`` (3, 3) holds the unit row, column and
+    normal directions; ``half_extents`` the volume's half sizes along them.
     """
-    lo, hi = corners.min(axis=0), corners.max(axis=0)
-    half = (hi - lo) / 2
-    base = np.array([70.0, 90.0, 80.0])
-    big = half >= 0.5 * half.max()
-    scale = float(np.min(0.9 * half[big] / base[big])) if half.max() > 0 else 1.0
-    return partial(head_phantom, center=tuple((lo + hi) / 2), radii=tuple(scale * base),
+    h = np.asarray(half_extents, float) * [0.9, 0.9, 1.25]
+    if h[2] <= 0:  # a single slice: as deep as it is wide
+        h[2] = min(h[0], h[1])
+    radii = np.sqrt(((np.asarray(directions) * h[:, None]) ** 2).sum(axis=0))
+    return partial(head_phantom, center=tuple(center), radii=tuple(np.maximum(radii, 1e-3)),
                    levels=HEAD_LEVELS[modality])
 
 
@@ -432,7 +434,10 @@ def write_series(
     if rgb and dtype != "uint8":
         raise GeneratorError("RGB images are written as uint8")
     if values is None:
-        values = _fitted_phantom(modality, corners + origin_arr)
+        half = [(cols - 1) * sx / 2, (rows - 1) * sy / 2, float(np.ptp(offsets)) / 2]
+        box = corners + origin_arr
+        values = _fitted_phantom(modality, (box.min(axis=0) + box.max(axis=0)) / 2,
+                                 np.stack([row_cos, col_cos, normal]), half)
     step = _TIME_STEP[modality] if time_step is None else float(time_step)
     if modality == "PT" and pet is None:
         pet = PetTiming()
@@ -482,8 +487,8 @@ def write_series(
                 ds.NumberOfFrames = len(frames)
                 ds.FrameTime = ds_str(1000.0 / 25)
                 ds.FrameIncrementPointer = 0x00181063
-            if pet is not None:
-                pet_tags(ds, pet, n, t)
+        if pet is not None:
+            pet_tags(ds, pet, n, frames[0] // nw)
         for kw, v in (extra_tags or {}).items():
             if v is None:
                 if kw in ds:
