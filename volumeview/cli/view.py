@@ -1,0 +1,65 @@
+"""``volumeview view PATH``: the interactive viewer (window, browser, or a screenshot)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import app
+from ._common import atomic_path, console_err, warn
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1024x768"`` to (1024, 768)."""
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text or "")
+    if not match or min(int(match[1]), int(match[2])) < 64:
+        raise typer.BadParameter(f"{text!r} is not WIDTHxHEIGHT in pixels (at least 64x64), e.g. 1024x768")
+    return int(match[1]), int(match[2])
+
+
+@app.command()
+def view(
+    path: Path = typer.Argument(..., help="DICOM folder, file(s) or DICOMDIR.", exists=True),
+    series: Optional[str] = typer.Option(None, "--series", "-s", help="Series shown first: index (see `volumeview info`) or SeriesInstanceUID. `n` in the window cycles series."),
+    web: bool = typer.Option(False, "--web", help="Serve the viewer in the browser (trame) instead of a window."),
+    port: int = typer.Option(0, "--port", help="Port for --web (0: any free port)."),
+    host: str = typer.Option("localhost", "--host", help="Interface for --web; keep localhost unless you know why."),
+    no_browser: bool = typer.Option(False, "--no-browser", help="With --web, do not open a browser."),
+    screenshot: Optional[Path] = typer.Option(None, "--screenshot", help="Render the initial layout offscreen to this PNG and exit."),
+    size: str = typer.Option("1024x768", "--size", help="Window or screenshot size, WIDTHxHEIGHT."),
+    show_patient: bool = typer.Option(False, "--show-patient", help="Show patient name and ID in the title."),
+) -> None:
+    """Open the viewer: axial, coronal and sagittal slices linked with a 3D view.
+
+    Keys: wheel/Up/Down slice, click crosshair, drag window/level, 1-9 and w
+    window presets, v volume presets, m MIP, o volume, p planes, n series,
+    space cine, s screenshot, r reset, h help, q quit.
+    """
+    from ..viewer import view as run_viewer
+
+    width_height = parse_size(size)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if screenshot is not None:
+                with atomic_path(screenshot) as tmp:
+                    run_viewer(path, series=series, screenshot=tmp, size=width_height, show_patient=show_patient)
+                console_err.print(f"Saved {screenshot}")
+                return
+            _report(caught)
+            run_viewer(path, series=series, web=web, port=port, host=host, size=width_height,
+                       show_patient=show_patient, open_browser=not no_browser)
+        finally:
+            _report(caught)
+
+
+def _report(caught: list) -> None:
+    for w in caught:
+        warn(str(w.message))
+    caught.clear()
+
+

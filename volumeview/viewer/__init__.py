@@ -1,0 +1,134 @@
+"""Interactive viewer: linked axial, coronal and sagittal slices plus a 3D view.
+
+>>> import volumeview
+>>> vol = volumeview.load("ct-head/dicom")             # doctest: +SKIP
+>>> vol.show()                                          # doctest: +SKIP
+>>> volumeview.viewer.view("ct-head/dicom", screenshot="layout.png")  # doctest: +SKIP
+
+The same scene runs in a desktop window, in the browser (``web=True``,
+served by trame) and inline in Jupyter. Importing this package imports no VTK.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..volume import Volume
+
+__all__ = ["view", "volumes_from"]
+
+
+def volumes_from(data: Any, *, series: int | str | None = None) -> tuple[list[Volume], int]:
+    """The series to offer and the index of the first one shown.
+
+    ``data`` is a Volume, a list of Volumes, or a path (every image series under it).
+    ``series`` is an index into that list or a SeriesInstanceUID; by default the
+    largest non-localizer series, as ``volumeview.load`` chooses.
+    """
+    if isinstance(data, Volume):
+        return [data], 0
+    if isinstance(data, (list, tuple)) and data and all(isinstance(v, Volume) for v in data):
+        volumes = list(data)
+        return volumes, _index(volumes, series, default=0)
+    from ..io.loader import load_series, scan
+
+    result = scan(data)
+    chosen = result.select(series)  # raises SeriesNotFoundError with the valid range
+    volumes, first = [], 0
+    for s in result.images:
+        if s is chosen:
+            first = len(volumes)
+        try:
+            volumes.append(load_series(s))
+        except Exception:
+            if s is chosen:
+                raise
+    return volumes, first
+
+
+def _index(volumes: list[Volume], series: int | str | None, *, default: int) -> int:
+    from ..errors import SeriesNotFoundError
+
+    if series is None:
+        return default
+    if isinstance(series, int) or str(series).isdigit():
+        index = int(series)
+        if not 0 <= index < len(volumes):
+            raise SeriesNotFoundError(f"series index {index} out of range: there are {len(volumes)} series (0..{len(volumes) - 1})")
+        return index
+    for n, v in enumerate(volumes):
+        if v.meta.get("SeriesInstanceUID") == series:
+            return n
+    raise SeriesNotFoundError(f"no series with SeriesInstanceUID {series}")
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    except Exception:
+        return False
+    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
+
+
+def view(
+    data: Any,
+    *,
+    series: int | str | None = None,
+    web: bool = False,
+    port: int = 0,
+    host: str = "localhost",
+    screenshot: str | os.PathLike[str] | None = None,
+    size: Sequence[int] | None = None,
+    show_patient: bool = False,
+    notebook: bool | None = None,
+    open_browser: bool = True,
+) -> Any:
+    """Show volumes in the viewer.
+
+    Parameters
+    ----------
+    data : Volume, list of Volume, or path
+        What to show; a path offers every image series under it (``n`` cycles).
+    series : int or str, optional
+        The series shown first: index or SeriesInstanceUID.
+    web : bool
+        Serve the viewer on ``http://host:port`` (trame) instead of a window.
+    port : int
+        Port for ``web`` (0: a free one, printed on stderr).
+    screenshot : path, optional
+        Render the initial layout offscreen to this PNG and return its path.
+    size : (width, height), optional
+        Window or image size in pixels (default 1024x768).
+    show_patient : bool
+        Show patient identifiers in the title (hidden by default).
+    notebook : bool, optional
+        Display inline in Jupyter (default: when running in a notebook).
+
+    Returns
+    -------
+    The screenshot path, the notebook widget, or None once the window closes.
+    """
+    from .desktop import DEFAULT_SIZE
+
+    volumes, first = volumes_from(data, series=series)
+    size = tuple(size or DEFAULT_SIZE)
+    if screenshot is not None:
+        from .desktop import save_screenshot
+
+        return save_screenshot(volumes, Path(screenshot), series=first, size=size, show_patient=show_patient)
+    if web:
+        from .web import serve
+
+        return serve(volumes, series=first, port=port, host=host, size=size, show_patient=show_patient,
+                     open_browser=open_browser)
+    if notebook if notebook is not None else _in_notebook():
+        from .web import show_notebook
+
+        return show_notebook(volumes, series=first, size=size, show_patient=show_patient)
+    from .desktop import open_window
+
+    return open_window(volumes, series=first, size=size, show_patient=show_patient)

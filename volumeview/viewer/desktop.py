@@ -1,0 +1,59 @@
+"""The viewer in a desktop window, and its offscreen screenshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..volume import Volume
+from .state import ViewerState
+
+DEFAULT_SIZE = (1024, 768)
+
+
+def _plotter(*, size: Sequence[int], off_screen: bool, title: str = "volumeview") -> Any:
+    from ..render.backend import ensure_offscreen_backend
+
+    ensure_offscreen_backend()  # fail with the Debian packages to install, not a segfault
+    import pyvista as pv
+
+    return pv.Plotter(shape=(2, 2), off_screen=off_screen, window_size=list(size), border=True,
+                      border_color="#444444", title=title)
+
+
+def build(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[int] = DEFAULT_SIZE,
+          off_screen: bool = False, show_patient: bool = False) -> tuple[Any, Any, ViewerState]:
+    """A plotter with the viewer's scene: ``(plotter, scene, state)``."""
+    from .scene import Scene
+
+    state = ViewerState(list(volumes), series=series, show_patient=show_patient)
+    plotter = _plotter(size=size, off_screen=off_screen)
+    scene = Scene(plotter, state)
+    return plotter, scene, state
+
+
+def open_window(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[int] = DEFAULT_SIZE,
+                show_patient: bool = False, screenshot_dir: str | Path = ".") -> None:
+    """Open the four-pane viewer and block until the window is closed (``q``)."""
+    from .interaction import Controller
+
+    plotter, scene, state = build(volumes, series=series, size=size, show_patient=show_patient)
+    controller = Controller(plotter, scene, state, screenshot_dir=screenshot_dir)
+    try:
+        plotter.show(title="volumeview", auto_close=False)
+    finally:
+        controller.stop_cine()
+        plotter.close()
+        del controller, scene, plotter  # no render window may outlive the display
+
+
+def save_screenshot(volumes: Sequence[Volume], path: str | Path, *, series: int = 0,
+                    size: Sequence[int] = DEFAULT_SIZE, show_patient: bool = False) -> Path:
+    """Render the viewer's initial layout offscreen (EGL) to a PNG."""
+    plotter, scene, state = build(volumes, series=series, size=size, off_screen=True, show_patient=show_patient)
+    try:
+        scene.set_quality(interactive=False)
+        plotter.screenshot(str(path))
+    finally:
+        plotter.close()
+    return Path(path)

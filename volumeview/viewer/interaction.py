@@ -1,0 +1,255 @@
+"""Mouse and keys of the viewer window.
+
+Slice panes: the wheel (or Up/Down, Page Up/Down) moves the slice under the
+mouse, a click moves the crosshair, a left drag changes window (left-right)
+and level (up-down), the middle button pans and the right button zooms.
+The 3D pane keeps VTK's trackball camera. While something moves, the
+volume rendering draws at half resolution; a full-resolution frame follows
+once the scene has been still for ``STILL_DELAY_MS``.
+
+The same handlers run in the browser: trame forwards mouse events to this
+interactor in server-side rendering.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
+
+from .scene import Scene
+from .state import ViewerState
+
+STILL_DELAY_MS = 250
+DRAG_THRESHOLD_PX = 3
+
+KEYS_HELP = """\
+wheel, Up/Down   move slice
+click            move crosshair
+left drag        window / level
+1-9, w           window preset
+v                volume preset
+m  o  p          MIP, volume, planes
+space  Left/Right  cine play, step
+n / N            next / previous series
+c  r             centre crosshair, reset views
+s                save screenshot
+h  q             help, quit"""
+
+
+class Controller:
+    """Connects the window's interactor to the state and the scene."""
+
+    def __init__(self, plotter: Any, scene: Scene, state: ViewerState, *, screenshot_dir: str | Path = ".") -> None:
+        self.plotter, self.scene, self.state = plotter, scene, state
+        self.screenshot_dir = Path(screenshot_dir)
+        self.iren = plotter.iren.interactor
+        self.style = vtkInteractorStyleTrackballCamera()
+        self.iren.SetInteractorStyle(self.style)
+        self._drag: dict[str, Any] | None = None
+        self._hover_pane: str | None = None
+        self._still_timer: int | None = None
+        self._cine_timer: int | None = None
+        self.show_help = False
+        for event, handler in (
+            ("LeftButtonPressEvent", self._left_down),
+            ("LeftButtonReleaseEvent", self._left_up),
+            ("MouseMoveEvent", self._move),
+            ("MouseWheelForwardEvent", lambda *_: self._wheel(1)),
+            ("MouseWheelBackwardEvent", lambda *_: self._wheel(-1)),
+            ("MiddleButtonReleaseEvent", self._release_other("OnMiddleButtonUp")),
+            ("RightButtonReleaseEvent", self._release_other("OnRightButtonUp")),
+            ("CharEvent", lambda *_: None),  # VTK's defaults (w, s, 3, e...) would fight our keys
+            ("KeyPressEvent", self._key),
+        ):
+            self.style.AddObserver(event, handler)
+        self.iren.AddObserver("TimerEvent", self._timer)
+        plotter.iren.clear_key_event_callbacks()
+        plotter.add_key_event("q", getattr(plotter, "_prep_for_close", self.iren.TerminateApp))
+        self.scene.set_quality(interactive=False)
+        self.value_span = self._value_span()
+
+    # -- rendering ----------------------------------------------------------------
+    def render(self, *, interactive: bool = True) -> None:
+        """Redraw now; when ``interactive``, the volume is coarse and a full frame follows."""
+        self.scene.set_quality(interactive=interactive)
+        self.plotter.render_window.Render()
+        if interactive:
+            if self._still_timer is not None:
+                self.iren.DestroyTimer(self._still_timer)
+            self._still_timer = self.iren.CreateOneShotTimer(STILL_DELAY_MS)
+
+    def refresh(self) -> None:
+        self.scene.update()
+        self.render()
+
+    def _timer(self, *_: Any) -> None:
+        timer = self.iren.GetTimerEventId()
+        if timer == self._still_timer:
+            self._still_timer = None
+            self.render(interactive=False)
+        elif timer == self._cine_timer:
+            self.state.step_time(1)
+            self.refresh()
+
+    def _value_span(self) -> float:
+        import numpy as np
+
+        a = np.asarray(self.state.frame.array)
+        sample = a[:: max(1, a.shape[0] // 8), ::8, ::8]
+        lo, hi = np.percentile(sample, [1, 99])
+        return float(max(hi - lo, 1e-3))
+
+    # -- mouse --------------------------------------------------------------------
+    def _pos(self) -> tuple[int, int]:
+        x, y = self.iren.GetEventPosition()
+        return int(x), int(y)
+
+    def _left_down(self, *_: Any) -> None:
+        x, y = self._pos()
+        pane = self.scene.view_at(x, y)
+        if pane in (None, "3d"):
+            self._drag = {"pane": "3d"}
+            self.scene.set_quality(interactive=True)
+            self.style.OnLeftButtonDown()
+            return
+        self._drag = {"pane": pane, "x": x, "y": y, "moved": False, "width": self.state.width, "level": self.state.level}
+
+    def _left_up(self, *_: Any) -> None:
+        drag, self._drag = self._drag, None
+        if drag is None or drag["pane"] == "3d":
+            self.style.OnLeftButtonUp()
+            self.render(interactive=False)
+            return
+        if not drag["moved"]:
+            x, y = self._pos()
+            self.state.set_cursor(self.scene.pick(drag["pane"], x, y), view=drag["pane"])
+            self.scene.set_hover("")
+            self.refresh()
+
+    def _move(self, *_: Any) -> None:
+        x, y = self._pos()
+        drag = self._drag
+        if drag is not None and drag["pane"] != "3d":
+            dx, dy = x - drag["x"], y - drag["y"]
+            if drag["moved"] or abs(dx) + abs(dy) > DRAG_THRESHOLD_PX:
+                drag["moved"] = True
+                per_pixel = self.value_span / 300.0
+                self.state.width, self.state.level = drag["width"], drag["level"]
+                self.state.adjust_window(dx * per_pixel, dy * per_pixel)
+                self.refresh()
+            return
+        if drag is not None or self.style.GetState() != 0:  # rotating, panning or zooming
+            self.style.OnMouseMove()
+            return
+        pane = self.scene.view_at(x, y)
+        self._hover_pane = pane
+        if pane in (None, "3d"):
+            return
+        self.scene.set_hover(self.state.readout(self.scene.pick(pane, x, y)))
+        self.render()
+
+    def _wheel(self, step: int) -> None:
+        pane = self.scene.view_at(*self._pos())
+        if pane in (None, "3d"):
+            self.scene.set_quality(interactive=True)
+            (self.style.OnMouseWheelForward if step > 0 else self.style.OnMouseWheelBackward)()
+            self.render()
+            return
+        self.state.move_slice(pane, step)
+        self.refresh()
+
+    def _release_other(self, method: str) -> Callable[..., None]:
+        def release(*_: Any) -> None:
+            getattr(self.style, method)()
+            self.render(interactive=False)
+
+        return release
+
+    # -- keys ---------------------------------------------------------------------
+    def _key(self, *_: Any) -> None:
+        key = self.iren.GetKeySym() or ""
+        if self.handle_key(key):
+            self.refresh()
+
+    def handle_key(self, key: str) -> bool:
+        """Apply one key (an X keysym such as "Up", "3", "space"); True when the view changed."""
+        s = self.state
+        pane = self._hover_pane if self._hover_pane in ("axial", "coronal", "sagittal") else "axial"
+        actions: dict[str, Callable[[], Any]] = {
+            "Up": lambda: s.move_slice(pane, 1),
+            "Down": lambda: s.move_slice(pane, -1),
+            "Prior": lambda: s.move_slice(pane, 10),
+            "Next": lambda: s.move_slice(pane, -10),
+            "w": s.next_window_preset,
+            "v": s.next_volume_preset,
+            "m": lambda: setattr(s, "mip", not s.mip),
+            "o": lambda: setattr(s, "show_volume", not s.show_volume),
+            "p": lambda: setattr(s, "show_planes", not s.show_planes),
+            "c": s.centre,
+            "r": self._reset,
+            "n": lambda: self._series(1),
+            "N": lambda: self._series(-1),
+            "space": self.toggle_cine,
+            "Right": lambda: self._step(1),
+            "Left": lambda: self._step(-1),
+            "h": self._help,
+            "s": self.save_screenshot,
+        }
+        if key.isdigit() and key != "0":
+            if int(key) > len(s.window_presets):
+                return False
+            s.set_window_preset(int(key) - 1)
+            return True
+        action = actions.get(key)
+        if action is None:
+            return False
+        return action() is not False
+
+    def _reset(self) -> None:
+        self.scene.reset_cameras()
+
+    def _series(self, step: int) -> bool:
+        if len(self.state.volumes) < 2:
+            return False
+        self.stop_cine()
+        self.state.next_series(step)
+        self.value_span = self._value_span()
+        return True
+
+    def _step(self, step: int) -> bool:
+        if not self.state.volume.is_4d:
+            return False
+        self.stop_cine()
+        self.state.step_time(step)
+        return True
+
+    def toggle_cine(self) -> bool:
+        if not self.state.volume.is_4d:
+            return False
+        if self._cine_timer is None:
+            self._cine_timer = self.iren.CreateRepeatingTimer(max(int(self.state.frame_interval_ms), 10))
+            self.state.playing = True
+        else:
+            self.stop_cine()
+        return True
+
+    def stop_cine(self) -> None:
+        if self._cine_timer is not None:
+            self.iren.DestroyTimer(self._cine_timer)
+        self._cine_timer = None
+        self.state.playing = False
+
+    def _help(self) -> None:
+        self.scene.help_text = KEYS_HELP if not self.scene.help_text else ""
+
+    def save_screenshot(self) -> bool:
+        self.scene.set_quality(interactive=False)
+        self.plotter.render_window.Render()
+        path = self.screenshot_dir / time.strftime("volumeview-%Y%m%d-%H%M%S.png")
+        self.plotter.screenshot(str(path))
+        print(f"Saved {path}", file=sys.stderr)
+        return False
