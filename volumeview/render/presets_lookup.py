@@ -7,6 +7,7 @@ extended) a few classic presets below keep rendering usable.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,8 @@ from ..presets import VolumePreset, WindowPreset
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..volume import Volume
+
+log = logging.getLogger(__name__)
 
 _FALLBACK_WINDOWS = {
     "CT": (("brain", 40, 80), ("subdural", 80, 200), ("stroke", 40, 40), ("bone", 600, 2800),
@@ -49,9 +52,12 @@ def window_presets_for(volume: "Volume") -> dict[str, WindowPreset]:
 
     if hasattr(presets, "window_presets"):
         try:
-            return dict(presets.window_presets(volume.modality, dict(volume.meta)))
-        except TypeError:
-            return dict(presets.window_presets(volume.modality))
+            found = dict(presets.window_presets(volume.modality, dict(volume.meta or {})))
+        except Exception:  # a plugin problem must not stop a picture
+            log.debug("window_presets failed; using the built-in fallbacks", exc_info=True)
+            found = {}
+        if any(p.source != "DICOM header" for p in found.values()):
+            return found
     found = {n: WindowPreset(n, lv, w, volume.modality, "volumeview.render")
              for n, lv, w in _FALLBACK_WINDOWS.get(volume.modality, ())}
     found.update(_header_windows(volume))
@@ -71,7 +77,13 @@ def volume_presets_for(volume: "Volume") -> dict[str, VolumePreset]:
     from .. import presets
 
     if hasattr(presets, "volume_presets"):
-        return dict(presets.volume_presets(volume.modality))
+        try:
+            found = dict(presets.volume_presets(volume.modality))
+        except Exception:
+            log.debug("volume_presets failed; using the built-in fallbacks", exc_info=True)
+            found = {}
+        if found:
+            return found
     return {p.name: p for p in _FALLBACK_VOLUME.get(volume.modality, ())}
 
 
@@ -105,7 +117,11 @@ def resolve_window(volume: "Volume", name: str | WindowPreset | None = None) -> 
     from .. import presets
 
     if hasattr(presets, "default_window"):
-        preset = presets.default_window(volume)
+        try:
+            preset = presets.default_window(volume)
+        except Exception:
+            log.debug("default_window failed; using the built-in fallback", exc_info=True)
+            preset = None
         if preset is not None:
             return preset
     header = _header_windows(volume)
@@ -123,7 +139,11 @@ def resolve_volume_preset(volume: "Volume", name: str | VolumePreset | None = No
     from .. import presets
 
     if hasattr(presets, "default_volume_preset"):
-        preset = presets.default_volume_preset(volume)
+        try:
+            preset = presets.default_volume_preset(volume)
+        except Exception:
+            log.debug("default_volume_preset failed; using the built-in fallback", exc_info=True)
+            preset = None
         if preset is not None:
             return preset
     found = volume_presets_for(volume)

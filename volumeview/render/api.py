@@ -1,0 +1,111 @@
+"""One entry point for every mode: :func:`render` writes a file, :func:`render_image` returns pixels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Sequence
+
+import numpy as np
+
+from ..errors import VolumeviewError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..presets import VolumePreset, WindowPreset
+    from ..volume import Volume
+
+Mode = Literal["slice", "slices", "volume", "mip", "grid", "movie"]
+MODES: tuple[str, ...] = ("slice", "slices", "volume", "mip", "grid", "movie")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+
+#: Default picture sizes per mode (width, height).
+DEFAULT_SIZES = {"slice": (512, 512), "slices": (1200, 440), "grid": (1200, 440), "volume": (512, 512),
+                 "mip": (512, 512), "movie": (512, 512)}
+
+
+def render_image(volume: "Volume", *, mode: Mode = "slices", preset: "str | WindowPreset | VolumePreset | None" = None,
+                 presets: Sequence[str] | None = None, view: str = "axial", index=None, position_mm=None,
+                 point=None, camera="anterior", t: int = 0, mapper: str = "cpu", size=None,
+                 **style_options) -> np.ndarray:
+    """The picture of one mode as an ``(H, W, 3)`` uint8 array (not ``movie``).
+
+    Style options: ``background``, ``cmap``, ``annotations``, ``colorbar``,
+    ``convention`` ("radiological" or "neurological"), ``show_patient``.
+    """
+    from . import slices, volume as volume_mode
+
+    if mode not in MODES:
+        raise VolumeviewError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    size = size or DEFAULT_SIZES[mode]
+    if mode == "movie":
+        raise VolumeviewError("a movie is many frames: use render(..., mode='movie') or render_movie")
+    if mode == "slice":
+        return slices.render_slice(volume, view=view, index=index, position_mm=position_mm, point=point,
+                                   preset=preset, t=t, size=size, **style_options)
+    if mode == "slices":
+        return slices.render_slices(volume, view=view, index=index, position_mm=position_mm, point=point,
+                                    preset=preset, t=t, size=size, **style_options)
+    if mode == "grid":
+        names = list(presets or ([preset] if preset else _default_grid(volume)))
+        return slices.render_grid(volume, names, view=view, index=index, position_mm=position_mm, point=point,
+                                  t=t, size=size, **style_options)
+    return volume_mode.render_volume(volume, preset=preset, camera=camera, t=t, mode=mode, mapper=mapper,
+                                     size=size, **style_options)
+
+
+def _default_grid(volume: "Volume") -> list[str]:
+    from .presets_lookup import window_presets_for
+
+    found = list(window_presets_for(volume))
+    wanted = [n for n in ("brain", "subdural", "bone") if any(n == f.lower() for f in found)]
+    if len(wanted) == 3:
+        return [next(f for f in found if f.lower() == n) for n in wanted]
+    return found[:3]
+
+
+def save_image(image: np.ndarray, path: str | Path) -> Path:
+    """Write an RGB array as PNG (or another Pillow format by suffix)."""
+    from PIL import Image
+
+    path = Path(path)
+    fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP"}.get(path.suffix.lower(), "PNG")
+    Image.fromarray(np.ascontiguousarray(image), "RGB").save(path, format=fmt)
+    return path
+
+
+def render(volume: "Volume", out: str | Path, *, mode: Mode = "slices", movie: str = "auto",
+           frames: int | None = None, fps: float | None = None, **options) -> Path:
+    """Render ``volume`` to the file ``out`` (written atomically) and return its path.
+
+    Modes: ``slice`` (one view), ``slices`` (axial, coronal, sagittal),
+    ``grid`` (several windows of one slice, ``presets=[...]``), ``volume``,
+    ``mip``, ``movie`` (``.gif``/``.mp4``; ``movie`` is ``turntable``,
+    ``sweep``, ``cine`` or ``auto``).
+
+    Examples
+    --------
+    >>> import volumeview, volumeview.render                                  # doctest: +SKIP
+    >>> ct = volumeview.load("ct-head/dicom")                                 # doctest: +SKIP
+    >>> volumeview.render.render(ct, "bone.png", mode="slice", preset="bone")  # doctest: +SKIP
+    >>> volumeview.render.render(ct, "skull.png", mode="volume", preset="CT-Bone", camera="left")  # doctest: +SKIP
+    """
+    from ..cli._common import atomic_path
+
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if mode == "movie":
+        from .movie import MOVIE_FORMATS, render_movie
+
+        if suffix not in MOVIE_FORMATS:
+            raise VolumeviewError(f"a movie is written as .gif or .mp4, not {suffix or 'no suffix'}", path=str(out))
+        options.setdefault("size", DEFAULT_SIZES["movie"])
+        movie_mode = options.pop("projection", "volume")
+        with atomic_path(out) as tmp:
+            render_movie(volume, tmp, kind=movie, frames=frames, fps=fps, mode=movie_mode, **options)
+        return out
+    if suffix not in IMAGE_SUFFIXES:
+        raise VolumeviewError(f"unknown image type {suffix or '(no suffix)'}; use one of {', '.join(IMAGE_SUFFIXES)}",
+                              path=str(out))
+    image = render_image(volume, mode=mode, **options)
+    with atomic_path(out) as tmp:
+        save_image(image, tmp)
+    return out
