@@ -145,7 +145,8 @@ def volumeview_get_default_volume_preset(volume: Any) -> str | None:
 def volumeview_status_fields(volume: Any, ijk: tuple[int, int, int], value: Any) -> dict[str, str] | None:
     if volume.modality != MODALITY or volume.unit not in SUV_UNITS:
         return None
-    factor = ((volume.meta or {}).get("summary") or {}).get("SUVbw factor")
+    meta = volume.meta or {}
+    factor = (meta.get("value_factors") or {}).get("SUVbw factor") or (meta.get("summary") or {}).get("SUVbw factor")
     try:
         if volume.unit == "SUVbw" and factor:
             return {"Bq/mL": f"{float(value) / float(factor):.4g}"}

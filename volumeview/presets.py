@@ -202,7 +202,6 @@ def _from_plugins(hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
 def _merge(items: Iterable[tuple[str, Sequence[Any]]], modality: str, into: dict[str, Any]) -> None:
     for source, presets in items:
         for p in presets or ():
-            into.pop(p.name, None)  # re-insert so an override moves to its source's place
             into[p.name] = replace(p, source=p.source or source, modality=p.modality or modality)
 
 
@@ -221,8 +220,9 @@ def window_presets(modality: str, meta: Mapping[str, Any] | None = None) -> dict
     -------
     dict
         The file's windows, then built-in plugins, installed plugins and the
-        user's presets file; a later name overrides an earlier one. Each
-        preset's ``source`` says where it came from.
+        user's presets file; a later name overrides an earlier one and keeps
+        its place in the order. Each preset's ``source`` says where it came
+        from.
     """
     from . import user_presets
 

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from . import app
-from ._common import console_out
+from ._common import console_err, console_out
 
 #: Modalities listed when ``--modality`` is not given.
 KNOWN_MODALITIES = ("CT", "MR", "PT", "US", "CR", "DX", "MG", "XA", "NM", "OT")
@@ -118,4 +118,4 @@ def presets_command(
         return
     _print_tables(report)
     path, _ = user_presets.current_path()
-    console_out.print(f"user presets file: {path}{'' if path.is_file() else ' (none)'}")
+    console_err.print(f"user presets file: {path}{'' if path.is_file() else ' (none)'}")
