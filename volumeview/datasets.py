@@ -28,8 +28,9 @@ Example
 
 from __future__ import annotations
 
-import math
+import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -40,8 +41,8 @@ import numpy as np
 
 from ._synthetic import (
     COMPRESSIONS,
-    GeneratorError,
     Compression,
+    GeneratorError,
     build_enhanced,
     check_compression,
     ds_str,
@@ -49,8 +50,10 @@ from ._synthetic import (
     new_dataset,
     pet_tags,
 )
+from ._synthetic_geometry import pixel_points, quantise, rescale_for, stack_geometry, window_for
 
 __all__ = [
+    "COMPRESSIONS",
     "GeneratorError",
     "PetTiming",
     "SeriesSpec",
@@ -72,7 +75,6 @@ HEAD_LEVELS: dict[str, dict[str, float]] = {
     "CR": {"air": 0, "skull": 3000, "brain": 1200, "ventricle": 1000, "marker": 4000},
     "OT": {"air": 0, "skull": 150, "brain": 600, "ventricle": 1200, "marker": 2000},
 }
-_DEFAULT_RESCALE = {"CT": (1.0, -1024.0)}
 _TIME_STEP = {"CT": 10.0, "MR": 50.0, "PT": 500.0, "NM": 10.0, "US": 5.0, "CR": 50.0, "OT": 50.0}
 
 
@@ -200,7 +202,7 @@ class SeriesSpec:
 
     def pixel_points(self, position: Sequence[float]) -> np.ndarray:
         """LPS centres (rows, cols, 3) of the pixels of a slice at ``position``."""
-        return _pixel_points(position, self.orientation, self.spacing, self.shape[1:])
+        return pixel_points(position, self.orientation, self.spacing, self.shape[1:], flat=False)
 
     def expected_array(self) -> np.ndarray:
         """The physical values a correct loader returns, (T, K, rows, cols) or (K, rows, cols).
@@ -214,7 +216,7 @@ class SeriesSpec:
             for n, pos in enumerate(self.positions):
                 f = t * len(self.positions) + n
                 phys = self.expected_value(self.pixel_points(pos).reshape(-1, 3), t)
-                stored = _quantise(phys, self.slopes[f], self.intercepts[f], self.dtype, self.rgb)
+                stored = quantise(phys, self.slopes[f], self.intercepts[f], self.dtype, self.rgb)
                 out.append(stored if self.rgb else stored * self.slopes[f] + self.intercepts[f])
         arr = np.asarray(out).reshape(self.n_times, len(self.positions), rows, cols, *((3,) if self.rgb else ()))
         return arr if self.n_times > 1 else arr[0]
@@ -222,33 +224,6 @@ class SeriesSpec:
 
 def _phantom_at(values: ValuesFn, points: np.ndarray, time: int, time_step: float) -> np.ndarray:
     return np.asarray(values(np.asarray(points, float).reshape(-1, 3)), float) + time * time_step
-
-
-def _pixel_points(position: Sequence[float], orientation: np.ndarray, spacing: Sequence[float],
-                  size: Sequence[int]) -> np.ndarray:
-    row_cos, col_cos = np.asarray(orientation, float).reshape(2, 3)
-    jj, ii = np.mgrid[0 : size[0], 0 : size[1]].astype(float)
-    return (np.asarray(position, float) + ii[..., None] * (spacing[0] * row_cos)
-            + jj[..., None] * (spacing[1] * col_cos))
-
-
-def _quantise(phys: np.ndarray, slope: float, intercept: float, dtype: str, rgb: bool) -> np.ndarray:
-    info = np.iinfo(dtype)
-    stored = np.clip(np.round((phys - intercept) / slope), info.min, info.max)
-    if rgb:  # a tint that tells channels apart: planar or channel mix-ups show
-        v = stored.astype(np.int64)
-        return np.stack([v, v // 2, 255 - v], axis=-1).clip(0, 255).astype(np.uint8)
-    return stored.astype(dtype)
-
-
-def _unit_frame(orientation: Sequence[float]) -> np.ndarray:
-    o = np.asarray(orientation, float).reshape(2, 3)
-    norms = np.linalg.norm(o, axis=1)
-    if np.any(np.abs(norms - 1) > 1e-3) or abs(o[0] @ o[1]) > 1e-3:
-        raise GeneratorError(f"orientation {list(orientation)} is not two orthonormal cosines")
-    row = o[0] / norms[0]
-    col = o[1] - (o[1] @ row) * row
-    return np.concatenate([row, col / np.linalg.norm(col)])
 
 
 def _fitted_phantom(modality: str, center: np.ndarray, directions: np.ndarray,
@@ -406,139 +381,87 @@ def write_series(
     sx, sy, sz = (float(s) for s in spacing)
     if min(nk, rows, cols, n_times) < 1 or min(sx, sy, sz) <= 0:
         raise GeneratorError(f"shape {tuple(shape)}, spacing {tuple(spacing)} and n_times must be positive")
-    frame = _unit_frame(orientation)
-    row_cos, col_cos = frame[:3], frame[3:]
-    normal = np.cross(row_cos, col_cos)
-    offsets = np.arange(nk) * sz if slice_offsets is None else np.asarray(slice_offsets, float)
-    if offsets.shape != (nk,):
-        raise GeneratorError(f"slice_offsets needs {nk} values, got {offsets.size}")
-    rel = offsets[:, None] * normal + (offsets * math.tan(math.radians(tilt_deg)))[:, None] * col_cos
-    in_plane = np.array([[a * (cols - 1) * sx, b * (rows - 1) * sy] for a in (0, 1) for b in (0, 1)])
-    corners0 = in_plane[:, :1] * row_cos + in_plane[:, 1:] * col_cos
-    corners = (rel[:, None, :] + corners0[None]).reshape(-1, 3)
-    if origin is None:
-        origin_arr = -(corners.min(axis=0) + corners.max(axis=0)) / 2
-    else:
-        origin_arr = np.asarray(origin, float)
-    # Quantise the geometry to the decimals written, so the known answer is what a reader sees.
-    origin_arr, frame = _written(origin_arr), _written(frame)
-    row_cos, col_cos = frame[:3], frame[3:]
-    all_positions = _written(origin_arr + rel)
-    written = tuple(k for k in range(nk) if k not in set(int(m) for m in missing))
+    geo = stack_geometry((nk, rows, cols), (sx, sy, sz), origin, orientation, tilt_deg, slice_offsets)
+    written = tuple(k for k in range(nk) if k not in {int(m) for m in missing})
     if not written:
         raise GeneratorError("every slice is missing: nothing to write")
-    positions = all_positions[list(written)]
-
+    positions = geo.positions[list(written)]
     rgb = bool(rgb)
     dtype = dtype or ("uint8" if modality == "US" or rgb else "int16")
     if rgb and dtype != "uint8":
         raise GeneratorError("RGB images are written as uint8")
     if values is None:
-        half = [(cols - 1) * sx / 2, (rows - 1) * sy / 2, float(np.ptp(offsets)) / 2]
-        box = corners + origin_arr
-        values = _fitted_phantom(modality, (box.min(axis=0) + box.max(axis=0)) / 2,
-                                 np.stack([row_cos, col_cos, normal]), half)
+        values = _fitted_phantom(modality, geo.center, geo.axes, geo.half_extents)
     step = _TIME_STEP[modality] if time_step is None else float(time_step)
     if modality == "PT" and pet is None:
         pet = PetTiming()
-    geometry = modality not in ("US", "CR") if geometry_tags is None else geometry_tags
 
-    # Pixels and per-frame rescale, frames in order t * K + k.
-    pixels, slopes, intercepts = [], [], []
-    for t in range(n_times):
-        for pos in positions:
-            phys = _phantom_at(values, _pixel_points(pos, frame, (sx, sy), (rows, cols)).reshape(-1, 3), t, step)
-            slope, intercept = _rescale_for(modality, rescale, phys, dtype, rgb)
-            slopes.append(slope)
-            intercepts.append(intercept)
-            pixels.append(_quantise(phys, slope, intercept, dtype, rgb).reshape(rows, cols, *((3,) if rgb else ())))
+    from pydicom.uid import generate_uid
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    from pydicom.uid import generate_uid
-
     series_uid = series_uid or generate_uid()
     common = dict(
-        modality=modality, rows=rows, cols=cols, dtype=dtype, rgb=rgb, spacing=(sx, sy, sz),
-        orientation=frame, normal=normal, tilt_deg=tilt_deg, n_times=n_times, geometry=geometry,
+        modality=modality, rgb=rgb, spacing=(sx, sy, sz), orientation=geo.frame, normal=geo.axes[2],
+        tilt_deg=tilt_deg, n_times=n_times, multiframe=multiframe, pet=pet,
+        geometry=modality not in ("US", "CR") if geometry_tags is None else geometry_tags,
         series_uid=series_uid, study_uid=study_uid or generate_uid(), frame_uid=generate_uid(),
         series_number=series_number, description=description, patient_name=patient_name,
-        patient_id=patient_id, pet=pet, multiframe=multiframe,
-        window=_window(modality, values, corners + origin_arr),
+        patient_id=patient_id, window=window_for(modality, values, geo.corners),
     )
-    nw = len(written)
-    if multiframe == "enhanced":
-        groups = [(list(range(nw * n_times)), None)]
-    elif multiframe == "classic":
-        groups = [([t * nw + n for t in range(n_times)], n) for n in range(nw)]
-    else:
-        groups = [([f], f % nw) for f in range(nw * n_times)]
-    names = _file_names(len(groups), shuffle=shuffle, seed=seed, suffix=suffix)
-    files = [out / name for name in names]
-    for number, ((frames, n), path) in enumerate(zip(groups, files), start=1):
+    nw = len(positions)
+
+    def frame_pixels(f: int) -> tuple[np.ndarray, float, float]:
+        t, n = divmod(f, nw)
+        phys = _phantom_at(values, pixel_points(positions[n], geo.frame, (sx, sy), (rows, cols)), t, step)
+        slope, intercept = rescale_for(modality, rescale, phys, dtype, rgb)
+        stored = quantise(phys, slope, intercept, dtype, rgb)
+        return stored.reshape(rows, cols, *((3,) if rgb else ())), slope, intercept
+
+    def write_file(number: int, frames: list[int], path: Path) -> list[tuple[np.ndarray, float, float]]:
+        done = [frame_pixels(f) for f in frames]
+        slopes, intercepts = [d[1] for d in done], [d[2] for d in done]
+        t, n = divmod(frames[0], nw)
         if multiframe == "enhanced":
-            ds = build_enhanced(common, positions, [slopes[f] for f in frames],
-                                [intercepts[f] for f in frames], orientation_per_frame)
+            ds = build_enhanced(common, positions, slopes, intercepts, orientation_per_frame)
         else:
-            t = frames[0] // nw
             ds = new_dataset(common, position=positions[n], instance=number, time=t,
-                             slope=slopes[frames[0]], intercept=intercepts[frames[0]])
-            if multiframe == "classic":
-                ds.NumberOfFrames = len(frames)
-                ds.FrameTime = ds_str(1000.0 / 25)
-                ds.FrameIncrementPointer = 0x00181063
+                             slope=slopes[0], intercept=intercepts[0])
+        if multiframe == "classic":
+            ds.NumberOfFrames = len(frames)
+            ds.FrameTime = ds_str(1000.0 / 25)
+            ds.FrameIncrementPointer = 0x00181063
         if pet is not None:
-            pet_tags(ds, pet, n, frames[0] // nw)
+            pet_tags(ds, pet, None if multiframe == "enhanced" else n, t)
         for kw, v in (extra_tags or {}).items():
-            if v is None:
-                if kw in ds:
-                    delattr(ds, kw)
-            else:
+            if v is not None:
                 setattr(ds, kw, v)
-        arr = np.stack([pixels[f] for f in frames]) if len(frames) > 1 else pixels[frames[0]]
+            elif kw in ds:
+                delattr(ds, kw)
+        arr = np.stack([d[0] for d in done]) if len(done) > 1 else done[0][0]
         encode_and_save(ds, arr, path, transfer_syntax, preamble=preamble, file_meta=file_meta)
+        return done if keep_arrays else [(np.empty(0), a, b) for _, a, b in done]
 
+    if multiframe == "enhanced":
+        groups = [list(range(nw * n_times))]
+    elif multiframe == "classic":
+        groups = [[t * nw + n for t in range(n_times)] for n in range(nw)]
+    else:
+        groups = [[f] for f in range(nw * n_times)]
+    files = [out / name for name in _file_names(len(groups), shuffle=shuffle, seed=seed, suffix=suffix)]
+    # numpy releases the GIL while the phantom is sampled: threads make big series faster
+    workers = min(8, os.cpu_count() or 1) if nw * n_times * rows * cols > 2**20 else 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(write_file, range(1, len(groups) + 1), groups, files))
+    by_frame = dict(zip([f for g in groups for f in g], [r for rs in results for r in rs]))
+    done = [by_frame[f] for f in range(nw * n_times)]
     return SeriesSpec(
-        files=files, positions=positions, orientation=frame, spacing=(sx, sy, sz),
-        shape=(nk, rows, cols), series_uid=series_uid,
-        affine=_affine(row_cos * sx, col_cos * sy, normal * sz, origin_arr), values=values,
-        modality=modality, n_times=n_times, slice_indices=written, slopes=np.array(slopes),
-        intercepts=np.array(intercepts), time_step=step, dtype=dtype, rgb=rgb,
-        stored_arrays=np.stack(pixels) if keep_arrays else None,
+        files=files, positions=positions, orientation=geo.frame, spacing=(sx, sy, sz),
+        shape=(nk, rows, cols), series_uid=series_uid, affine=geo.affine, values=values,
+        modality=modality, n_times=n_times, slice_indices=written,
+        slopes=np.array([d[1] for d in done]), intercepts=np.array([d[2] for d in done]),
+        time_step=step, dtype=dtype, rgb=rgb,
+        stored_arrays=np.stack([d[0] for d in done]) if keep_arrays else None,
     )
 
-
-def _written(values: np.ndarray) -> np.ndarray:
-    return np.array([float(ds_str(v)) for v in np.ravel(values)]).reshape(np.shape(values))
-
-
-def _affine(*columns: np.ndarray) -> np.ndarray:
-    a = np.eye(4)
-    a[:3, :4] = np.stack(columns, axis=1)
-    return a
-
-
-def _rescale_for(modality: str, rescale: tuple[float, float] | None, phys: np.ndarray,
-                 dtype: str, rgb: bool) -> tuple[float, float]:
-    if rgb:
-        return 1.0, 0.0
-    if rescale is not None:
-        slope, intercept = rescale
-    elif modality == "PT":  # a float slope per slice that fills the stored range
-        peak = float(np.abs(phys).max())
-        slope, intercept = (peak / np.iinfo(dtype).max if peak > 0 else 1.0), 0.0
-    else:
-        slope, intercept = _DEFAULT_RESCALE.get(modality, (1.0, 0.0))
-    # The file holds decimal strings: quantise with exactly what a reader gets back.
-    return float(ds_str(slope)), float(ds_str(intercept))
-
-
-def _window(modality: str, values: ValuesFn, corners: np.ndarray) -> tuple[float, float]:
-    if modality == "CT":
-        return 40.0, 400.0
-    lo, hi = corners.min(axis=0), corners.max(axis=0)
-    grid = np.stack(np.meshgrid(*[np.linspace(a, b, 9) for a, b in zip(lo, hi)]), -1).reshape(-1, 3)
-    v = np.asarray(values(grid), float)
-    vmin, vmax = float(v.min()), float(v.max())
-    return (vmin + vmax) / 2, max(vmax - vmin, 1.0)
 
