@@ -299,7 +299,8 @@ def test_enhanced_pet_per_frame_rescale(tmp_path):
 
 
 def test_classic_multiframe_cine(tmp_path):
-    spec = write_series(tmp_path, modality="US", shape=(1, 10, 12), n_times=6, multiframe="classic")
+    spec = write_series(tmp_path, modality="US", shape=(6, 10, 12), multiframe="classic")
+    assert len(spec.files) == 1 and spec.shape == (1, 10, 12) and spec.n_times == 6
     ds = pydicom.dcmread(spec.files[0])
     assert ds.SOPClassUID == pydicom.uid.UltrasoundMultiFrameImageStorage
     assert ds.NumberOfFrames == 6 and float(ds.FrameTime) == 40.0
@@ -307,6 +308,12 @@ def test_classic_multiframe_cine(tmp_path):
     assert "ImagePositionPatient" not in ds and "RescaleSlope" not in ds  # as US devices write
     np.testing.assert_array_equal(ds.pixel_array, spec.expected_array()[:, 0])
     assert len(np.unique(ds.pixel_array[1].astype(int) - ds.pixel_array[0])) <= 2  # +5 per frame, clipped
+    # with n_times > 1: one file per position, each with its time frames
+    spec = write_series(tmp_path / "b", modality="MR", shape=(3, 10, 12), n_times=4, multiframe="classic")
+    dss = _read_sorted(spec)
+    assert len(dss) == 3 and {d.NumberOfFrames for d in dss} == {4}
+    for n, d in enumerate(dss):
+        np.testing.assert_array_equal(_physical(d), spec.expected_array()[:, n])
 
 
 # ---------------------------------------------------------------- modalities

@@ -320,8 +320,11 @@ def write_series(
         ``t * time_step`` to the phantom.
     multiframe : {None, "enhanced", "classic"}
         ``"enhanced"``: one Enhanced CT/MR/PET file with per-frame functional
-        groups. ``"classic"``: one file per slice position holding its
-        ``n_times`` frames (a cine, as US and XA write), with FrameTime.
+        groups. ``"classic"``: frames are time, with FrameTime (a cine, as US
+        and XA write). With ``n_times=1`` the k axis of ``shape`` is time: one
+        file of k frames at one position (the spec then has shape
+        ``(1, rows, cols)`` and ``n_times=k``). With ``n_times > 1``: one
+        file per slice position, holding its ``n_times`` frames.
     compression : {None, "rle", "jpeg2000", "jpeg-ls", "jpeg-lossless", "deflate", "big-endian", "implicit"}
         Transfer syntax; every one is lossless. :class:`GeneratorError` if
         no encoder for it is installed.
@@ -377,6 +380,10 @@ def write_series(
     if multiframe == "enhanced" and modality not in ("CT", "MR", "PT"):
         raise GeneratorError(f"enhanced multi-frame exists for CT, MR and PT, not {modality}")
     nk, rows, cols = (int(n) for n in shape)
+    if multiframe == "classic" and n_times == 1:  # a cine loop: the k axis is time, at one position
+        if tuple(missing) or slice_offsets is not None:
+            raise GeneratorError("a classic cine has one position: missing and slice_offsets do not apply")
+        nk, n_times = 1, nk
     transfer_syntax = check_compression(compression, rows, cols)
     sx, sy, sz = (float(s) for s in spacing)
     if min(nk, rows, cols, n_times) < 1 or min(sx, sy, sz) <= 0:
