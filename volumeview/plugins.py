@@ -58,12 +58,27 @@ def _autoload_disabled() -> bool:
     return os.environ.get("VOLUMEVIEW_DISABLE_PLUGIN_AUTOLOAD", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _unknown_hooks(pm: pluggy.PluginManager, module: Any) -> list[str]:
+    """Hook implementations of ``module`` that match no specification (misspelt names)."""
+    unknown = []
+    for attr in dir(module):
+        if attr.startswith(f"{PROJECT}_") and pm.parse_hookimpl_opts(module, attr) is not None:
+            caller = getattr(pm.hook, attr, None)
+            if caller is None or caller.spec is None:
+                unknown.append(attr)
+    return unknown
+
+
 def _register(pm: pluggy.PluginManager, module: Any, name: str, source: str, version: str) -> None:
     try:
+        unknown = _unknown_hooks(pm, module)
+        if unknown:  # fail loudly in `volumeview plugins`, but keep the other plugins working
+            raise pluggy.PluginValidationError(module, f"unknown hook {', '.join(unknown)} (misspelt?)")
         pm.register(module, name=name)
         _sources[name] = (source, version)
     except Exception as exc:  # a broken plugin must never break start-up
         _failed.append(FailedPlugin(name, source, f"{type(exc).__name__}: {exc}"))
+        log.warning("plugin %r (%s) not registered: %s", name, source, exc)
 
 
 @lru_cache(maxsize=1)
