@@ -9,6 +9,8 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from volumeview.datasets import (
     GeneratorError,
@@ -113,6 +115,27 @@ def test_pixel_positions_follow_dicom_convention(tmp_path):
     # column i steps along x by sx, row j along y by sy
     want = linear_phantom(p + [6 * 0.5, 4 * 2.0, 0], (10, 100, 1000))[0]
     assert _physical(ds)[4, 6] == round(want)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    angles=st.tuples(*(st.floats(-180, 180) for _ in range(3))),
+    spacing=st.tuples(st.floats(0.3, 2.0), st.floats(0.3, 2.0), st.floats(0.5, 4.0)),
+    origin=st.tuples(*(st.floats(-200, 200) for _ in range(3))),
+)
+def test_any_orientation_agrees_with_simpleitk(tmp_path_factory, angles, spacing, origin):
+    rot = sitk.Euler3DTransform((0, 0, 0), *np.radians(angles)).GetMatrix()
+    rot = np.array(rot).reshape(3, 3)
+    folder = tmp_path_factory.mktemp("any")
+    spec = write_series(folder, shape=(3, 5, 4), spacing=spacing, origin=origin,
+                        orientation=(*rot[:, 0], *rot[:, 1]), values=lambda p: linear_phantom(p, (1, -2, 3)))
+    for k, pos in enumerate(spec.positions):  # affine @ (0, 0, k, 1) is slice k's position
+        np.testing.assert_allclose(spec.affine @ [0, 0, k, 1], [*pos, 1], atol=1e-6)
+    img = _sitk_read(folder)
+    np.testing.assert_allclose(img.GetOrigin(), spec.affine[:3, 3], atol=1e-4)
+    direction = np.array(img.GetDirection()).reshape(3, 3)
+    np.testing.assert_allclose(direction * img.GetSpacing(), spec.affine[:3, :3], atol=1e-4)
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(img), spec.expected_array())
 
 
 # ---------------------------------------------------------------- layout
@@ -395,9 +418,23 @@ def test_cli_generate(tmp_path, capsys):
                                atol=1e-9)
 
 
-def test_cli_generate_bad_option_is_one_line(tmp_path, capsys):
+def test_cli_generate_enhanced_compressed(tmp_path, capsys):
     from volumeview.cli import main
 
-    assert main(["generate", str(tmp_path), "--modality", "XR"]) == 1
+    code = main(["generate", str(tmp_path), "--shape", "4x8x8", "--n-times", "2", "--multiframe", "enhanced",
+                 "--compression", "rle", "--modality", "mr"])
+    assert code == 0
+    assert capsys.readouterr().out.splitlines()[1].endswith("2 time points, enhanced multi-frame, rle, 1 file")
+    ds = pydicom.dcmread(next(tmp_path.iterdir()))
+    assert ds.NumberOfFrames == 8 and ds.SOPClassUID == pydicom.uid.EnhancedMRImageStorage
+
+
+def test_cli_generate_errors(tmp_path, capsys):
+    from volumeview.cli import main
+
+    assert main(["generate", str(tmp_path), "--modality", "XR"]) == 1  # a data error: one line
     err = capsys.readouterr().err
     assert "unknown modality 'XR'" in err and "Traceback" not in err
+    assert main(["generate", str(tmp_path), "--shape", "10x32"]) == 2  # a usage error
+    assert "expected 3 numbers" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())

@@ -89,5 +89,5 @@ def generate(
     console_out.print(str(out_dir.resolve()))
     console_out.print(
         f"{spec.modality} {k}x{rows}x{cols} {spec.dtype}, spacing {sx:g}x{sy:g}x{sz:g} mm, "
-        + ", ".join([*extras, f"{len(spec.files)} files"])
+        + ", ".join([*extras, f"{len(spec.files)} file{'s' if len(spec.files) != 1 else ''}"])
     )
