@@ -43,14 +43,20 @@ h  q             help, quit"""
 class Controller:
     """Connects the window's interactor to the state and the scene."""
 
-    def __init__(self, plotter: Any, scene: Scene, state: ViewerState, *, screenshot_dir: str | Path = ".") -> None:
+    def __init__(self, plotter: Any, scene: Scene, state: ViewerState, *, screenshot_dir: str | Path = ".",
+                 timers: bool = True) -> None:
         self.plotter, self.scene, self.state = plotter, scene, state
+        #: Without an event loop (browser, notebook) no timer fires: every frame but a rotation is full quality.
+        self.timers = timers
+        #: Called after every change made by the mouse or keys (the web page syncs its controls).
+        self.on_change: Callable[[], None] | None = None
         self.screenshot_dir = Path(screenshot_dir)
         self.iren = plotter.iren.interactor
         self.style = vtkInteractorStyleTrackballCamera()
-        self.iren.SetInteractorStyle(self.style)
+        plotter.iren.style = self.style  # through pyvista, so that show() keeps it
         self._drag: dict[str, Any] | None = None
         self._hover_pane: str | None = None
+        self._hover: tuple[str, int, int] | None = None
         self._still_timer: int | None = None
         self._cine_timer: int | None = None
         self.show_help = False
@@ -75,16 +81,23 @@ class Controller:
     # -- rendering ----------------------------------------------------------------
     def render(self, *, interactive: bool = True) -> None:
         """Redraw now; when ``interactive``, the volume is coarse and a full frame follows."""
+        if not self.timers and interactive and not (self._drag and self._drag["pane"] == "3d"):
+            interactive = False
         self.scene.set_quality(interactive=interactive)
         self.plotter.render_window.Render()
-        if interactive:
+        if interactive and self.timers:
             if self._still_timer is not None:
                 self.iren.DestroyTimer(self._still_timer)
             self._still_timer = self.iren.CreateOneShotTimer(STILL_DELAY_MS)
 
     def refresh(self) -> None:
         self.scene.update()
+        if self._hover is not None:  # the slice under the mouse may have moved: read it again
+            pane, x, y = self._hover
+            self.scene.set_hover(self.state.readout(self.scene.pick(pane, x, y)))
         self.render()
+        if self.on_change is not None:
+            self.on_change()
 
     def _timer(self, *_: Any) -> None:
         timer = self.iren.GetTimerEventId()
@@ -123,11 +136,12 @@ class Controller:
         if drag is None or drag["pane"] == "3d":
             self.style.OnLeftButtonUp()
             self.render(interactive=False)
+            if self.on_change is not None:
+                self.on_change()
             return
         if not drag["moved"]:
             x, y = self._pos()
             self.state.set_cursor(self.scene.pick(drag["pane"], x, y), view=drag["pane"])
-            self.scene.set_hover("")
             self.refresh()
 
     def _move(self, *_: Any) -> None:
@@ -148,7 +162,12 @@ class Controller:
         pane = self.scene.view_at(x, y)
         self._hover_pane = pane
         if pane in (None, "3d"):
+            if self._hover is not None:
+                self._hover = None
+                self.scene.set_hover("")
+                self.render()
             return
+        self._hover = (pane, x, y)
         self.scene.set_hover(self.state.readout(self.scene.pick(pane, x, y)))
         self.render()
 
@@ -228,7 +247,7 @@ class Controller:
         return True
 
     def toggle_cine(self) -> bool:
-        if not self.state.volume.is_4d:
+        if not self.state.volume.is_4d or not self.timers:
             return False
         if self._cine_timer is None:
             self._cine_timer = self.iren.CreateRepeatingTimer(max(int(self.state.frame_interval_ms), 10))

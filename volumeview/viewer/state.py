@@ -75,6 +75,10 @@ def format_value(value: float, unit: str) -> str:
     return f"{text} {unit}".rstrip()
 
 
+def _short(x: float) -> str:
+    return f"{x:.0f}" if abs(x) >= 10 else f"{x:.3g}"
+
+
 @dataclass
 class ViewerState:
     """Crosshair, window, presets, modes and time point for one series of a list.
@@ -172,6 +176,18 @@ class ViewerState:
             new[axis] = self.cursor[axis]
         self.cursor = self.snap(new)
 
+    def set_slice(self, view: str, index: int) -> None:
+        """Show slice ``index`` (of the volume axis closest to the view's normal) in ``view``."""
+        axis = VIEWS[view].axis
+        d = self.volume.direction
+        a = int(np.argmax(np.abs(d[axis, :])))
+        ijk = self.clamp_index(self.volume.lps_to_index(self.cursor))
+        ijk[a] = index
+        target = self.volume.index_to_lps(self.clamp_index(ijk))
+        new = self.cursor.copy()
+        new[axis] = target[axis]
+        self.cursor = self.snap(new)
+
     def slice_info(self, view: str) -> tuple[int, int, float, str]:
         """(index, count, distance mm, side letter) of the slice in ``view``: ``S 12.5`` is 12.5 mm superior."""
         spec = VIEWS[view]
@@ -222,7 +238,7 @@ class ViewerState:
     @property
     def window_text(self) -> str:
         name = self.window_presets[self.window_index].name if self.window_index >= 0 else "custom"
-        return f"W {self.width:g}  L {self.level:g}  ({name})"
+        return f"W {_short(self.width)}  L {_short(self.level)}  ({name})"
 
     @property
     def volume_preset(self) -> Any:
