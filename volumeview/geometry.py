@@ -232,7 +232,8 @@ def plan_layout(
     drift = pos[first] - pos[first[0]] - d[:, None] * normal[None, :]
     inplane = np.column_stack([drift @ direction[:, 0], drift @ direction[:, 1]])
     steps = np.diff(d)
-    dz = float(np.median(steps)) if len(steps) else float(fallback_slice_spacing or 1.0)
+    # The nominal step is the smallest one: missing slices only make steps longer.
+    dz = float(np.min(steps)) if len(steps) else float(fallback_slice_spacing or 1.0)
     layout = Layout(
         order=order,
         spacing=(float(dx), float(dy), dz if dz > 0 else float(fallback_slice_spacing or 1.0)),
@@ -269,7 +270,7 @@ def _check_spacing(layout: Layout, steps: np.ndarray) -> None:
         if not len(gaps):
             layout.warnings.append(
                 f"non-uniform slice spacing: steps from {steps.min():.4g} to {steps.max():.4g} mm "
-                f"(median {dz:.4g} mm, tolerance {tol:.3g} mm)"
+                f"(nominal {dz:.4g} mm, tolerance {tol:.3g} mm)"
             )
 
 

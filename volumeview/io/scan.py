@@ -111,14 +111,14 @@ def transfer_syntax(ds: Dataset) -> str:
 def _pixel_location(fp, ds: Dataset) -> PixelLocation | None:
     """Offset and length of the pixel data element's value; ``None`` if the file has none."""
     ts = transfer_syntax(ds)
+    if ts not in NATIVE_LE:  # compressed, deflated or big-endian: pydicom decodes it
+        return PixelLocation(ts) if _maybe_has_pixels(ds) else None
     start = fp.tell()
     head = fp.read(12)
     if len(head) < 8:
         return None
     tag = (struct.unpack("<H", head[0:2])[0] << 16) | struct.unpack("<H", head[2:4])[0]
-    if ts not in NATIVE_LE or tag not in PIXEL_TAGS:
-        if tag in PIXEL_TAGS or ts not in NATIVE_LE:
-            return PixelLocation(ts) if tag in PIXEL_TAGS or _maybe_has_pixels(ds) else None
+    if tag not in PIXEL_TAGS:
         return None
     if ts == "1.2.840.10008.1.2":  # implicit VR: tag, 4-byte length
         length, offset = struct.unpack("<I", head[4:8])[0], start + 8
