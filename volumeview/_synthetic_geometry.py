@@ -20,10 +20,11 @@ DEFAULT_RESCALE = {"CT": (1.0, -1024.0)}
 
 def pixel_points(position: Sequence[float], orientation: np.ndarray, spacing: Sequence[float],
                   size: Sequence[int], flat: bool = True) -> np.ndarray:
+    """LPS of pixel (column i, row j) = position + i * sx * row_cos + j * sy * col_cos, as (rows, cols, 3)."""
     row_cos, col_cos = np.asarray(orientation, float).reshape(2, 3)
-    jj, ii = np.mgrid[0 : size[0], 0 : size[1]].astype(float)
-    points = (np.asarray(position, float) + ii[..., None] * (spacing[0] * row_cos)
-              + jj[..., None] * (spacing[1] * col_cos))
+    along_row = np.arange(size[1])[None, :, None] * (spacing[0] * row_cos)
+    down_columns = np.arange(size[0])[:, None, None] * (spacing[1] * col_cos)
+    points = (np.asarray(position, float) + down_columns) + along_row
     return points.reshape(-1, 3) if flat else points
 
 

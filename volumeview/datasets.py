@@ -114,17 +114,19 @@ def head_phantom(
     [40.0, -1000.0, 1500.0]
     """
     lv = HEAD_LEVELS["CT"] if levels is None else levels
-    r = np.asarray(radii, float)
-    u = (np.asarray(points, float).reshape(-1, 3) - np.asarray(center, float)) / r
-    rho2 = np.einsum("ij,ij->i", u, u)
-    out = np.full(len(u), float(lv["air"]))
+    p = np.asarray(points, float).reshape(-1, 3)
+    x, y, z = ((p[:, a] - center[a]) / radii[a] for a in range(3))  # unit-sphere coordinates
+    rho2 = x * x + y * y + z * z
+    out = np.full(len(p), float(lv["air"]))
     out[rho2 <= 1.0] = lv["skull"]
-    out[rho2 <= 0.81] = lv["brain"]
+    inside = np.flatnonzero(rho2 <= 0.81)  # the ventricles and the marker lie in the brain
+    out[inside] = lv["brain"]
+    x, y, z = x[inside], y[inside], z[inside]
     for side in (-1.0, 1.0):  # two ventricles beside the midline
-        v = (u - [side * 0.18, 0.0, 0.05]) / [0.1, 0.3, 0.15]
-        out[np.einsum("ij,ij->i", v, v) <= 1.0] = lv["ventricle"]
-    m = (u - [0.35, -0.35, 0.35]) / 0.25
-    out[np.einsum("ij,ij->i", m, m) <= 1.0] = lv["marker"]
+        ventricle = ((x - side * 0.18) / 0.1) ** 2 + (y / 0.3) ** 2 + ((z - 0.05) / 0.15) ** 2 <= 1.0
+        out[inside[ventricle]] = lv["ventricle"]
+    marker = (x - 0.35) ** 2 + (y + 0.35) ** 2 + (z - 0.35) ** 2 <= 0.25**2
+    out[inside[marker]] = lv["marker"]
     return out
 
 
