@@ -43,7 +43,7 @@ def default_fps(volume: "Volume", kind: str) -> float:
 
 
 def movie_frames(volume: "Volume", *, kind: str = "auto", frames: int | None = None, mode: str = "volume",
-                 preset=None, view: str = "axial", camera="anterior", mapper: str = "cpu",
+                 preset=None, view: str = "axial", camera="anterior", mapper: str = "cpu", t: int = 0,
                  **style_options) -> Iterator[np.ndarray]:
     """Yield the movie's ``(H, W, 3)`` uint8 frames; exactly ``frames`` of them when given.
 
@@ -57,21 +57,21 @@ def movie_frames(volume: "Volume", *, kind: str = "auto", frames: int | None = N
     if frames is not None and frames < 1:
         raise VolumeviewError(f"a movie needs at least one frame, asked for {frames}")
     if kind == "turntable":
-        yield from _turntable(volume, frames or 36, mode=mode, preset=preset, camera=camera, mapper=mapper,
+        yield from _turntable(volume, frames or 36, mode=mode, preset=preset, camera=camera, mapper=mapper, t=t,
                               **style_options)
     elif kind == "sweep":
-        yield from _sweep(volume, frames, preset=preset, view=view, **style_options)
+        yield from _sweep(volume, frames, preset=preset, view=view, t=t, **style_options)
     else:
         yield from _cine(volume, frames, preset=preset, view=view, **style_options)
 
 
-def _turntable(volume, n, *, mode, preset, camera, mapper, **style_options):
+def _turntable(volume, n, *, mode, preset, camera, mapper, t, **style_options):
     from .slices import Style
     from .volume import _camera_text, decorate, volume_scene
 
     style = Style.make(**style_options)
     scene, lines, colorbar = volume_scene(volume, mode="mip" if mode == "mip" else "volume", preset=preset,
-                                          style=style, mapper=mapper)
+                                          style=style, mapper=mapper, t=t)
     parsed = orient.parse_camera(camera)
     az0, el = {"anterior": (0, 0), "left": (90, 0), "posterior": (180, 0), "right": (270, 0),
                "superior": (0, 89.9), "inferior": (0, -89.9)}.get(parsed, parsed) if isinstance(parsed, str) else parsed
@@ -85,9 +85,12 @@ def _turntable(volume, n, *, mode, preset, camera, mapper, **style_options):
         scene.close()
 
 
-def _sweep(volume, n, *, preset, view, **style_options):
+def _sweep(volume, n, *, preset, view, t, **style_options):
     from .slices import render_slice
 
+    from .presets_lookup import resolve_window
+
+    window = None if volume.is_rgb else resolve_window(volume, preset)  # resolved once for all frames
     axes = orient.view_axes(view)
     axis = resample.index_axis_nearest(volume, axes.depth)
     count = volume.shape[::-1][axis]
@@ -97,7 +100,7 @@ def _sweep(volume, n, *, preset, view, **style_options):
     half = (hi - lo) / max(count, 1) / 2.0  # stay on voxel centres at both ends
     for position in np.linspace(lo + half, hi - half, n):
         point = centre + axes.depth * (position - centre @ axes.depth)
-        yield render_slice(volume, view=view, point=point, preset=preset, **style_options)
+        yield render_slice(volume, view=view, point=point, preset=window, t=t, **style_options)
 
 
 def _cine(volume, n, *, preset, view, **style_options):

@@ -74,7 +74,14 @@ def _lut(volume: "Volume", style: Style) -> np.ndarray:
     return display.colormap_lut(style.cmap, invert=volume.is_inverted)
 
 
-def _position_text(view: str, plane: resample.Plane, depth_axis: np.ndarray) -> str:
+def spacing_known(volume: "Volume") -> bool:
+    """False when the loader had to assume 1 mm pixels (no PixelSpacing): then no scale bar."""
+    return not any(str(w).startswith("no PixelSpacing") for w in volume.warnings)
+
+
+def _position_text(view: str, plane: resample.Plane, depth_axis: np.ndarray, volume: "Volume | None" = None) -> str:
+    if volume is not None and not volume.geometry_known:
+        return "image plane (no patient geometry in the files)"
     letter = "xyz"[int(np.argmax(np.abs(depth_axis)))]
     return f"{view.capitalize()} {letter} = {float(plane.centre @ depth_axis):.1f} mm"
 
@@ -92,8 +99,10 @@ def draw_panel(canvas: Image.Image, box: annotate.Box, volume: "Volume", plane: 
     canvas.paste(Image.fromarray(rgb, "RGB"), (x0, y0))
     if style.annotations:
         draw = ImageDraw.Draw(canvas)
-        annotate.draw_orientation_labels(draw, box, labels)
-        annotate.draw_scale_bar(draw, box, plane.pixel_mm)
+        if volume.geometry_known:  # no letters where the files give no patient orientation
+            annotate.draw_orientation_labels(draw, box, labels)
+        if spacing_known(volume):
+            annotate.draw_scale_bar(draw, box, plane.pixel_mm)
         for corner, lines in texts.items():
             annotate.draw_corner_text(draw, box, corner, lines)
     return values
@@ -142,7 +151,7 @@ def render_slice(volume: "Volume", *, view: str = "axial", index=None, position_
     plane = resample.fit_plane(volume, axes.right, axes.up, box[2] - box[0], box[3] - box[1], point=pt)
     lut = _lut(volume, style)
     tl, tr = header_lines(volume, show_patient=style.show_patient)
-    bl = [_position_text(view, plane, axes.depth)] + _time_text(volume, t)
+    bl = [_position_text(view, plane, axes.depth, volume)] + _time_text(volume, t)
     if window is not None:
         bl.append(window_line(window, volume.unit))
     draw_panel(canvas, box, volume, plane, window=window, lut=lut, style=style,
@@ -186,7 +195,7 @@ def render_slices(volume: "Volume", *, index=None, position_mm=None, point=None,
     for n, (name, axes) in enumerate(zip(views, all_axes)):
         box = (content[0] + n * (width + gap), content[1], content[0] + n * (width + gap) + width, content[3])
         plane = resample.fit_plane(volume, axes.right, axes.up, width, height, point=pt, pixel_mm=pixel_mm)
-        bl = [_position_text(name, plane, axes.depth)]
+        bl = [_position_text(name, plane, axes.depth, volume)]
         if n == 0:
             bl = bl + _time_text(volume, t) + ([window_line(window, volume.unit)] if window else [])
         draw_panel(canvas, box, volume, plane, window=window, lut=lut, style=style,
@@ -225,7 +234,7 @@ def render_grid(volume: "Volume", presets: Sequence[str | WindowPreset] = ("brai
             plane = resample.fit_plane(volume, axes.right, axes.up, box[2] - box[0], box[3] - box[1], point=pt)
         texts = {"tl": ([tl[0]] if n == 0 else []) + [window.name.capitalize()],
                  "tr": tr if n == len(windows) - 1 else [],
-                 "bl": ([_position_text(view, plane, axes.depth)] if n == 0 else []) + [window_line(window, volume.unit)]}
+                 "bl": ([_position_text(view, plane, axes.depth, volume)] if n == 0 else []) + [window_line(window, volume.unit)]}
         draw_panel(canvas, box, volume, plane, window=window, lut=lut, style=style,
                    labels=orient.edge_labels(axes.right, axes.up), texts=texts, t=t)
         if cb_box is not None:

@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw
 from . import annotate, display, orient, resample
 from .backend import new_render_window
 from .presets_lookup import resolve_volume_preset, resolve_window, robust_window
-from .slices import Style, header_lines, window_line
+from .slices import Style, header_lines, spacing_known, window_line
 from ..errors import VolumeviewError
 from ..presets import VolumePreset, WindowPreset
 
@@ -179,8 +179,10 @@ def decorate(rgb: np.ndarray, volume: "Volume", axes: orient.CameraAxes, mm_per_
     box = (0, 0, rgb.shape[1], rgb.shape[0])
     if style.annotations:
         draw = ImageDraw.Draw(canvas)
-        annotate.draw_orientation_labels(draw, box, orient.edge_labels(axes.right, axes.up))
-        annotate.draw_scale_bar(draw, box, mm_per_pixel)
+        if volume.geometry_known:
+            annotate.draw_orientation_labels(draw, box, orient.edge_labels(axes.right, axes.up))
+        if spacing_known(volume):
+            annotate.draw_scale_bar(draw, box, mm_per_pixel)
         tl, tr = header_lines(volume, show_patient=style.show_patient)
         annotate.draw_corner_text(draw, box, "tl", tl)
         annotate.draw_corner_text(draw, box, "tr", tr)

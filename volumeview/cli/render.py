@@ -1,0 +1,168 @@
+"""``volumeview render PATH -o OUT.png``: pictures and movies, headless."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from . import app
+from ._common import console_err, show_progress, state, warn
+
+_MODES = ("slice", "slices", "volume", "mip", "grid", "movie")
+_VIEWS = ("axial", "coronal", "sagittal")
+_MOVIES = ("auto", "turntable", "sweep", "cine")
+
+
+def _choice(value: str, choices: tuple[str, ...], hint: str) -> str:
+    if value not in choices:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(choices)}", param_hint=hint)
+    return value
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"800x600"`` to ``(800, 600)``; a usage error otherwise."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not WIDTHxHEIGHT, e.g. 800x600", param_hint="--size") from None
+    if not (32 <= w <= 16384 and 32 <= h <= 16384):
+        raise typer.BadParameter(f"{text!r}: each side must be 32..16384 pixels", param_hint="--size")
+    return w, h
+
+
+def _numbers(text: str, hint: str, kind=float):
+    try:
+        values = [kind(p) for p in text.split(",")]
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a number or three comma-separated numbers", param_hint=hint) from None
+    if len(values) not in (1, 3):
+        raise typer.BadParameter(f"{text!r}: give one number or three (x,y,z / i,j,k)", param_hint=hint)
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def _camera(text: str) -> Any:
+    from ..render.orient import parse_camera
+
+    try:
+        return parse_camera(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--camera") from None
+
+
+@app.command()
+def render(
+    path: Path = typer.Argument(..., help="DICOM folder, file or DICOMDIR."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output .png (or .gif/.mp4 for --mode movie)."),
+    mode: str = typer.Option("slices", "--mode", "-m", help="slice | slices | volume | mip | grid | movie."),
+    preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Window (slices, mip) or volume preset (volume) name."),
+    presets: Optional[str] = typer.Option(None, "--presets", help="Windows for --mode grid, e.g. brain,subdural,bone."),
+    size: Optional[str] = typer.Option(None, "--size", help="WIDTHxHEIGHT in pixels (default depends on the mode)."),
+    series: Optional[str] = typer.Option(None, "--series", "-s", help="Series index (from `info`) or SeriesInstanceUID."),
+    view: str = typer.Option("axial", "--view", help="axial | coronal | sagittal (slice, grid, sweep)."),
+    index: Optional[str] = typer.Option(None, "--index", help="Slice index K along the view (or i,j,k)."),
+    position: Optional[str] = typer.Option(None, "--position", help="Slice position in mm along the view normal (or x,y,z LPS)."),
+    camera: str = typer.Option("anterior", "--camera", help="anterior|posterior|left|right|superior|inferior or AZ,EL degrees."),
+    convention: str = typer.Option("radiological", "--convention", help="radiological (patient's left on image right) | neurological."),
+    time_index: int = typer.Option(0, "--time", "-t", help="Time point of a 4D series."),
+    frames: Optional[int] = typer.Option(None, "--frames", help="Number of movie frames."),
+    fps: Optional[float] = typer.Option(None, "--fps", help="Movie frames per second (cine default: the series' own rate)."),
+    movie: str = typer.Option("auto", "--movie", help="auto | turntable | sweep | cine."),
+    projection: str = typer.Option("volume", "--projection", help="Turntable of a volume rendering or a mip."),
+    background: str = typer.Option("black", "--background", help="Background colour: name, #rrggbb or r,g,b."),
+    cmap: Optional[str] = typer.Option(None, "--cmap", help="Colour map: gray (default), bone, hot, or a matplotlib name."),
+    annotations: bool = typer.Option(True, "--annotations/--no-annotations", help="Letters, scale bar and text."),
+    colorbar: bool = typer.Option(True, "--colorbar/--no-colorbar", help="Colour bar in physical units."),
+    show_patient: bool = typer.Option(False, "--show-patient", help="Draw patient name and ID (off by default)."),
+    mapper: str = typer.Option("cpu", "--mapper", help="Volume mapper: cpu (fast without a GPU) or gpu."),
+    batch: Optional[Path] = typer.Option(None, "--batch", help="Render every series under PATH into this folder."),
+    workers: int = typer.Option(1, "--workers", "-j", min=1, help="Worker processes for --batch."),
+) -> None:
+    """Render a series to a PNG, GIF or MP4 without a display (EGL or OSMesa offscreen)."""
+    _choice(mode, _MODES, "--mode")
+    _choice(view, _VIEWS, "--view")
+    _choice(convention, ("radiological", "neurological"), "--convention")
+    _choice(movie, _MOVIES, "--movie")
+    _choice(projection, ("volume", "mip"), "--projection")
+    _choice(mapper, ("cpu", "gpu"), "--mapper")
+    if (out is None) == (batch is None):
+        raise typer.BadParameter("give either -o OUT or --batch OUTDIR", param_hint="--out")
+    if index is not None and position is not None:
+        raise typer.BadParameter("give --index or --position, not both", param_hint="--index")
+    if frames is not None and frames < 1:
+        raise typer.BadParameter("must be at least 1", param_hint="--frames")
+    if fps is not None and fps <= 0:
+        raise typer.BadParameter("must be positive", param_hint="--fps")
+    options: dict[str, Any] = dict(
+        mode=mode, preset=preset, view=view, camera=_camera(camera), convention=convention, t=time_index,
+        background=background, cmap=cmap, annotations=annotations, colorbar=colorbar, show_patient=show_patient,
+        mapper=mapper,
+    )
+    if size:
+        options["size"] = parse_size(size)
+    if index is not None:
+        options["index"] = _numbers(index, "--index", int)
+    if position is not None:
+        options["position_mm"] = _numbers(position, "--position")
+    if presets:
+        from ..render.presets_lookup import split_preset_names
+
+        options["presets"] = split_preset_names(presets)
+    if mode == "movie":
+        options.update(movie=movie, frames=frames, fps=fps, projection=projection)
+    if batch is not None:
+        _run_batch(path, batch, workers, options)
+        return
+    _render_one(path, out, series, options)
+
+
+def _render_one(path: Path, out: Path, series: Optional[str], options: dict[str, Any]) -> None:
+    import time
+
+    from ..io.loader import VolumeviewWarning, load
+    from ..render.api import render as render_file
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", VolumeviewWarning)
+        vol = load(path, series=series)
+    skipped = [w for w in caught if issubclass(w.category, VolumeviewWarning)]
+    if skipped:
+        warn(f"{len(skipped)} file(s) skipped while scanning, e.g. {skipped[0].message}")
+    for w in vol.warnings:
+        warn(w)
+    start = time.perf_counter()
+    written = render_file(vol, out, **options)
+    console_err.print(f"Wrote {written} ({options['mode']}, {time.perf_counter() - start:.2f} s)")
+
+
+def _run_batch(path: Path, outdir: Path, workers: int, options: dict[str, Any]) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..errors import VolumeviewError
+    from ..render.batch import plan_batch, render_batch
+
+    suffix = ".gif" if options["mode"] == "movie" else ".png"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        jobs = plan_batch(path, outdir, suffix=suffix)
+    progress = Progress(TextColumn("[bold]Rendering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        TextColumn("{task.description}"), console=console_err, disable=not show_progress(),
+                        transient=False)
+    with progress:
+        task = progress.add_task("", total=len(jobs))
+
+        def advance(result) -> None:
+            progress.update(task, advance=1, description=result.job.name[:40])
+
+        results = render_batch(path, outdir, workers=workers, on_result=advance, jobs=jobs, **options)
+    failed = [r for r in results if not r.ok]
+    done = len(results) - len(failed)
+    console_err.print(f"Rendered {done} of {len(results)} series into {outdir}")
+    for r in failed:
+        console_err.print(f"  [red]failed[/] {r.job.name}: {r.message} ({r.job.files[0] if r.job.files else ''})",
+                          highlight=False)
+    if failed:
+        raise VolumeviewError(f"{len(failed)} of {len(results)} series failed to render (listed above)")
