@@ -23,15 +23,16 @@ def json_value(value: Any) -> Any:
         return str(value)
     if isinstance(value, bytes):
         return value.hex()
+    if isinstance(value, str):  # CS, LO, DA, TM ...: "090000" must stay a time, not become 90000.0
+        return str(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
         return float(value)
-    try:  # DSfloat / IS and friends
-        number = float(value)
-        return int(number) if number.is_integer() and isinstance(value, int) else number
+    try:  # DSdecimal and other number-like values
+        return float(value)
     except (TypeError, ValueError):
         return str(value)
 

@@ -210,6 +210,7 @@ def test_hook_summary_fields():
     assert mr["RepetitionTime"] == 4000.0 and mr["EchoTime"] == 240.0 and mr["FlipAngle"] == 90.0
     pt = merged(series["PT"])
     assert pt["Radiopharmaceutical"] == "FDG" and pt["decay time (s)"] == 3600.0 and pt["SUVbw factor"] > 0
+    assert pt["RadiopharmaceuticalStartDateTime"] == "20240101090000"  # a date-time stays text
     assert "SUL factor" in pt and "SUVbsa factor" in pt
     us = merged(series["US"])
     assert us["frame time (ms)"] == 33.333 and us["frame rate (fps)"] == pytest.approx(30.0, abs=0.01)

@@ -247,3 +247,10 @@ def test_cli_presets_table(tmp_path):
     result = _cli("presets", "-m", "PT")
     assert result.returncode == 0, result.stderr
     assert "SUV 0-10" in result.stdout and "PET-MIP" in result.stdout and "pt (built-in)" in result.stdout
+
+
+def test_dicom_window_follows_suv_scaling():
+    # A PET file's window is in Bq/mL; in an SUVbw volume it is scaled by the same factor.
+    meta = {"WindowCenter": [20000], "WindowWidth": [40000], "value_factors": {"SUVbw factor": 2.5e-4}}
+    w = presets.window_presets("PT", meta)["DICOM 1"]
+    assert (w.level, w.width) == pytest.approx((5.0, 10.0))

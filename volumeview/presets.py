@@ -116,6 +116,8 @@ def dicom_windows(meta: Mapping[str, Any] | None, modality: str = "") -> list[Wi
 
     Both may be single numbers or lists (the attributes are multi-valued).
     Pairs with a missing, non-numeric or non-positive width are skipped.
+    When a plugin scaled the values beyond the rescale (``meta["value_factors"]``,
+    e.g. ``{"SUVbw factor": f}``), the window is scaled by the same factor.
 
     Examples
     --------
@@ -126,10 +128,14 @@ def dicom_windows(meta: Mapping[str, Any] | None, modality: str = "") -> list[Wi
         return []
     centers = _as_list(meta.get("WindowCenter"))
     widths = _as_list(meta.get("WindowWidth"))
+    # The file's window is in rescaled units; a plugin's extra scale (PET Bq/mL -> SUV,
+    # recorded by the loader as meta["value_factors"]["SUVbw factor"]) applies to it too.
+    factors = meta.get("value_factors") or {}
+    scale = next((float(v) for k, v in factors.items() if k.endswith(" factor") and v), 1.0)
     out = []
     for i, (c, w) in enumerate(zip(centers, widths), start=1):
         if np.isfinite(c) and np.isfinite(w) and w > 0:
-            out.append(WindowPreset(f"DICOM {i}", c, w, modality, DICOM_SOURCE))
+            out.append(WindowPreset(f"DICOM {i}", c * scale, w * scale, modality, DICOM_SOURCE))
     return out
 
 
