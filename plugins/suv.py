@@ -37,9 +37,10 @@ as PERCIST recommends, not the older James formula (available with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 from pydicom.dataset import Dataset
 from pydicom.valuerep import DT

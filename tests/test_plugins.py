@@ -11,13 +11,19 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+import volumeview_plugins
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 
-import volumeview_plugins
 from volumeview import hookspecs
 from volumeview.io.records import Series, SliceRecord
-from volumeview.plugins import call_each, failed_plugins, hook, list_plugins, reset_plugin_manager
+from volumeview.plugins import (
+    call_each,
+    failed_plugins,
+    hook,
+    list_plugins,
+    reset_plugin_manager,
+)
 from volumeview.presets import VolumePreset, WindowPreset
 from volumeview.values import ValueMapping
 from volumeview.volume import Volume

@@ -24,17 +24,17 @@ def run_cli(*args: str, path: Path | None = None, **env: str) -> subprocess.Comp
         environ["PYTHONPATH"] = os.pathsep.join([str(path), environ.get("PYTHONPATH", "")])
     environ.update(env)
     code = "import sys; from volumeview.cli import main; sys.exit(main())"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=environ,
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=environ, check=False,
                           timeout=120)
 
 
 def _pip_install(target: Path) -> None:
     base = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--target", str(target)]
-    fast = subprocess.run([*base, "--no-build-isolation", str(EXAMPLE)], capture_output=True, text=True, timeout=300)
+    fast = subprocess.run([*base, "--no-build-isolation", str(EXAMPLE)], capture_output=True, text=True, timeout=300, check=False)
     if fast.returncode == 0:
         return
     # Without `wheel` (setuptools < 70.1) the fast path cannot build; let pip isolate the build.
-    slow = subprocess.run([*base[:-3], "--target", str(target), str(EXAMPLE)], capture_output=True, text=True,
+    slow = subprocess.run([*base[:-3], "--target", str(target), str(EXAMPLE)], capture_output=True, text=True, check=False,
                           timeout=600)
     if slow.returncode != 0:
         pytest.skip(f"cannot build the example plugin here:\n{fast.stderr[-800:]}\n{slow.stderr[-800:]}")

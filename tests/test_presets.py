@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -217,7 +216,7 @@ def _cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProce
 
     env = {**os.environ, "VOLUMEVIEW_PRESETS": "", **(env_extra or {})}
     code = "import sys; from volumeview.cli import main; sys.exit(main())"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120, check=False)
 
 
 def test_cli_presets_json_shows_sources(tmp_path):

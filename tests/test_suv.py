@@ -7,7 +7,6 @@ from datetime import datetime
 import numpy as np
 import pytest
 from pydicom.dataset import Dataset
-
 from volumeview_plugins.suv import (
     body_surface_area_m2,
     compute_suv,

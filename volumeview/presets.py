@@ -25,8 +25,9 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -298,7 +299,7 @@ def get_volume_preset(name: str, modality: str) -> VolumePreset:
 
 
 # -- defaults -------------------------------------------------------------------
-def _default_name(hook_name: str, volume: "Volume", kind: str) -> str | None:
+def _default_name(hook_name: str, volume: Volume, kind: str) -> str | None:
     from . import user_presets
     from .plugins import hook
 
@@ -308,7 +309,7 @@ def _default_name(hook_name: str, volume: "Volume", kind: str) -> str | None:
     return getattr(hook(), hook_name)(volume=volume)
 
 
-def default_window(volume: "Volume") -> WindowPreset:
+def default_window(volume: Volume) -> WindowPreset:
     """The window to show first for ``volume``.
 
     The user's presets file may name one per modality; otherwise the plugins
@@ -331,7 +332,7 @@ def default_window(volume: "Volume") -> WindowPreset:
     return percentile_window(volume.array, modality=volume.modality)
 
 
-def default_volume_preset(volume: "Volume") -> VolumePreset:
+def default_volume_preset(volume: Volume) -> VolumePreset:
     """The volume-rendering preset to show first for ``volume``.
 
     The user's presets file, then the plugins

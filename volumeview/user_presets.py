@@ -43,10 +43,11 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from .errors import VolumeviewError
 from .presets import VolumePreset, WindowPreset
@@ -56,7 +57,7 @@ FILE_NAME = "presets.toml"
 _VOLUME_NUMBERS = ("ambient", "diffuse", "specular", "specular_power")
 
 _explicit: Path | None = None
-_cache: dict[tuple[str, int], "UserPresets"] = {}
+_cache: dict[tuple[str, int], UserPresets] = {}
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def _points(value: Any, width: int, what: str) -> tuple[tuple[float, ...], ...]:
 
 def _window(name: str, modality: str, spec: Any) -> WindowPreset:
     if not isinstance(spec, dict):
-        raise ValueError("a window must be a table with level and width")
+        raise TypeError("a window must be a table with level and width")
     missing = [k for k in ("level", "width") if k not in spec]
     if missing:
         raise ValueError(f"missing {' and '.join(missing)}")
@@ -171,7 +172,7 @@ def _window(name: str, modality: str, spec: Any) -> WindowPreset:
 
 def _volume(name: str, modality: str, spec: Any) -> VolumePreset:
     if not isinstance(spec, dict):
-        raise ValueError("a volume preset must be a table with colors and opacity")
+        raise TypeError("a volume preset must be a table with colors and opacity")
     for key in ("colors", "opacity"):
         if key not in spec:
             raise ValueError(f"missing {key}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -49,7 +49,7 @@ def presets_report(modalities: list[str]) -> dict[str, Any]:
     return out
 
 
-def _modalities(requested: Optional[str]) -> list[str]:
+def _modalities(requested: str | None) -> list[str]:
     from .. import user_presets
 
     if requested:
@@ -86,9 +86,9 @@ def _print_tables(report: dict[str, Any]) -> None:
 
 @app.command("presets")
 def presets_command(
-    modality: Optional[str] = typer.Option(None, "--modality", "-m", help="Only this modality (CT, MR, PT, ...)."),
+    modality: str | None = typer.Option(None, "--modality", "-m", help="Only this modality (CT, MR, PT, ...)."),
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON with every number."),
-    presets_file: Optional[Path] = typer.Option(
+    presets_file: Path | None = typer.Option(
         None, "--presets", metavar="FILE", help="User presets TOML file (default: $VOLUMEVIEW_PRESETS, "
         "else presets.toml in the user config directory)."),
 ) -> None:
