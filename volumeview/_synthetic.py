@@ -147,6 +147,8 @@ def _base_dataset(c: dict[str, Any]) -> Dataset:
 def _plane_tags(ds: Dataset, c: dict[str, Any], position: np.ndarray) -> None:
     sx, sy, sz = c["spacing"]
     ds.PixelSpacing = ds_list([sy, sx])  # row spacing first
+    if c["modality"] == "CR":
+        ds.ImagerPixelSpacing = ds.PixelSpacing
     ds.SliceThickness = ds_str(sz)
     if c["geometry"]:
         ds.ImagePositionPatient = ds_list(position)
@@ -174,7 +176,8 @@ def new_dataset(c: dict[str, Any], *, position: np.ndarray, instance: int, time:
         ds.TemporalPositionIdentifier = time + 1
         ds.NumberOfTemporalPositions = c["n_times"]
         ds.TriggerTime = ds_str(time * _TRIGGER_STEP_MS)
-    if c["modality"] not in ("US",) and not c["rgb"]:
+    # Ultrasound images carry no rescale, unless one was asked for.
+    if not c["rgb"] and (c["modality"] != "US" or (slope, intercept) != (1.0, 0.0)):
         _rescale_tags(ds, c["modality"], slope, intercept)
     return ds
 

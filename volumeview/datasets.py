@@ -17,6 +17,14 @@ Conventions (DICOM PS3.3 C.7.6.2, the same as :class:`volumeview.Volume`):
   for a gantry tilt;
 - arrays are indexed ``(k, j, i)``.
 
+Phantoms are functions of LPS position, so the same object appears whatever
+the geometry: :func:`head_phantom` (air, skull, brain, ventricles and a
+bright marker on the patient's left, anterior, superior side, which shows any
+flip) and :func:`linear_phantom` (which linear interpolation reproduces).
+By default the head is fitted into the volume, with each modality's values
+(:data:`HEAD_LEVELS`: HU for CT, Bq/mL for PT). The ``volumeview generate``
+command writes the same series from the command line.
+
 Example
 -------
 >>> import tempfile
@@ -173,11 +181,37 @@ class PetTiming:
 class SeriesSpec:
     """What :func:`write_series` wrote: the known answer for tests.
 
-    ``files`` are in slice order, then time order (``files[t * K + k]``);
-    ``positions`` (K, 3) are the LPS positions of the written slices of time
-    point 0, and ``slice_indices`` their indices ``k`` in the full stack.
-    ``affine`` maps ``(i, j, k, 1)`` to LPS for the regular, untilted,
-    gap-free case. ``slopes``/``intercepts`` are per file, as written.
+    Attributes
+    ----------
+    files : list of Path
+        In slice order, then time order (``files[t * K + k]``); one file for
+        enhanced multi-frame, one per position for classic multi-frame.
+    positions : (K, 3) array
+        LPS ImagePositionPatient of each written slice, as written (decimal
+        strings read back), in slice order.
+    orientation : (6,) array
+        ImageOrientationPatient as written.
+    spacing, shape : tuples
+        ``(sx, sy, sz)`` mm and ``(k, rows, cols)`` of the full stack, gaps included.
+    series_uid : str
+    affine : (4, 4) array
+        Maps ``(i, j, k, 1)`` to LPS for the regular, untilted, gap-free case:
+        columns ``row_cos * sx``, ``col_cos * sy``, ``normal * sz`` and the origin.
+    values : callable
+        The phantom, (N, 3) LPS mm -> (N,) physical values.
+    slice_indices : tuple of int
+        Index ``k`` in the full stack of each written slice (gaps are absent).
+    slopes, intercepts : arrays
+        Rescale of each frame ``t * K + n``, exactly as written.
+    stored_arrays : array or None
+        The stored frames, with ``keep_arrays=True``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> spec = write_series(tempfile.mkdtemp(), shape=(3, 8, 8), n_times=2)
+    >>> spec.expected_array().shape, len(spec.files)
+    ((2, 3, 8, 8), 6)
     """
 
     files: list[Path]
@@ -210,7 +244,8 @@ class SeriesSpec:
         """The physical values a correct loader returns, (T, K, rows, cols) or (K, rows, cols).
 
         These are the stored integers times slope plus intercept, as written
-        (RGB: the stored (..., 3) uint8 samples).
+        (RGB: the stored (..., 3) uint8 samples), recomputed from the phantom
+        (float64: mind the memory for benchmark-sized series).
         """
         rows, cols = self.shape[1:]
         out = []
@@ -249,12 +284,10 @@ def _file_names(n: int, *, shuffle: bool, seed: int, suffix: str) -> list[str]:
     if not shuffle:
         return [f"IM{i + 1:05d}{suffix}" for i in range(n)]
     rng = np.random.default_rng(seed)
-    names: set[str] = set()
+    names: dict[str, None] = {}  # ordered, so a seed gives the same names in every process
     while len(names) < n:  # random names: they tell nothing about slice order
-        names.add(f"{int(rng.integers(0, 2**62)):016x}{suffix}")
-    out = list(names)
-    rng.shuffle(out)
-    return out
+        names[f"{int(rng.integers(0, 2**62)):016x}{suffix}"] = None
+    return list(names)
 
 
 def write_series(
@@ -404,6 +437,12 @@ def write_series(
     step = _TIME_STEP[modality] if time_step is None else float(time_step)
     if modality == "PT" and pet is None:
         pet = PetTiming()
+    from pydicom.datadict import tag_for_keyword
+
+    unknown = [kw for kw in (extra_tags or {}) if tag_for_keyword(kw) is None]
+    if unknown:
+        raise GeneratorError(f"extra_tags: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} "
+                             "not DICOM keywords")
 
     from pydicom.uid import generate_uid
 
@@ -419,38 +458,11 @@ def write_series(
         patient_id=patient_id, window=window_for(modality, values, geo.corners),
     )
     nw = len(positions)
-
-    def frame_pixels(f: int) -> tuple[np.ndarray, float, float]:
-        t, n = divmod(f, nw)
-        phys = _phantom_at(values, pixel_points(positions[n], geo.frame, (sx, sy), (rows, cols)), t, step)
-        slope, intercept = rescale_for(modality, rescale, phys, dtype, rgb)
-        stored = quantise(phys, slope, intercept, dtype, rgb)
-        return stored.reshape(rows, cols, *((3,) if rgb else ())), slope, intercept
-
-    def write_file(number: int, frames: list[int], path: Path) -> list[tuple[np.ndarray, float, float]]:
-        done = [frame_pixels(f) for f in frames]
-        slopes, intercepts = [d[1] for d in done], [d[2] for d in done]
-        t, n = divmod(frames[0], nw)
-        if multiframe == "enhanced":
-            ds = build_enhanced(common, positions, slopes, intercepts, orientation_per_frame)
-        else:
-            ds = new_dataset(common, position=positions[n], instance=number, time=t,
-                             slope=slopes[0], intercept=intercepts[0])
-        if multiframe == "classic":
-            ds.NumberOfFrames = len(frames)
-            ds.FrameTime = ds_str(1000.0 / 25)
-            ds.FrameIncrementPointer = 0x00181063
-        if pet is not None:
-            pet_tags(ds, pet, None if multiframe == "enhanced" else n, t)
-        for kw, v in (extra_tags or {}).items():
-            if v is not None:
-                setattr(ds, kw, v)
-            elif kw in ds:
-                delattr(ds, kw)
-        arr = np.stack([d[0] for d in done]) if len(done) > 1 else done[0][0]
-        encode_and_save(ds, arr, path, transfer_syntax, preamble=preamble, file_meta=file_meta)
-        return done if keep_arrays else [(np.empty(0), a, b) for _, a, b in done]
-
+    frames = _FrameSource(values, positions, geo.frame, (sx, sy), (rows, cols), step, modality, rescale, dtype, rgb)
+    options = dict(multiframe=multiframe, orientation_per_frame=orientation_per_frame, pet=pet,
+                   extra_tags=extra_tags or {}, transfer_syntax=transfer_syntax, preamble=preamble,
+                   file_meta=file_meta, keep_arrays=keep_arrays)
+    write_file = partial(_write_file, common, frames, options)
     if multiframe == "enhanced":
         groups = [list(range(nw * n_times))]
     elif multiframe == "classic":
@@ -474,3 +486,54 @@ def write_series(
     )
 
 
+@dataclass(frozen=True)
+class _FrameSource:
+    """Samples the phantom for frame ``f = t * K + n`` and quantises it."""
+
+    values: ValuesFn
+    positions: np.ndarray
+    orientation: np.ndarray
+    pixel_spacing: tuple[float, float]
+    size: tuple[int, int]
+    time_step: float
+    modality: str
+    rescale: tuple[float, float] | None
+    dtype: str
+    rgb: bool
+
+    def __call__(self, f: int) -> tuple[np.ndarray, float, float]:
+        t, n = divmod(f, len(self.positions))
+        points = pixel_points(self.positions[n], self.orientation, self.pixel_spacing, self.size)
+        phys = _phantom_at(self.values, points, t, self.time_step)
+        slope, intercept = rescale_for(self.modality, self.rescale, phys, self.dtype, self.rgb)
+        stored = quantise(phys, slope, intercept, self.dtype, self.rgb)
+        return stored.reshape(*self.size, *((3,) if self.rgb else ())), slope, intercept
+
+
+def _write_file(common: dict[str, Any], source: _FrameSource, options: dict[str, Any], number: int,
+                frames: list[int], path: Path) -> list[tuple[np.ndarray, float, float]]:
+    """Write the frames ``frames`` (t * K + n) as file ``path``; return (stored, slope, intercept) of each."""
+    done = [source(f) for f in frames]
+    slopes, intercepts = [d[1] for d in done], [d[2] for d in done]
+    t, n = divmod(frames[0], len(source.positions))
+    multiframe, pet = options["multiframe"], options["pet"]
+    if multiframe == "enhanced":
+        ds = build_enhanced(common, source.positions, slopes, intercepts, options["orientation_per_frame"])
+    else:
+        ds = new_dataset(common, position=source.positions[n], instance=number, time=t,
+                         slope=slopes[0], intercept=intercepts[0])
+    if multiframe == "classic":
+        ds.NumberOfFrames = len(frames)
+        ds.FrameTime = ds_str(1000.0 / 25)
+        ds.FrameIncrementPointer = 0x00181063  # FrameTime
+    if pet is not None:
+        pet_tags(ds, pet, None if multiframe == "enhanced" else n, t)
+    for kw, v in options["extra_tags"].items():
+        if v is not None:
+            setattr(ds, kw, v)
+        elif kw in ds:
+            delattr(ds, kw)
+    arr = np.stack([d[0] for d in done]) if len(done) > 1 else done[0][0]
+    encode_and_save(ds, arr, path, options["transfer_syntax"], preamble=options["preamble"],
+                    file_meta=options["file_meta"])
+    return done if options["keep_arrays"] else [(np.empty(0), a, b) for _, a, b in done]
