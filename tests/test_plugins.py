@@ -324,3 +324,13 @@ def test_reason_pattern_of_failed_builtin(monkeypatch):
     finally:
         monkeypatch.undo()
         reset_plugin_manager()
+
+
+def test_merged_wrappers_order():
+    from volumeview.plugins import status_fields, summary_fields
+
+    fields = summary_fields(sample_series()["CT"])
+    assert list(fields)[0] == "SliceThickness" and list(fields)[-1] == "ImageType"  # ct first, generic last
+    assert fields["KVP"] == 120.0
+    ct = sample_volumes()[0]
+    assert status_fields(ct, (0, 0, 0), -1000.0) == {"tissue": "air"}

@@ -201,3 +201,28 @@ def call_each(hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         if result is not None:
             out.append((impl.plugin_name, result))
     return out
+
+
+def summary_fields(series: Any) -> dict[str, Any]:
+    """Every plugin's ``volumeview_summary_fields`` merged into one ordered dict.
+
+    An installed plugin's value for a field wins over a built-in's, and a
+    modality plugin's over the generic fallback's; fields are ordered the same
+    way (installed plugins, modality plugins, generic last). Merging pluggy's
+    result list with ``dict.update`` would do the opposite: the ``trylast``
+    generic fallback comes last in it and would overwrite everything.
+    """
+    merged: dict[str, Any] = {}
+    for _, fields in reversed(call_each("volumeview_summary_fields", series=series)):
+        for key, value in fields.items():
+            merged.setdefault(key, value)
+    return merged
+
+
+def status_fields(volume: Any, ijk: tuple[int, int, int], value: Any) -> dict[str, str]:
+    """Every plugin's ``volumeview_status_fields`` for one voxel, merged like :func:`summary_fields`."""
+    merged: dict[str, str] = {}
+    for _, fields in reversed(call_each("volumeview_status_fields", volume=volume, ijk=ijk, value=value)):
+        for key, text in fields.items():
+            merged.setdefault(key, text)
+    return merged
