@@ -334,3 +334,15 @@ def test_merged_wrappers_order():
     assert fields["KVP"] == 120.0
     ct = sample_volumes()[0]
     assert status_fields(ct, (0, 0, 0), -1000.0) == {"tissue": "air"}
+
+
+def test_multi_echo_series_split_by_the_loader(tmp_path):
+    import volumeview
+    from volumeview.datasets import write_series
+
+    for echo in (1, 2):  # one series UID, two echoes, each with all three positions
+        write_series(tmp_path, modality="MR", shape=(3, 8, 8), series_uid="1.2.826.0.1.3680043.8.498.1",
+                     suffix=f".e{echo}.dcm", seed=echo, extra_tags={"EchoNumbers": echo, "EchoTime": 10.0 * echo})
+    series = volumeview.scan(tmp_path).images
+    assert [(s.label, len(s.slices)) for s in series] == [("echo 1 (TE 10 ms)", 3), ("echo 2 (TE 20 ms)", 3)]
+    assert [v.shape for v in volumeview.load_all(tmp_path)] == [(3, 8, 8), (3, 8, 8)]
