@@ -75,7 +75,8 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
         try:
             vol = load_series(series)
         except VolumeviewError as exc:
-            warnings.append(f"cannot load: {exc}")
+            if not any(w.startswith("cannot load") for w in warnings):
+                warnings.append(f"cannot load: {exc}")
             vol = None
         if vol is not None:
             warnings = list(vol.warnings)

@@ -31,6 +31,8 @@ def view(
     no_browser: bool = typer.Option(False, "--no-browser", help="With --web, do not open a browser."),
     screenshot: Optional[Path] = typer.Option(None, "--screenshot", help="Render the initial layout offscreen to this PNG and exit."),
     size: str = typer.Option("1024x768", "--size", help="Window or screenshot size, WIDTHxHEIGHT."),
+    window: Optional[str] = typer.Option(None, "--window", "-w", help="Start on this window preset (see `volumeview presets`)."),
+    volume_preset: Optional[str] = typer.Option(None, "--volume-preset", help="Start on this volume-rendering preset."),
     show_patient: bool = typer.Option(False, "--show-patient", help="Show patient name and ID in the title."),
 ) -> None:
     """Open the viewer: axial, coronal and sagittal slices linked with a 3D view.
@@ -47,12 +49,14 @@ def view(
         try:
             if screenshot is not None:
                 with atomic_path(screenshot) as tmp:
-                    run_viewer(path, series=series, screenshot=tmp, size=width_height, show_patient=show_patient)
+                    run_viewer(path, series=series, screenshot=tmp, size=width_height, show_patient=show_patient,
+                               window=window, volume_preset=volume_preset)
                 console_err.print(f"Saved {screenshot}")
                 return
             _report(caught)
             run_viewer(path, series=series, web=web, port=port, host=host, size=width_height,
-                       show_patient=show_patient, open_browser=not no_browser)
+                       show_patient=show_patient, open_browser=not no_browser, window=window,
+                       volume_preset=volume_preset)
         finally:
             _report(caught)
 

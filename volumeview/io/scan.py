@@ -72,7 +72,9 @@ def iter_paths(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 def _dicomdir_files(path: Path, notes: list[Problem]) -> list[str]:
     try:
-        fs = pydicom.fileset.FileSet(pydicom.dcmread(path))
+        from pydicom.fileset import FileSet
+
+        fs = FileSet(pydicom.dcmread(path))
     except Exception as exc:
         notes.append(Problem(str(path), f"cannot read DICOMDIR: {exc}"))
         return []
@@ -278,7 +280,7 @@ def decoder_problem(ts: str) -> str | None:
         return f"unsupported transfer syntax {uid.name if uid.is_valid else ts} ({ts}): no decoder exists for it"
     if decoder.is_available:
         return None
-    missing = "; ".join(f"{name}: {', '.join(deps)}" for name, deps in decoder.missing_dependencies.items())
+    missing = "; ".join(decoder.missing_dependencies)
     packages = _decoder_packages(uid)
     return f"{uid.name} pixel data needs a decoder that is not installed ({missing}). Install: pip install {packages}"
 

@@ -83,6 +83,8 @@ def view(
     host: str = "localhost",
     screenshot: str | os.PathLike[str] | None = None,
     size: Sequence[int] | None = None,
+    window: str | None = None,
+    volume_preset: str | None = None,
     show_patient: bool = False,
     notebook: bool | None = None,
     open_browser: bool = True,
@@ -103,6 +105,8 @@ def view(
         Render the initial layout offscreen to this PNG and return its path.
     size : (width, height), optional
         Window or image size in pixels (default 1024x768).
+    window, volume_preset : str, optional
+        Start on these presets (names as ``volumeview presets`` lists them).
     show_patient : bool
         Show patient identifiers in the title (hidden by default).
     notebook : bool, optional
@@ -115,20 +119,20 @@ def view(
     from .desktop import DEFAULT_SIZE
 
     volumes, first = volumes_from(data, series=series)
-    size = tuple(size or DEFAULT_SIZE)
+    common = dict(series=first, size=tuple(size or DEFAULT_SIZE), show_patient=show_patient, window=window,
+                  volume_preset=volume_preset)
     if screenshot is not None:
         from .desktop import save_screenshot
 
-        return save_screenshot(volumes, Path(screenshot), series=first, size=size, show_patient=show_patient)
+        return save_screenshot(volumes, Path(screenshot), **common)
     if web:
         from .web import serve
 
-        return serve(volumes, series=first, port=port, host=host, size=size, show_patient=show_patient,
-                     open_browser=open_browser)
+        return serve(volumes, port=port, host=host, open_browser=open_browser, **common)
     if notebook if notebook is not None else _in_notebook():
         from .web import show_notebook
 
-        return show_notebook(volumes, series=first, size=size, show_patient=show_patient)
+        return show_notebook(volumes, **common)
     from .desktop import open_window
 
-    return open_window(volumes, series=first, size=size, show_patient=show_patient)
+    return open_window(volumes, **common)

@@ -22,22 +22,24 @@ def _plotter(*, size: Sequence[int], off_screen: bool, title: str = "volumeview"
 
 
 def build(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[int] = DEFAULT_SIZE,
-          off_screen: bool = False, show_patient: bool = False) -> tuple[Any, Any, ViewerState]:
+          off_screen: bool = False, show_patient: bool = False, window: str | None = None,
+          volume_preset: str | None = None) -> tuple[Any, Any, ViewerState]:
     """A plotter with the viewer's scene: ``(plotter, scene, state)``."""
     from .scene import Scene
 
     state = ViewerState(list(volumes), series=series, show_patient=show_patient)
+    state.choose_presets(window, volume_preset)  # before any window opens: a typo fails fast
     plotter = _plotter(size=size, off_screen=off_screen)
     scene = Scene(plotter, state)
     return plotter, scene, state
 
 
 def open_window(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[int] = DEFAULT_SIZE,
-                show_patient: bool = False, screenshot_dir: str | Path = ".") -> None:
+                show_patient: bool = False, screenshot_dir: str | Path = ".", **presets: Any) -> None:
     """Open the four-pane viewer and block until the window is closed (``q``)."""
     from .interaction import Controller
 
-    plotter, scene, state = build(volumes, series=series, size=size, show_patient=show_patient)
+    plotter, scene, state = build(volumes, series=series, size=size, show_patient=show_patient, **presets)
     controller = Controller(plotter, scene, state, screenshot_dir=screenshot_dir)
     try:
         plotter.show(title="volumeview", auto_close=False)
@@ -48,9 +50,10 @@ def open_window(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[in
 
 
 def save_screenshot(volumes: Sequence[Volume], path: str | Path, *, series: int = 0,
-                    size: Sequence[int] = DEFAULT_SIZE, show_patient: bool = False) -> Path:
+                    size: Sequence[int] = DEFAULT_SIZE, show_patient: bool = False, **presets: Any) -> Path:
     """Render the viewer's initial layout offscreen (EGL) to a PNG."""
-    plotter, scene, state = build(volumes, series=series, size=size, off_screen=True, show_patient=show_patient)
+    plotter, scene, state = build(volumes, series=series, size=size, off_screen=True, show_patient=show_patient,
+                                  **presets)
     try:
         scene.set_quality(interactive=False)
         plotter.screenshot(str(path))

@@ -13,6 +13,7 @@ interactor in server-side rendering.
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from pathlib import Path
@@ -22,6 +23,8 @@ from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
 
 from .scene import Scene
 from .state import ViewerState
+
+log = logging.getLogger("volumeview.viewer")
 
 STILL_DELAY_MS = 250
 DRAG_THRESHOLD_PX = 3
@@ -143,6 +146,9 @@ class Controller:
             x, y = self._pos()
             self.state.set_cursor(self.scene.pick(drag["pane"], x, y), view=drag["pane"])
             self.refresh()
+            self._log(f"click {drag['pane']}")
+        else:
+            self._log(f"drag {drag['pane']}")
 
     def _move(self, *_: Any) -> None:
         x, y = self._pos()
@@ -180,6 +186,7 @@ class Controller:
             return
         self.state.move_slice(pane, step)
         self.refresh()
+        self._log(f"wheel {pane}")
 
     def _release_other(self, method: str) -> Callable[..., None]:
         def release(*_: Any) -> None:
@@ -193,6 +200,16 @@ class Controller:
         key = self.iren.GetKeySym() or ""
         if self.handle_key(key):
             self.refresh()
+            self._log(f"key {key}")
+
+    def _log(self, what: str) -> None:
+        """One INFO line per user action with the resulting state (tests read it)."""
+        if log.isEnabledFor(logging.INFO):
+            s = self.state
+            slices = " ".join(f"{v}={s.slice_info(v)[0]}" for v in ("axial", "coronal", "sagittal"))
+            log.info("%s: %s; %s; volume %s%s; %s", what, s.window_text, slices,
+                     "MIP" if s.mip else s.volume_preset.name, "" if s.show_volume else " (off)",
+                     s.readout().replace("\n", "  "))
 
     def handle_key(self, key: str) -> bool:
         """Apply one key (an X keysym such as "Up", "3", "space"); True when the view changed."""

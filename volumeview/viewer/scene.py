@@ -303,8 +303,7 @@ class Scene:
         s = self.state
         for name, spec in VIEWS.items():
             index, count, pos, letter = s.slice_info(name)
-            _text(self.corners[name], 2, f"{spec.title}\n{index + 1}/{count}  {letter} {pos:.1f} mm")
-            _text(self.corners[name], 3, s.window_text)
+            _text(self.corners[name], 2, f"{spec.title}\n{index + 1}/{count}  {letter} {pos:.1f} mm\n{s.window_text}")
         mode = "MIP" if s.mip else s.volume_preset.name
         flags = [mode if s.show_volume else "volume off"] + ([] if s.show_planes else ["planes off"])
         corner = self.corners["3d"]

@@ -75,6 +75,10 @@ def format_value(value: float, unit: str) -> str:
     return f"{text} {unit}".rstrip()
 
 
+def _preset_key(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum())
+
+
 def _short(x: float) -> str:
     return f"{x:.0f}" if abs(x) >= 10 else f"{x:.3g}"
 
@@ -219,13 +223,32 @@ class ViewerState:
         ijk, value = hit
         first = [format_value(value, self.volume.unit)]
         first += [f"{k}: {v}" for k, v in status_fields(self.frame, ijk, value).items()]
-        return "  ".join(first) + f"\n{pos}  ijk ({ijk[0]}, {ijk[1]}, {ijk[2]})"
+        return "  ".join(first) + f"\n{pos}\nijk ({ijk[0]}, {ijk[1]}, {ijk[2]})"
 
     # -- window and presets --------------------------------------------------------
     def set_window_preset(self, index: int) -> None:
         self.window_index = index % len(self.window_presets)
         preset = self.window_presets[self.window_index]
         self.level, self.width = float(preset.level), float(preset.width)
+
+    def choose_presets(self, window: str | None = None, volume: str | None = None) -> None:
+        """Start on the named window and/or volume preset (any case, dashes or spaces)."""
+        from ..errors import VolumeviewError
+
+        def find(name: str, presets: list[Any], kind: str) -> int:
+            key = _preset_key(name)
+            for n, p in enumerate(presets):
+                if _preset_key(p.name) == key:
+                    return n
+            names = ", ".join(p.name for p in presets)
+            raise VolumeviewError(f"unknown {kind} preset {name!r} for {self.volume.modality}; valid names: {names}",
+                                  hint="List them with: volumeview presets")
+
+        if window:
+            self.set_window_preset(find(window, self.window_presets, "window"))
+        if volume:
+            self.volume_index = find(volume, self.volume_presets, "volume")
+            self.mip = getattr(self.volume_preset, "mode", "") == "mip"
 
     def next_window_preset(self, step: int = 1) -> None:
         self.set_window_preset(max(self.window_index, 0) + step if self.window_index >= 0 else 0)

@@ -45,7 +45,7 @@ class WebViewer:
     """A trame app around one offscreen plotter and its ``Controller``."""
 
     def __init__(self, volumes: Sequence[Volume], *, series: int = 0, size: Sequence[int] = (1024, 768),
-                 show_patient: bool = False, name: str | None = None) -> None:
+                 show_patient: bool = False, name: str | None = None, **presets: Any) -> None:
         _require_trame()
         from trame.app import get_server
 
@@ -53,7 +53,7 @@ class WebViewer:
         from .interaction import Controller
 
         self.plotter, self.scene, self.state = build(volumes, series=series, size=size, off_screen=True,
-                                                     show_patient=show_patient)
+                                                     show_patient=show_patient, **presets)
         self.controller = Controller(self.plotter, self.scene, self.state, timers=False)
         self.controller.on_change = self._push_state
         self.server = get_server(name or f"volumeview-{id(self)}", client_type="vue3")
@@ -220,14 +220,15 @@ class WebViewer:
 
 
 def serve(volumes: Sequence[Volume], *, series: int = 0, port: int = 0, host: str = "localhost",
-          size: Sequence[int] = (1024, 768), show_patient: bool = False, open_browser: bool = True) -> None:
+          size: Sequence[int] = (1024, 768), show_patient: bool = False, open_browser: bool = True,
+          **presets: Any) -> None:
     """Serve the viewer on ``http://host:port/`` until interrupted."""
-    WebViewer(volumes, series=series, size=size, show_patient=show_patient).start(
+    WebViewer(volumes, series=series, size=size, show_patient=show_patient, **presets).start(
         port=port, host=host, open_browser=open_browser)
 
 
 def show_notebook(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[int] = (1024, 768),
-                  show_patient: bool = False) -> Any:
+                  show_patient: bool = False, **presets: Any) -> Any:
     """Inline in Jupyter through pyvista's trame backend (server-side rendering).
 
     The mouse works as in the window (click, drag, wheel on a slice pane);
@@ -237,7 +238,8 @@ def show_notebook(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[
     from .desktop import build
     from .interaction import Controller
 
-    plotter, scene, state = build(volumes, series=series, size=size, off_screen=True, show_patient=show_patient)
+    plotter, scene, state = build(volumes, series=series, size=size, off_screen=True, show_patient=show_patient,
+                                  **presets)
     controller = Controller(plotter, scene, state, timers=False)
     plotter._volumeview = (scene, state, controller)  # keep them alive with the widget
     return plotter.show(jupyter_backend="server", return_viewer=True)

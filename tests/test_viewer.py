@@ -1,0 +1,186 @@
+"""The viewer without a display: state and readouts, panes in patient space, screenshot, CLI.
+
+The desktop window under Xvfb is in ``test_viewer_gui.py``, the browser in
+``test_viewer_web.py``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import volumeview
+from volumeview.errors import SeriesNotFoundError, VolumeviewError
+from volumeview.viewer import volumes_from
+from volumeview.viewer.layout import VIEWS
+from volumeview.viewer.state import ViewerState
+
+SIZE = (640, 480)  # each pane 320x240
+PANE = {"axial": (0, 0), "3d": (0, 1), "coronal": (1, 0), "sagittal": (1, 1)}
+
+
+def pane_pixels(image: np.ndarray, name: str, margin: int = 30) -> np.ndarray:
+    """The inside of one pane of a 2x2 screenshot (margins hold the text)."""
+    h, w = image.shape[0] // 2, image.shape[1] // 2
+    r, c = PANE[name]
+    return image[r * h + margin:(r + 1) * h - margin, c * w + margin:(c + 1) * w - margin]
+
+
+def read_png(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(path).convert("RGB")).astype(float)
+
+
+def marker_volume(direction: np.ndarray, n: int = 31) -> volumeview.Volume:
+    """Bright bars that say where patient directions are, whatever the storage order.
+
+    In LPS around the centre: bar A (left, anterior, every z) shows only in the
+    axial slice; bar B (left, superior) only in the coronal; bar C (anterior,
+    superior) only in the sagittal. The centre slices belong to no bar.
+    """
+    spacing = (2.0, 2.0, 2.0)
+    origin = -np.asarray(direction) @ (np.asarray(spacing) * (n - 1) / 2.0)  # centre at LPS (0, 0, 0)
+    vol = volumeview.Volume(np.zeros((n, n, n), np.int16), spacing=spacing, origin=origin, direction=direction)
+    k, j, i = np.meshgrid(*(np.arange(n),) * 3, indexing="ij")
+    lps = vol.index_to_lps(np.stack([i, j, k], axis=-1))
+    x, y, z = lps[..., 0], lps[..., 1], lps[..., 2]
+    inner = 0.5 * spacing[0] * (n - 1) * 0.9
+    left, anterior, superior = (x > 1) & (x < inner), (y < -1) & (y > -inner), (z > 1) & (z < inner)
+    array = np.full((n, n, n), -1000, np.int16)
+    array[left & anterior] = 1000
+    array[left & superior] = 1000
+    array[anterior & superior] = 1000
+    return vol.with_array(array, modality="CT", unit="HU")
+
+
+def quadrant_means(pane: np.ndarray) -> dict[str, float]:
+    grey = pane.min(axis=2)  # coloured text and crosshair lines drop out
+    h, w = grey.shape
+    return {
+        "upper-left": grey[: h // 2, : w // 2].mean(), "upper-right": grey[: h // 2, w // 2:].mean(),
+        "lower-left": grey[h // 2:, : w // 2].mean(), "lower-right": grey[h // 2:, w // 2:].mean(),
+    }
+
+
+# -- state, without VTK -------------------------------------------------------------
+def test_views_follow_radiological_convention():
+    assert VIEWS["axial"].letters == {"left": "R", "right": "L", "top": "A", "bottom": "P"}
+    assert VIEWS["coronal"].letters == {"left": "R", "right": "L", "top": "S", "bottom": "I"}
+    assert VIEWS["sagittal"].letters == {"left": "A", "right": "P", "top": "S", "bottom": "I"}
+    for spec in VIEWS.values():  # the camera looks along the slice normal
+        assert abs(spec.look[spec.axis]) == 1.0
+
+
+def test_state_slices_readout_and_presets():
+    vol = marker_volume(np.eye(3))
+    state = ViewerState([vol])
+    assert np.allclose(state.cursor, 0.0)
+    assert state.slice_info("axial")[:2] == (15, 31)
+    state.move_slice("axial", 3)
+    assert state.slice_info("axial")[0] == 18 and state.cursor[2] == pytest.approx(6.0)
+    state.set_slice("sagittal", 20)
+    assert state.cursor[0] == pytest.approx(10.0)
+    state.move_slice("coronal", -1000)  # clamped to the volume
+    assert state.slice_info("coronal")[0] == 0
+    text = state.readout([10.0, -10.0, 0.0])  # inside bar A: left and anterior
+    assert text.startswith("1000 HU") and "LPS (10.0, -10.0, 0.0) mm" in text
+    assert "outside" in state.readout([500.0, 0, 0])
+    names = [p.name.lower() for p in state.window_presets]
+    assert "bone" in names and "brain" in names  # CT presets from the plugins (or the fallbacks)
+    state.choose_presets(window="BONE")
+    assert (state.level, state.width) == (state.window_presets[state.window_index].level, state.width)
+    assert "bone" in state.window_text
+    with pytest.raises(VolumeviewError, match="valid names"):
+        state.choose_presets(window="no-such-window")
+    state.adjust_window(100.0, -50.0)
+    assert "custom" in state.window_text
+
+
+def test_state_hides_patient_unless_asked():
+    vol = marker_volume(np.eye(3)).with_array(np.zeros((31, 31, 31), np.int16), meta={"patient": {"PatientName": "DOE^JANE"}})
+    assert "DOE" not in ViewerState([vol]).title
+    assert "DOE" in ViewerState([vol], show_patient=True).title
+
+
+def test_state_cine_and_series():
+    frames = np.stack([np.full((4, 5, 6), t, np.int16) for t in range(3)])
+    cine = volumeview.Volume(frames, modality="MR", frame_time_ms=40.0)
+    state = ViewerState([marker_volume(np.eye(3)), cine])
+    state.next_series()
+    assert state.volume is cine and state.frame_interval_ms == 40.0
+    state.step_time(1)
+    assert state.sample(state.cursor)[1] == 1
+    state.step_time(-2)
+    assert state.time == 2
+    state.next_series()
+    assert state.series == 0 and state.time == 0
+
+
+def test_volumes_from_selects_series():
+    a, b = marker_volume(np.eye(3)), marker_volume(np.eye(3))
+    assert volumes_from(b) == ([b], 0)
+    assert volumes_from([a, b], series=1)[1] == 1
+    with pytest.raises(SeriesNotFoundError):
+        volumes_from([a, b], series=5)
+
+
+# -- rendering offscreen (EGL) ----------------------------------------------------------
+DIRECTIONS = {
+    "axial LPS": np.eye(3),
+    "axial stored right-to-left, feet-first": np.diag([-1.0, 1.0, -1.0]),
+    "sagittal acquisition": np.array([[0.0, 0.0, -1.0], [1.0, 0.0, 0.0], [0.0, -1.0, 0.0]]),
+}
+
+
+@pytest.mark.parametrize("name", list(DIRECTIONS))
+def test_panes_show_patient_directions(tmp_path, name):
+    """Whatever the storage order: axial A up and L right, coronal S up and L right, sagittal S up and A left."""
+    from volumeview.viewer.desktop import save_screenshot
+
+    out = save_screenshot([marker_volume(DIRECTIONS[name])], tmp_path / "markers.png", size=SIZE, window="bone")
+    image = read_png(out)
+    assert image.shape == (SIZE[1], SIZE[0], 3)
+    expected = {"axial": "upper-right", "coronal": "upper-right", "sagittal": "upper-left"}
+    for pane, where in expected.items():
+        means = quadrant_means(pane_pixels(image, pane))
+        brightest = max(means, key=means.get)
+        assert brightest == where, f"{pane}: {means}"
+        assert means[where] > 3 * max(v for k, v in means.items() if k != where), f"{pane}: {means}"
+    assert pane_pixels(image, "3d").std() > 5  # the volume rendering drew something
+
+
+@pytest.mark.slow
+def test_cli_screenshot_of_phantom_has_bright_skull(tmp_path, ct_phantom_dir):
+    out = tmp_path / "view.png"
+    run = subprocess.run(
+        [sys.executable, "-m", "volumeview.cli", "view", str(ct_phantom_dir), "--screenshot", str(out),
+         "--size", "640x480", "--window", "bone"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    image = read_png(out)
+    assert image.shape == (480, 640, 3)
+    axial = pane_pixels(image, "axial").min(axis=2)
+    skull = axial > 130  # bone (700-1030 HU) in the bone window (W 2800, L 600): grey levels 136-167
+    assert 0.01 < skull.mean() < 0.3
+    # The skull is a ring: bright at the pane's edges of the head, darker (brain, phantom inserts) inside.
+    h, w = axial.shape
+    assert axial[h // 2 - 10:h // 2 + 10, w // 2 - 10:w // 2 + 10].mean() < axial[skull].mean() - 40
+    # The headrest lies behind the head: posterior is the bottom of the axial pane.
+    rows = skull.mean(axis=1)
+    assert rows[int(h * 0.85):].sum() > rows[: int(h * 0.15)].sum()
+
+
+def test_cli_reports_bad_size_and_series(tmp_path, ct_phantom_dir):
+    bad = subprocess.run([sys.executable, "-m", "volumeview.cli", "view", str(ct_phantom_dir), "--size", "big",
+                          "--screenshot", str(tmp_path / "x.png")], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "WIDTHxHEIGHT" in bad.stderr
+    missing = subprocess.run([sys.executable, "-m", "volumeview.cli", "view", str(ct_phantom_dir), "--series", "7",
+                              "--screenshot", str(tmp_path / "x.png")], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1 and "out of range" in missing.stderr
+    assert "Traceback" not in missing.stderr and not (tmp_path / "x.png").exists()
