@@ -22,6 +22,8 @@ _SUMMARY_KEYS = (
     "ScanOptions",
     "MRAcquisitionType",
     "SequenceName",
+    "PulseSequenceName",
+    "ProtocolName",
     "RepetitionTime",
     "EchoTime",
     "InversionTime",
