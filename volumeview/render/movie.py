@@ -111,8 +111,8 @@ def _cine(volume, n, *, preset, view, **style_options):
     if min(volume.shape) < 2:  # a single-image cine (US): show its own plane, whatever the view
         view = _own_view(volume)
     window = None if volume.is_rgb else resolve_window(volume, preset)
-    for t in np.round(np.linspace(0, volume.n_times - 1, n)).astype(int) if n != volume.n_times else range(n):
-        yield render_slice(volume, view=view, preset=window, t=int(t), **style_options)
+    for step in range(n):  # real time: more frames than time points loop the cine, fewer stop early
+        yield render_slice(volume, view=view, preset=window, t=step % volume.n_times, **style_options)
 
 
 def _own_view(volume: "Volume") -> str:
