@@ -330,6 +330,10 @@ def test_classic_multiframe_cine(tmp_path):
     assert ds.NumberOfFrames == 6 and float(ds.FrameTime) == 40.0
     assert ds.FrameIncrementPointer == 0x00181063
     assert "ImagePositionPatient" not in ds and "RescaleSlope" not in ds  # as US devices write
+    assert "PixelSpacing" not in ds  # US calibrates a region, in cm
+    region = ds.SequenceOfUltrasoundRegions[0]
+    assert (region.PhysicalUnitsXDirection, region.PhysicalDeltaX, region.PhysicalDeltaY) == (3, 0.08, 0.08)
+    assert (region.RegionLocationMaxX1, region.RegionLocationMaxY1) == (11, 9)
     np.testing.assert_array_equal(ds.pixel_array, spec.expected_array()[:, 0])
     assert len(np.unique(ds.pixel_array[1].astype(int) - ds.pixel_array[0])) <= 2  # +5 per frame, clipped
     # with n_times > 1: one file per position, each with its time frames

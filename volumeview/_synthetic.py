@@ -146,6 +146,10 @@ def _base_dataset(c: dict[str, Any]) -> Dataset:
 
 def _plane_tags(ds: Dataset, c: dict[str, Any], position: np.ndarray) -> None:
     sx, sy, sz = c["spacing"]
+    if c["modality"] == "US" and not c["geometry"]:
+        # Ultrasound states its pixel size in a calibrated region, in cm, not in PixelSpacing.
+        ds.SequenceOfUltrasoundRegions = [_ultrasound_region(ds, c, sx, sy)]
+        return
     ds.PixelSpacing = ds_list([sy, sx])  # row spacing first
     if c["modality"] == "CR":
         ds.ImagerPixelSpacing = ds.PixelSpacing
@@ -155,6 +159,22 @@ def _plane_tags(ds: Dataset, c: dict[str, Any], position: np.ndarray) -> None:
         ds.ImageOrientationPatient = ds_list(c["orientation"])
         ds.SliceLocation = ds_str(float(np.dot(position, c["normal"])))
         ds.SpacingBetweenSlices = ds_str(sz)
+
+
+def _ultrasound_region(ds: Dataset, c: dict[str, Any], sx: float, sy: float) -> Dataset:
+    region = Dataset()
+    region.RegionSpatialFormat = 1  # 2D tissue image
+    region.RegionDataType = 1
+    region.RegionFlags = 0
+    region.RegionLocationMinX0 = 0
+    region.RegionLocationMinY0 = 0
+    region.RegionLocationMaxX1 = c["cols"] - 1
+    region.RegionLocationMaxY1 = c["rows"] - 1
+    region.PhysicalUnitsXDirection = 3  # cm
+    region.PhysicalUnitsYDirection = 3
+    region.PhysicalDeltaX = sx / 10.0
+    region.PhysicalDeltaY = sy / 10.0
+    return region
 
 
 def _rescale_tags(target: Dataset, modality: str, slope: float, intercept: float) -> None:

@@ -450,7 +450,7 @@ def write_series(
     out.mkdir(parents=True, exist_ok=True)
     series_uid = series_uid or generate_uid()
     common = dict(
-        modality=modality, rgb=rgb, spacing=(sx, sy, sz), orientation=geo.frame, normal=geo.axes[2],
+        modality=modality, rgb=rgb, rows=rows, cols=cols, spacing=(sx, sy, sz), orientation=geo.frame, normal=geo.axes[2],
         tilt_deg=tilt_deg, n_times=n_times, multiframe=multiframe, pet=pet,
         geometry=modality not in ("US", "CR") if geometry_tags is None else geometry_tags,
         series_uid=series_uid, study_uid=study_uid or generate_uid(), frame_uid=generate_uid(),
