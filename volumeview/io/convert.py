@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import VolumeviewError
 from ..volume import Volume
+from .atomic import atomic_path
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyvista
@@ -81,29 +82,20 @@ def export(vol: Volume, out: str | os.PathLike[str]) -> Path:
     The file is written next to the target and renamed over it, so a failed
     export never leaves a half-written file.
     """
-    import tempfile
-
     out = Path(out)
     suffix = next((s for s in EXPORT_SUFFIXES if out.name.lower().endswith(s)), None)
     if suffix is None:
         raise VolumeviewError(f"unknown output format {out.suffix!r}; use one of {', '.join(EXPORT_SUFFIXES)}", path=str(out))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=suffix, dir=out.parent)
-    os.close(fd)
-    try:
+    if suffix == ".vti" and vol.is_4d:
+        raise VolumeviewError("VTI holds one 3D volume; export a 4D series to .nii.gz, .nrrd or .mha", path=str(out))
+    with atomic_path(out) as tmp:
         if suffix == ".vti":
-            if vol.is_4d:
-                raise VolumeviewError("VTI holds one 3D volume; export a 4D series to .nii.gz, .nrrd or .mha", path=str(out))
-            volume_to_pyvista(vol).save(tmp)
+            volume_to_pyvista(vol).save(str(tmp))
         else:
             import SimpleITK as sitk
 
             img = volume_to_sitk(vol) if not vol.is_4d else _sitk_4d(vol)
-            sitk.WriteImage(img, tmp, useCompression=suffix in (".nii.gz", ".nrrd", ".mha"))
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            sitk.WriteImage(img, str(tmp), useCompression=suffix in (".nii.gz", ".nrrd", ".mha"))
     return out
 
 
