@@ -76,8 +76,7 @@ class Controller:
         ):
             self.style.AddObserver(event, handler)
         self.iren.AddObserver("TimerEvent", self._timer)
-        plotter.iren.clear_key_event_callbacks()
-        plotter.add_key_event("q", getattr(plotter, "_prep_for_close", self.iren.TerminateApp))
+        plotter.iren.clear_key_event_callbacks()  # pyvista's own keys (v, b, C, Up...) would clash
         self.scene.set_quality(interactive=False)
         self.value_span = self._value_span()
 
@@ -234,6 +233,7 @@ class Controller:
             "Left": lambda: self._step(-1),
             "h": self._help,
             "s": self.save_screenshot,
+            "q": self.quit,
         }
         if key.isdigit() and key != "0":
             if int(key) > len(s.window_presets):
@@ -281,6 +281,12 @@ class Controller:
 
     def _help(self) -> None:
         self.scene.help_text = KEYS_HELP if not self.scene.help_text else ""
+
+    def quit(self) -> bool:
+        self.stop_cine()
+        if self.timers:  # a window with an event loop: leave it, and show() returns
+            self.iren.TerminateApp()
+        return False
 
     def save_screenshot(self) -> bool:
         self.scene.set_quality(interactive=False)

@@ -1,0 +1,157 @@
+"""The desktop viewer in a real X window: Xvfb, xdotool key presses and mouse, screenshots.
+
+The test starts its own Xvfb (``-displayfd`` picks a free display), runs the
+viewer in a child process on it, drives it with xdotool and reads the screen
+with ImageMagick's ``import``. The viewer logs one line per action
+(``volumeview.viewer`` logger), which says what the pixels should show.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.gui
+
+MISSING = [tool for tool in ("Xvfb", "xdotool", "import") if shutil.which(tool) is None]
+if MISSING:
+    pytest.skip(f"needs {', '.join(MISSING)}: apt-get install xvfb xauth xdotool imagemagick", allow_module_level=True)
+
+SIZE = (800, 600)  # window at the screen's top-left corner: panes are 400x300
+PANES = {"axial": (0, 0), "3d": (400, 0), "coronal": (0, 300), "sagittal": (400, 300)}
+
+RUNNER = """
+import logging, sys
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s: %(message)s")
+logging.getLogger("volumeview.viewer").setLevel(logging.INFO)
+import volumeview
+from volumeview.viewer.desktop import open_window
+vol = volumeview.load(sys.argv[1])
+# A quarter of the in-plane pixels and half the slices: the same anatomy, faster frames.
+small = vol.with_array(vol.array[::2, ::4, ::4].copy(),
+                       spacing=(vol.spacing[0] * 4, vol.spacing[1] * 4, vol.spacing[2] * 2))
+open_window([small], size=(800, 600), window="brain", screenshot_dir=sys.argv[2])
+print("closed", file=sys.stderr, flush=True)
+"""
+
+
+@pytest.fixture
+def xvfb():
+    read, write = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                              pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write)
+    number = b""
+    while not number.endswith(b"\n"):  # read the whole line: Xvfb dies if the pipe closes mid-write
+        chunk = os.read(read, 32)
+        if not chunk:
+            break
+        number += chunk
+    number = number.decode().strip()
+    assert number.isdigit(), "Xvfb did not report its display"
+    display = f":{number}"
+    wait_for(lambda: subprocess.run(["xdotool", "getdisplaygeometry"], env=x_env(display),
+                                    capture_output=True).returncode == 0, 20, "Xvfb to accept clients")
+    yield display
+    os.close(read)
+    server.terminate()  # the viewer has closed its window by now (see the test's finally)
+    server.wait(timeout=10)
+
+
+def x_env(display: str) -> dict[str, str]:
+    """The environment of a child on the X display (a window, not EGL offscreen)."""
+    env = {k: v for k, v in os.environ.items() if k != "VTK_DEFAULT_OPENGL_WINDOW"}
+    return {**env, "DISPLAY": display}
+
+
+def grab(display: str) -> np.ndarray:
+    from PIL import Image
+
+    run = subprocess.run(["import", "-window", "root", "png:-"], env=x_env(display), capture_output=True, timeout=20)
+    assert run.returncode == 0, run.stderr.decode(errors="replace")
+    png = run.stdout
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(float)
+
+
+def pane(image: np.ndarray, name: str, margin: int = 50) -> np.ndarray:
+    x, y = PANES[name]
+    return image[y + margin:y + 300 - margin, x + margin:x + 400 - margin].min(axis=2)
+
+
+def xdo(display: str, *args: str) -> None:
+    subprocess.run(["xdotool", *args], env=x_env(display), capture_output=True, timeout=20)
+
+
+def wait_for(predicate, timeout: float, what: str):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_window_keys_mouse_and_screenshot(xvfb, tmp_path, ct_phantom_dir):
+    from volumeview.viewer.state import ViewerState
+    import volumeview
+
+    names = [p.name.lower() for p in ViewerState([volumeview.load(ct_phantom_dir)]).window_presets]
+    bone_key = str(names.index("bone") + 1)
+    assert len(bone_key) == 1, "bone should be among the first nine presets"
+
+    log_path = tmp_path / "viewer.log"
+    with open(log_path, "w") as log_file:
+        viewer = subprocess.Popen([sys.executable, "-c", RUNNER, str(ct_phantom_dir), str(tmp_path)],
+                                  env=x_env(xvfb), stdout=log_file, stderr=subprocess.STDOUT)
+    log = lambda: log_path.read_text()  # noqa: E731
+    try:
+        # The first frame: the axial pane shows the head (bright skull in the brain window).
+        (first,) = wait_for(lambda: (lambda im: (im,) if (pane(im, "axial") > 200).mean() > 0.01 else None)(grab(xvfb)),
+                            90, "the viewer window")
+
+        xdo(xvfb, "mousemove", "200", "150")  # over the axial pane: keys move its slice
+        for _ in range(8):
+            xdo(xvfb, "key", "Up")
+        wait_for(lambda: log().count("key Up") >= 8, 30, "eight Up keys")
+        time.sleep(0.5)
+        moved = grab(xvfb)
+        axial_slices = [int(m) for m in re.findall(r"key Up: .*?axial=(\d+)", log())]
+        assert axial_slices[-1] == axial_slices[0] + 7, log()
+        assert np.abs(pane(moved, "axial") - pane(first, "axial")).mean() > 3, "the axial slice did not change"
+
+        xdo(xvfb, "key", bone_key)
+        wait_for(lambda: f"key {bone_key}:" in log(), 30, "the bone preset key")
+        time.sleep(0.5)
+        bone = grab(xvfb)
+        assert "(bone)" in log().splitlines()[-1]
+        for name in ("axial", "coronal", "sagittal"):
+            before, after = pane(moved, name), pane(bone, name)
+            # brain window (W 80): skull saturates at 255; bone window (W 2800): skull is mid-grey.
+            assert (before > 250).mean() > 2 * (after > 250).mean() + 0.005, name
+
+        xdo(xvfb, "mousemove", "150", "420", "click", "1")  # in the coronal pane
+        wait_for(lambda: "click coronal" in log(), 30, "the click")
+        assert re.search(r"click coronal: .* HU ", log()), log()
+
+        xdo(xvfb, "key", "s")
+        wait_for(lambda: list(tmp_path.glob("volumeview-*.png")), 30, "the saved screenshot")
+
+        xdo(xvfb, "mousemove", "600", "150")
+        xdo(xvfb, "key", "q")
+        viewer.wait(timeout=30)
+        assert viewer.returncode == 0, log()
+        assert "closed" in log()
+    finally:
+        if viewer.poll() is None:
+            viewer.kill()
+            viewer.wait(timeout=10)
