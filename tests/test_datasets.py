@@ -226,7 +226,8 @@ def test_extra_tags_set_and_delete(tmp_path):
     "kwargs",
     [dict(modality="XR"), dict(orientation=(1, 0, 0, 1, 0, 0)), dict(shape=(0, 4, 4)),
      dict(missing=(0, 1)), dict(compression="lzw"), dict(multiframe="enhanced", modality="US"),
-     dict(extra_tags={"NotAKeyword": 1}), dict(rgb=True, dtype="int16"), dict(slice_offsets=[0.0])],
+     dict(extra_tags={"NotAKeyword": 1}), dict(rgb=True, dtype="int16"), dict(slice_offsets=[0.0]),
+     dict(compression="jpeg-baseline"), dict(file_meta=False, compression="rle")],
 )
 def test_bad_options_raise_generator_error(tmp_path, kwargs):
     from volumeview.errors import VolumeviewError
@@ -261,6 +262,22 @@ def test_compression_round_trips_pixel_exactly(tmp_path, compression, dtype):
         assert ds.pixel_array.dtype.newbyteorder("=") == np.dtype(dtype)  # big endian stays >i2
         np.testing.assert_array_equal(ds.pixel_array, stored)
     assert len(np.unique(spec.stored_arrays)) > 2  # not a trivial image
+
+
+@pytest.mark.parametrize("rgb", [False, True])
+def test_jpeg_baseline_is_lossy_but_close(tmp_path, rgb):
+    pytest.importorskip("PIL")
+    spec = write_series(tmp_path, modality="US", shape=(1, 32, 40), n_times=2, multiframe="classic",
+                        rgb=rgb, compression="jpeg-baseline")
+    ds = pydicom.dcmread(spec.files[0])
+    assert ds.file_meta.TransferSyntaxUID == pydicom.uid.JPEGBaseline8Bit and ds.LossyImageCompression == "01"
+    assert ds.PhotometricInterpretation == ("YBR_FULL_422" if rgb else "MONOCHROME2")
+    got = ds.pixel_array.astype(float)  # pydicom converts YBR to RGB
+    want = spec.expected_array()[:, 0]
+    assert got.shape == want.shape
+    # close, with errors only at edges (chroma subsampling), and no colour shift
+    assert np.median(np.abs(got - want)) <= 2
+    assert np.all(np.abs((got - want).reshape(-1, 3 if rgb else 1).mean(axis=0)) < 3)
 
 
 def test_jpeg2000_needs_32_pixels(tmp_path):

@@ -21,7 +21,9 @@ from .errors import VolumeviewError
 if TYPE_CHECKING:
     from .datasets import PetTiming
 
-Compression = Literal["rle", "jpeg2000", "jpeg-ls", "jpeg-lossless", "deflate", "big-endian", "implicit"]
+Compression = Literal[
+    "rle", "jpeg2000", "jpeg-ls", "jpeg-lossless", "jpeg-baseline", "deflate", "big-endian", "implicit"
+]
 
 #: Compression name -> transfer syntax written.
 COMPRESSIONS: dict[str, str] = {
@@ -29,6 +31,7 @@ COMPRESSIONS: dict[str, str] = {
     "jpeg2000": U.JPEG2000Lossless,
     "jpeg-ls": U.JPEGLSLossless,
     "jpeg-lossless": U.JPEGLosslessSV1,
+    "jpeg-baseline": U.JPEGBaseline8Bit,  # lossy, 8-bit; RGB as YBR_FULL_422
     "deflate": U.DeflatedExplicitVRLittleEndian,
     "big-endian": U.ExplicitVRBigEndian,
     "implicit": U.ImplicitVRLittleEndian,
@@ -92,6 +95,12 @@ def check_compression(compression: str | None, rows: int, cols: int) -> str:
     if compression == "jpeg2000" and min(rows, cols) < 32:
         # openjpeg always uses 6 wavelet resolutions, which need 32 pixels
         raise GeneratorError(f"jpeg2000 needs at least 32 rows and columns, not {rows}x{cols}")
+    if compression == "jpeg-baseline":
+        try:
+            import PIL  # noqa: F401
+        except ImportError:
+            raise GeneratorError("cannot write jpeg-baseline: Pillow is not installed",
+                                 hint="pip install pillow") from None
     if compression in _ENCODER_PACKAGES:
         from pydicom.pixels import get_encoder
 
@@ -335,6 +344,8 @@ def encode_and_save(ds: Dataset, arr: np.ndarray, path: Path, tsyntax: str, *,
         from ._jpeg_lossless import encapsulate_lossless
 
         encapsulate_lossless(ds, arr)
+    elif tsyntax == U.JPEGBaseline8Bit:
+        _encapsulate_baseline(ds, arr)
     elif tsyntax.is_compressed:
         plugin = "pylibjpeg" if tsyntax == U.JPEG2000Lossless else ""
         ds.compress(tsyntax, arr, encoding_plugin=plugin, generate_instance_uid=False)
@@ -352,3 +363,26 @@ def encode_and_save(ds: Dataset, arr: np.ndarray, path: Path, tsyntax: str, *,
     if not preamble:
         ds.preamble = None
     dcmwrite(path, ds, enforce_file_format=preamble)
+
+
+def _encapsulate_baseline(ds: Dataset, arr: np.ndarray) -> None:
+    """JPEG baseline (lossy) frames through Pillow; colour is written as YBR_FULL_422, as devices do."""
+    import io
+
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+
+    single = "NumberOfFrames" not in ds or int(ds.NumberOfFrames) == 1
+    frames = []
+    for frame in [arr] if single else list(arr):
+        buffer = io.BytesIO()
+        Image.fromarray(np.ascontiguousarray(frame)).save(buffer, format="JPEG", quality=95, subsampling=1)
+        frames.append(buffer.getvalue())
+    ds.PixelData = encapsulate(frames)
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
+    if ds.SamplesPerPixel == 3:
+        ds.PhotometricInterpretation = "YBR_FULL_422"
+    ds.LossyImageCompression = "01"
+    ds.LossyImageCompressionMethod = "ISO_10918_1"
+    ds.file_meta.TransferSyntaxUID = U.JPEGBaseline8Bit

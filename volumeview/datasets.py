@@ -360,9 +360,14 @@ def write_series(
         file of k frames at one position (the spec then has shape
         ``(1, rows, cols)`` and ``n_times=k``). With ``n_times > 1``: one
         file per slice position, holding its ``n_times`` frames.
-    compression : {None, "rle", "jpeg2000", "jpeg-ls", "jpeg-lossless", "deflate", "big-endian", "implicit"}
-        Transfer syntax; every one is lossless. :class:`GeneratorError` if
-        no encoder for it is installed.
+    compression : str, optional
+        One of ``"rle"``, ``"jpeg2000"``, ``"jpeg-ls"``, ``"jpeg-lossless"``,
+        ``"jpeg-baseline"``, ``"deflate"``, ``"big-endian"``, ``"implicit"``
+        (default: explicit VR little endian).
+        All are lossless except ``"jpeg-baseline"`` (8-bit,
+        Pillow; colour as YBR_FULL_422), whose pixels only approximate
+        ``expected_array()``. :class:`GeneratorError` if no encoder for it is
+        installed (JPEG-LS needs pyjpegls) or the data cannot take it.
     shuffle, seed : bool, int
         Random file names (they must not reveal the slice order).
     suffix : str
@@ -432,6 +437,10 @@ def write_series(
     dtype = dtype or ("uint8" if modality == "US" or rgb else "int16")
     if rgb and dtype != "uint8":
         raise GeneratorError("RGB images are written as uint8")
+    if compression == "jpeg-baseline" and dtype != "uint8":
+        raise GeneratorError(f"jpeg-baseline holds 8-bit samples, not {dtype}: use dtype='uint8'")
+    if not file_meta and compression not in (None, "implicit"):
+        raise GeneratorError("files without file meta are implicit VR little endian: no compression")
     if values is None:
         values = _fitted_phantom(modality, geo.center, geo.axes, geo.half_extents)
     step = _TIME_STEP[modality] if time_step is None else float(time_step)
@@ -450,7 +459,8 @@ def write_series(
     out.mkdir(parents=True, exist_ok=True)
     series_uid = series_uid or generate_uid()
     common = dict(
-        modality=modality, rgb=rgb, rows=rows, cols=cols, spacing=(sx, sy, sz), orientation=geo.frame, normal=geo.axes[2],
+        modality=modality, rgb=rgb, rows=rows, cols=cols, spacing=(sx, sy, sz), orientation=geo.frame,
+        normal=geo.axes[2],
         tilt_deg=tilt_deg, n_times=n_times, multiframe=multiframe, pet=pet,
         geometry=modality not in ("US", "CR") if geometry_tags is None else geometry_tags,
         series_uid=series_uid, study_uid=study_uid or generate_uid(), frame_uid=generate_uid(),

@@ -50,7 +50,7 @@ def generate(
     multiframe: str = typer.Option(None, "--multiframe", help="enhanced or classic."),
     compression: str = typer.Option(
         None, "--compression",
-        help="rle, jpeg2000, jpeg-ls, jpeg-lossless, deflate, big-endian or implicit.",
+        help="rle, jpeg2000, jpeg-ls, jpeg-lossless, jpeg-baseline (lossy, 8-bit), deflate, big-endian or implicit.",
     ),
     rgb: bool = typer.Option(False, "--rgb", help="Three samples per pixel (US, OT)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random file names."),
