@@ -192,9 +192,10 @@ class WebViewer:
                         v3.VSlider(label="Time", v_model=("time",), min=0, max=("n_times - 1",), step=1,
                                    density="compact", hide_details=True, thumb_label=True,
                                    v_show="n_times > 1", style="min-width: 200px")
-                        html.Div("{{ window_text }}  |  {{ readout }}", classes="text-caption",
+                        html.Div("{{ window_text }}  |  {{ readout }}", classes="text-caption volumeview-readout",
                                  style="font-family: monospace")
-                    with html.Div(style="flex: 1 1 auto; width: 100%; position: relative; min-height: 400px"):
+                    with html.Div(style="flex: 1 1 auto; width: 100%; position: relative; min-height: 400px",
+                                  classes="volumeview-render"):
                         self.view = VtkRemoteView(self.plotter.render_window, interactive_ratio=1,
                                                   still_quality=90, interactive_quality=60, ref="view",
                                                   style="position: absolute; inset: 0")

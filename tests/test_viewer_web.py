@@ -1,0 +1,126 @@
+"""The browser viewer: a trame server in a child process, driven by headless Chromium.
+
+Playwright's Python package drives Debian's chromium (no browser download).
+The page must load, show the head in the render view, change the picture
+when another window preset is chosen, and move the slice with its slider.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.web
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("needs Debian's chromium: apt-get install chromium", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs playwright: pip install playwright")
+pytest.importorskip("trame_pyvista", reason="needs trame: pip install trame trame-vtk trame-vuetify trame-pyvista")
+
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"]
+
+RUNNER = """
+import sys
+import volumeview
+from volumeview.viewer.web import WebViewer
+vol = volumeview.load(sys.argv[1])
+small = vol.with_array(vol.array[::2, ::4, ::4].copy(),
+                       spacing=(vol.spacing[0] * 4, vol.spacing[1] * 4, vol.spacing[2] * 2))
+WebViewer([small], size=(800, 600), window="brain").start(port=int(sys.argv[2]), open_browser=False)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("localhost", port)) == 0
+
+
+@pytest.fixture
+def server(tmp_path, ct_phantom_dir):
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(ct_phantom_dir), str(port)],
+                                stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: port_open(port) or proc.poll() is not None, 60, "the trame server")
+        assert proc.poll() is None, log_path.read_text()
+        yield f"http://localhost:{port}/"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def shot(page) -> np.ndarray:
+    from PIL import Image
+
+    png = page.locator(".volumeview-render").screenshot()
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(float)
+
+
+def slice_panes(image: np.ndarray) -> np.ndarray:
+    """Axial, coronal and sagittal panes (all but the top-right 3D pane), text margins cut off."""
+    h, w = image.shape[0] // 2, image.shape[1] // 2
+    m = 40
+    return np.concatenate([image[m:h - m, m:w - m], image[h + m:-m, m:w - m], image[h + m:-m, w + m:-m]]).min(axis=2)
+
+
+def test_page_renders_and_controls_change_the_picture(server):
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.set_default_timeout(20000)
+            page.goto(server)
+            # The render view streams the server's frames: wait for the head (bright skull, brain window).
+            (first,) = wait_for(lambda: (lambda im: (im,) if (slice_panes(im) > 200).mean() > 0.01 else None)(shot(page)),
+                                60, "the rendered volume")
+            assert (slice_panes(first) > 30).mean() > 0.05  # not a blank or background picture
+            assert "HU" in page.locator(".volumeview-readout").inner_text()
+
+            page.locator(".window-preset").first.click()
+            page.locator(".v-overlay .v-list-item", has_text="bone").first.click()
+            (bone,) = wait_for(lambda: (lambda im: (im,) if np.abs(im - first).mean() > 2 else None)(shot(page)),
+                               30, "the bone window")
+            # brain window (W 80): the skull saturates; bone window (W 2800): it is mid-grey.
+            assert (slice_panes(first) > 250).mean() > 2 * (slice_panes(bone) > 250).mean()
+            assert "bone" in page.locator(".volumeview-readout").inner_text()
+
+            page.get_by_role("slider").first.focus()  # the axial slider
+            for _ in range(6):
+                page.keyboard.press("ArrowRight")
+            (moved,) = wait_for(lambda: (lambda im: (im,) if np.abs(im - bone).mean() > 1 else None)(shot(page)),
+                                30, "the next axial slice")
+            assert moved.shape == bone.shape
+        finally:
+            browser.close()
