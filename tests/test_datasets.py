@@ -327,6 +327,21 @@ def test_enhanced_ct_one_file_with_per_frame_positions(tmp_path, per_frame):
     np.testing.assert_array_equal(ds.pixel_array - 1024.0, spec.expected_array().reshape(8, 8, 6))
 
 
+def test_enhanced_frames_in_random_order(tmp_path):
+    spec = write_series(tmp_path, shape=(4, 6, 6), n_times=2, multiframe="enhanced", shuffle_frames=True,
+                        seed=5, values=lambda p: linear_phantom(p, (1, 2, 30)))
+    assert sorted(spec.frame_order) == list(range(8)) and list(spec.frame_order) != list(range(8))
+    ds = pydicom.dcmread(spec.files[0])
+    expected = spec.expected_array().reshape(8, 6, 6)
+    for stored, f, group in zip(ds.pixel_array, spec.frame_order, ds.PerFrameFunctionalGroupsSequence):
+        t, n = divmod(f, 4)
+        content = group.FrameContentSequence[0]
+        assert (content.TemporalPositionIndex, content.InStackPositionNumber) == (t + 1, n + 1)
+        np.testing.assert_allclose([float(v) for v in group.PlanePositionSequence[0].ImagePositionPatient],
+                                   spec.positions[n], atol=1e-6)
+        np.testing.assert_array_equal(stored - 1024.0, expected[f])
+
+
 def test_enhanced_pet_per_frame_rescale(tmp_path):
     spec = write_series(tmp_path, modality="PT", shape=(3, 8, 8), multiframe="enhanced",
                         values=lambda p: linear_phantom(p, (10, 10, 300), 5000))

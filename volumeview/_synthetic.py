@@ -211,9 +211,9 @@ def new_dataset(c: dict[str, Any], *, position: np.ndarray, instance: int, time:
     return ds
 
 
-def build_enhanced(c: dict[str, Any], positions: np.ndarray, slopes: Sequence[float],
+def build_enhanced(c: dict[str, Any], positions: np.ndarray, frames: Sequence[int], slopes: Sequence[float],
                    intercepts: Sequence[float], orientation_per_frame: bool) -> Dataset:
-    """One Enhanced CT/MR/PET image holding every frame, time-major (``t * K + k``)."""
+    """One Enhanced CT/MR/PET image holding ``frames`` (each ``t * K + k``), in that order."""
     ds = _base_dataset(c)
     modality = c["modality"]
     ds.SOPClassUID = _ENHANCED_SOP_CLASS[modality]
@@ -256,33 +256,31 @@ def build_enhanced(c: dict[str, Any], positions: np.ndarray, slopes: Sequence[fl
     ds.SharedFunctionalGroupsSequence = [shared]
 
     per_frame = DicomSequence()
-    nk = len(positions)
-    for t in range(n_times):
+    for f, slope, intercept in zip(frames, slopes, intercepts):
+        t, n = divmod(f, len(positions))
         when = _STUDY_DATETIME + timedelta(seconds=t * _TIME_POINT_S)
-        for n, pos in enumerate(positions):
-            fg = Dataset()
-            content = Dataset()
-            content.FrameAcquisitionNumber = t + 1
-            content.FrameAcquisitionDateTime = when.strftime("%Y%m%d%H%M%S.%f")
-            content.FrameReferenceDateTime = content.FrameAcquisitionDateTime
-            content.FrameAcquisitionDuration = 1000.0
-            content.StackID = "1"
-            content.InStackPositionNumber = n + 1
-            index = [1, n + 1]
-            if n_times > 1:
-                content.TemporalPositionIndex = t + 1
-                index.append(t + 1)
-            content.DimensionIndexValues = index
-            fg.FrameContentSequence = [content]
-            plane = Dataset()
-            plane.ImagePositionPatient = ds_list(pos)
-            fg.PlanePositionSequence = [plane]
-            if orientation_per_frame:
-                fg.PlaneOrientationSequence = [orient]
-            if not uniform:
-                f = t * nk + n
-                fg.PixelValueTransformationSequence = [_pvt(modality, slopes[f], intercepts[f])]
-            per_frame.append(fg)
+        fg = Dataset()
+        content = Dataset()
+        content.FrameAcquisitionNumber = t + 1
+        content.FrameAcquisitionDateTime = when.strftime("%Y%m%d%H%M%S.%f")
+        content.FrameReferenceDateTime = content.FrameAcquisitionDateTime
+        content.FrameAcquisitionDuration = 1000.0
+        content.StackID = "1"
+        content.InStackPositionNumber = n + 1
+        index = [1, n + 1]
+        if n_times > 1:
+            content.TemporalPositionIndex = t + 1
+            index.append(t + 1)
+        content.DimensionIndexValues = index
+        fg.FrameContentSequence = [content]
+        plane = Dataset()
+        plane.ImagePositionPatient = ds_list(positions[n])
+        fg.PlanePositionSequence = [plane]
+        if orientation_per_frame:
+            fg.PlaneOrientationSequence = [orient]
+        if not uniform:
+            fg.PixelValueTransformationSequence = [_pvt(modality, slope, intercept)]
+        per_frame.append(fg)
     ds.PerFrameFunctionalGroupsSequence = per_frame
     return ds
 

@@ -204,7 +204,10 @@ class SeriesSpec:
     slopes, intercepts : arrays
         Rescale of each frame ``t * K + n``, exactly as written.
     stored_arrays : array or None
-        The stored frames, with ``keep_arrays=True``.
+        The stored frames ``t * K + n``, with ``keep_arrays=True``.
+    frame_order : tuple of int or None
+        Enhanced multi-frame: the frame ``t * K + n`` stored at each frame
+        position of the file (shuffled with ``shuffle_frames``).
 
     Examples
     --------
@@ -231,6 +234,7 @@ class SeriesSpec:
     dtype: str = "int16"
     rgb: bool = False
     stored_arrays: np.ndarray | None = None
+    frame_order: tuple[int, ...] | None = None
 
     def expected_value(self, lps_points: np.ndarray, time: int = 0) -> np.ndarray:
         """The phantom's physical value at LPS points (N, 3), before quantisation."""
@@ -317,6 +321,7 @@ def write_series(
     pet: PetTiming | None = None,
     geometry_tags: bool | None = None,
     orientation_per_frame: bool = False,
+    shuffle_frames: bool = False,
     keep_arrays: bool = False,
     series_uid: str | None = None,
     study_uid: str | None = None,
@@ -394,6 +399,8 @@ def write_series(
         for US and CR (as those devices write), True otherwise.
     orientation_per_frame : bool
         Enhanced only: PlaneOrientationSequence per frame instead of shared.
+    shuffle_frames : bool
+        Enhanced only: store the frames in random order (``SeriesSpec.frame_order``).
     keep_arrays : bool
         Keep the stored arrays in ``SeriesSpec.stored_arrays`` (T*K, rows, cols).
     series_uid, study_uid, series_number, description, patient_name, patient_id
@@ -474,7 +481,10 @@ def write_series(
                    file_meta=file_meta, keep_arrays=keep_arrays)
     write_file = partial(_write_file, common, frames, options)
     if multiframe == "enhanced":
-        groups = [list(range(nw * n_times))]
+        order = np.arange(nw * n_times)
+        if shuffle_frames:  # the loader must sort frames by position and time, not trust their order
+            order = np.random.default_rng(seed).permutation(order)
+        groups = [order.tolist()]
     elif multiframe == "classic":
         groups = [[t * nw + n for t in range(n_times)] for n in range(nw)]
     else:
@@ -493,6 +503,7 @@ def write_series(
         slopes=np.array([d[1] for d in done]), intercepts=np.array([d[2] for d in done]),
         time_step=step, dtype=dtype, rgb=rgb,
         stored_arrays=np.stack([d[0] for d in done]) if keep_arrays else None,
+        frame_order=tuple(groups[0]) if multiframe == "enhanced" else None,
     )
 
 
@@ -528,7 +539,7 @@ def _write_file(common: dict[str, Any], source: _FrameSource, options: dict[str,
     t, n = divmod(frames[0], len(source.positions))
     multiframe, pet = options["multiframe"], options["pet"]
     if multiframe == "enhanced":
-        ds = build_enhanced(common, source.positions, slopes, intercepts, options["orientation_per_frame"])
+        ds = build_enhanced(common, source.positions, frames, slopes, intercepts, options["orientation_per_frame"])
     else:
         ds = new_dataset(common, position=source.positions[n], instance=number, time=t,
                          slope=slopes[0], intercept=intercepts[0])
