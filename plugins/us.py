@@ -62,6 +62,13 @@ def us_region_spacing(ds: Dataset) -> tuple[float, float] | None:
     return next(iter(spacings.values())) if len(spacings) == 1 else None
 
 
+@hookimpl
+def volumeview_get_pixel_spacing(series: Any) -> tuple[float, float] | None:
+    if series.modality != "US":
+        return None
+    return us_region_spacing(series.first)
+
+
 def us_frame_time_ms(ds: Dataset) -> float | None:
     """Milliseconds between cine frames.
 

@@ -307,11 +307,13 @@ def _layout_without_geometry(
     dz = float(slice_spacing or 1.0)
     k = order.shape[1]
     warnings = []
-    if k > 1 or not same_file_frames:
+    if k > 1:
         warnings.append(
             "geometry unknown: no ImagePositionPatient/ImageOrientationPatient; "
             f"stacked by InstanceNumber with {dz:g} mm spacing, origin at 0"
         )
+    elif not same_file_frames and n == 1:
+        warnings.append("geometry unknown: a 2D image without patient position; shown as stored (origin 0, rows down)")
     return Layout(
         order=order,
         spacing=(float(dx), float(dy), dz),

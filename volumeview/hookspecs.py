@@ -91,6 +91,23 @@ def volumeview_get_value_mapping(
 
 
 @hookspec(firstresult=True)
+def volumeview_get_pixel_spacing(series: "Series") -> "tuple[float, float] | None":
+    """In-plane spacing for a series whose headers have no PixelSpacing.
+
+    Called only when PixelSpacing, ImagerPixelSpacing and
+    NominalScannedPixelSpacing are all absent (e.g. ultrasound, whose
+    calibration is in SequenceOfUltrasoundRegions).
+
+    Returns
+    -------
+    tuple of float or None
+        ``(row spacing, column spacing)`` in mm, the order of DICOM
+        PixelSpacing; ``None`` to leave the image in pixel units (the loader
+        then warns). First result wins.
+    """
+
+
+@hookspec(firstresult=True)
 def volumeview_split_series(series: "Series") -> "list[Series] | None":
     """Split one series into sub-series (echoes, b-values, ...).
 

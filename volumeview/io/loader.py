@@ -248,7 +248,7 @@ def _plain(value: Any) -> Any:
 
 
 def _meta(series: Series, mapping: ValueMapping | None) -> dict[str, Any]:
-    from ..plugins import hook
+    from ..plugins import summary_fields
     from .pixels import is_colour
 
     ds = series.first
@@ -267,10 +267,7 @@ def _meta(series: Series, mapping: ValueMapping | None) -> dict[str, Any]:
         meta["rescale"] = {"slope": float(mapping.slopes[0]), "intercept": float(mapping.intercepts[0])}
         meta["value_factors"] = dict(mapping.factors)
     try:
-        fields: dict[str, Any] = {}
-        for part in hook().volumeview_summary_fields(series=series) or []:
-            fields.update(part or {})
-        meta["summary"] = fields
+        meta["summary"] = summary_fields(series)
     except Exception as exc:  # a plugin's summary must not stop loading
         meta["summary"] = {"error": f"{type(exc).__name__}: {exc}"}
     return meta

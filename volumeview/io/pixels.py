@@ -62,9 +62,10 @@ def output_layout(series: Series, mapping: ValueMapping | None) -> tuple[tuple[i
     first = series.slices[0]
     t, k = series.layout.order.shape
     if is_colour(first.ds):
+        # Palette colour is expanded to 8-bit RGB (16-bit LUT entries are scaled down), ready to display.
         bits = int(first.ds.get("BitsAllocated", 8) or 8)
         if str(first.ds.get("PhotometricInterpretation", "")) == "PALETTE COLOR":
-            bits = 16 if any(int(x) > 255 for x in first.ds.get("RedPaletteColorLookupTableDescriptor", [0, 0, 8])[2:3]) else 8
+            bits = 8
         return (t, k, first.rows, first.columns, 3), np.dtype(np.uint8 if bits <= 8 else np.uint16)
     lo, hi = stored_range(first.ds)
     assert mapping is not None
@@ -217,6 +218,8 @@ def _decode(path: str, rec: SliceRecord) -> np.ndarray:
         from pydicom.pixels import apply_color_lut
 
         arr = apply_color_lut(arr, ds)
+        if arr.dtype.itemsize > 1:  # 16-bit LUT entries -> 8-bit RGB
+            arr = (arr >> 8).astype(np.uint8)
     return arr
 
 

@@ -1,0 +1,57 @@
+"""2D images, cines and ultrasound calibration through the loader (pydicom's own test files)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pydicom
+import pytest
+
+import volumeview as vv
+
+
+def pydicom_file(name: str) -> str:
+    path = pydicom.data.get_testdata_file(name)
+    if path is None:
+        pytest.skip(f"pydicom test file {name} not available")
+    return path
+
+
+def test_us_spacing_from_ultrasound_regions_via_volumeview_get_pixel_spacing():
+    # gdcm-US-ALOKA-16: no PixelSpacing; two 2D regions in cm with PhysicalDelta 0.0382653 cm.
+    vol = vv.load(pydicom_file("gdcm-US-ALOKA-16.dcm"))
+    assert vol.spacing[:2] == pytest.approx((0.382653065, 0.382653065))
+    assert not any("pixel units" in w for w in vol.warnings)
+    assert vol.is_rgb  # palette colour expanded to RGB
+
+
+def test_us_without_regions_warns_pixel_units():
+    vol = vv.load(pydicom_file("US1_UNCR.dcm"))
+    assert vol.spacing[:2] == (1.0, 1.0)
+    assert any("pixel units" in w for w in vol.warnings)
+    assert vol.is_rgb and vol.array.dtype == np.uint8
+
+
+def test_us_cine_frames_are_time():
+    vol = vv.load(pydicom_file("OBXXXX1A_2frame.dcm"))
+    assert vol.is_4d and vol.n_times == 2 and vol.shape == (1, 600, 800)
+    full = pydicom.dcmread(pydicom_file("OBXXXX1A_2frame.dcm"))
+    from pydicom.pixels import apply_color_lut
+
+    rgb16 = apply_color_lut(full.pixel_array, full)  # this file's palette has 16-bit entries
+    assert rgb16.dtype == np.uint16
+    assert np.array_equal(vol.array[:, 0], (rgb16 >> 8).astype(np.uint8))
+
+
+def test_single_2d_image_is_one_slice_volume():
+    vol = vv.load(pydicom_file("CT_small.dcm"))
+    assert vol.shape == (1, 128, 128) and vol.unit == "HU"
+    ds = pydicom.dcmread(pydicom_file("CT_small.dcm"))
+    np.testing.assert_array_equal(vol.array[0], ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept))
+    np.testing.assert_allclose(vol.origin, [float(v) for v in ds.ImagePositionPatient])
+
+
+def test_monochrome1_is_marked_inverted():
+    path = pydicom_file("RG1_UNCR.dcm")  # a CR in MONOCHROME1
+    vol = vv.load(path)
+    assert vol.meta["PhotometricInterpretation"] == "MONOCHROME1" and vol.is_inverted
+    assert vol.geometry_known is False
