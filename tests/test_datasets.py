@@ -227,7 +227,7 @@ def test_extra_tags_set_and_delete(tmp_path):
     [dict(modality="XR"), dict(orientation=(1, 0, 0, 1, 0, 0)), dict(shape=(0, 4, 4)),
      dict(missing=(0, 1)), dict(compression="lzw"), dict(multiframe="enhanced", modality="US"),
      dict(extra_tags={"NotAKeyword": 1}), dict(rgb=True, dtype="int16"), dict(slice_offsets=[0.0]),
-     dict(compression="jpeg-baseline"), dict(file_meta=False, compression="rle")],
+     dict(compression="jpeg-baseline"), dict(file_meta=False, compression="rle"), dict(dtype="float32")],
 )
 def test_bad_options_raise_generator_error(tmp_path, kwargs):
     from volumeview.errors import VolumeviewError

@@ -46,6 +46,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from pydicom.datadict import tag_for_keyword
+from pydicom.uid import generate_uid
 
 from ._synthetic import (
     COMPRESSIONS,
@@ -420,12 +422,9 @@ def write_series(
     (2, (0, 2))
     """
     modality = modality.upper()  # type: ignore[assignment]
-    if modality not in HEAD_LEVELS:
-        raise GeneratorError(f"unknown modality {modality!r}; choose one of {sorted(HEAD_LEVELS)}")
-    if multiframe not in (None, "enhanced", "classic"):
-        raise GeneratorError(f"unknown multiframe layout {multiframe!r}: use 'enhanced' or 'classic'")
-    if multiframe == "enhanced" and modality not in ("CT", "MR", "PT"):
-        raise GeneratorError(f"enhanced multi-frame exists for CT, MR and PT, not {modality}")
+    rgb = bool(rgb)
+    dtype = dtype or ("uint8" if modality == "US" or rgb else "int16")
+    _check_options(modality, multiframe, compression, dtype, rgb, file_meta, extra_tags or {})
     nk, rows, cols = (int(n) for n in shape)
     if multiframe == "classic" and n_times == 1:  # a cine loop: the k axis is time, at one position
         if tuple(missing) or slice_offsets is not None:
@@ -440,35 +439,18 @@ def write_series(
     if not written:
         raise GeneratorError("every slice is missing: nothing to write")
     positions = geo.positions[list(written)]
-    rgb = bool(rgb)
-    dtype = dtype or ("uint8" if modality == "US" or rgb else "int16")
-    if rgb and dtype != "uint8":
-        raise GeneratorError("RGB images are written as uint8")
-    if compression == "jpeg-baseline" and dtype != "uint8":
-        raise GeneratorError(f"jpeg-baseline holds 8-bit samples, not {dtype}: use dtype='uint8'")
-    if not file_meta and compression not in (None, "implicit"):
-        raise GeneratorError("files without file meta are implicit VR little endian: no compression")
     if values is None:
         values = _fitted_phantom(modality, geo.center, geo.axes, geo.half_extents)
     step = _TIME_STEP[modality] if time_step is None else float(time_step)
     if modality == "PT" and pet is None:
         pet = PetTiming()
-    from pydicom.datadict import tag_for_keyword
-
-    unknown = [kw for kw in (extra_tags or {}) if tag_for_keyword(kw) is None]
-    if unknown:
-        raise GeneratorError(f"extra_tags: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} "
-                             "not DICOM keywords")
-
-    from pydicom.uid import generate_uid
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     series_uid = series_uid or generate_uid()
     common = dict(
         modality=modality, rgb=rgb, rows=rows, cols=cols, spacing=(sx, sy, sz), orientation=geo.frame,
-        normal=geo.axes[2],
-        tilt_deg=tilt_deg, n_times=n_times, multiframe=multiframe, pet=pet,
+        normal=geo.axes[2], tilt_deg=tilt_deg, n_times=n_times, multiframe=multiframe, pet=pet,
         geometry=modality not in ("US", "CR") if geometry_tags is None else geometry_tags,
         series_uid=series_uid, study_uid=study_uid or generate_uid(), frame_uid=generate_uid(),
         series_number=series_number, description=description, patient_name=patient_name,
@@ -505,6 +487,29 @@ def write_series(
         stored_arrays=np.stack([d[0] for d in done]) if keep_arrays else None,
         frame_order=tuple(groups[0]) if multiframe == "enhanced" else None,
     )
+
+
+def _check_options(modality: str, multiframe: str | None, compression: str | None, dtype: str, rgb: bool,
+                   file_meta: bool, extra_tags: Mapping[str, Any]) -> None:
+    """Fail before anything is written when options cannot work (together)."""
+    if modality not in HEAD_LEVELS:
+        raise GeneratorError(f"unknown modality {modality!r}; choose one of {sorted(HEAD_LEVELS)}")
+    if multiframe not in (None, "enhanced", "classic"):
+        raise GeneratorError(f"unknown multiframe layout {multiframe!r}: use 'enhanced' or 'classic'")
+    if multiframe == "enhanced" and modality not in ("CT", "MR", "PT"):
+        raise GeneratorError(f"enhanced multi-frame exists for CT, MR and PT, not {modality}")
+    if dtype not in ("int16", "uint16", "uint8"):
+        raise GeneratorError(f"dtype {dtype!r}: use int16, uint16 or uint8")
+    if rgb and dtype != "uint8":
+        raise GeneratorError("RGB images are written as uint8")
+    if compression == "jpeg-baseline" and dtype != "uint8":
+        raise GeneratorError(f"jpeg-baseline holds 8-bit samples, not {dtype}: use dtype='uint8'")
+    if not file_meta and compression not in (None, "implicit"):
+        raise GeneratorError("files without file meta are implicit VR little endian: no compression")
+    unknown = [kw for kw in extra_tags if tag_for_keyword(kw) is None]
+    if unknown:  # pydicom would quietly set a Python attribute instead
+        raise GeneratorError(f"extra_tags: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} "
+                             "not DICOM keywords")
 
 
 @dataclass(frozen=True)
