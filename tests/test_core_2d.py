@@ -16,7 +16,8 @@ def pydicom_file(name: str) -> str:
     return path
 
 
-def test_us_spacing_from_ultrasound_regions_via_volumeview_get_pixel_spacing():
+def test_hook_get_pixel_spacing():
+    """volumeview_get_pixel_spacing: the US plugin reads SequenceOfUltrasoundRegions."""
     # gdcm-US-ALOKA-16: no PixelSpacing; two 2D regions in cm with PhysicalDelta 0.0382653 cm.
     vol = vv.load(pydicom_file("gdcm-US-ALOKA-16.dcm"))
     assert vol.spacing[:2] == pytest.approx((0.382653065, 0.382653065))

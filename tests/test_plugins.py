@@ -90,6 +90,8 @@ def _check(hook_name: str, result, *, series: Series | None = None) -> None:
         assert result.slopes.shape == result.intercepts.shape == (len(series.slices),)
         assert isinstance(result.unit, str) and all(isinstance(w, str) for w in result.warnings)
         assert all(isinstance(v, float) for v in result.factors.values())
+    elif hook_name == "volumeview_get_pixel_spacing":
+        assert result is None or (len(result) == 2 and all(float(v) > 0 for v in result))
     elif hook_name == "volumeview_split_series":
         assert isinstance(result, list) and all(isinstance(s, Series) and s.label for s in result)
         assert sum(len(s.slices) for s in result) == len(series.slices)
