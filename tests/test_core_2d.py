@@ -56,3 +56,28 @@ def test_monochrome1_is_marked_inverted():
     vol = vv.load(path)
     assert vol.meta["PhotometricInterpretation"] == "MONOCHROME1" and vol.is_inverted
     assert vol.geometry_known is False
+
+
+def test_3d_ultrasound_volume_uses_volume_plane_sequences(tmp_path):
+    """Enhanced US Volume: PlanePositionVolumeSequence / PlaneOrientationVolumeSequence per frame."""
+    from volumeview.datasets import write_series
+
+    spec = write_series(tmp_path, modality="MR", shape=(6, 16, 16), multiframe="enhanced", orientation=(0, 1, 0, 0, 0, -1))
+    ds = pydicom.dcmread(spec.files[0])
+    ds.Modality, ds.SOPClassUID = "US", "1.2.840.10008.5.1.4.1.1.6.2"  # rewrite as an Enhanced US Volume
+    for holder in (ds.SharedFunctionalGroupsSequence[0], *ds.PerFrameFunctionalGroupsSequence):
+        if "PlanePositionSequence" in holder:
+            item = pydicom.Dataset()
+            item.ImagePositionVolume = holder.PlanePositionSequence[0].ImagePositionPatient
+            del holder.PlanePositionSequence
+            holder.PlanePositionVolumeSequence = [item]
+        if "PlaneOrientationSequence" in holder:
+            item = pydicom.Dataset()
+            item.ImageOrientationVolume = holder.PlaneOrientationSequence[0].ImageOrientationPatient
+            del holder.PlaneOrientationSequence
+            holder.PlaneOrientationVolumeSequence = [item]
+    ds.save_as(spec.files[0])
+    vol = vv.load(tmp_path)
+    assert vol.modality == "US" and vol.shape == (6, 16, 16) and vol.geometry_known
+    np.testing.assert_allclose(vol.affine, spec.affine, atol=1e-6)
+    assert np.array_equal(vol.array, spec.expected_array())

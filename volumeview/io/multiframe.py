@@ -36,12 +36,13 @@ def enhanced_records(base: dict, ds: Dataset, location: PixelLocation | None, fr
     records = []
     for f, item in enumerate(per_frame):
         base_f = dict(base)
-        plane = _group(ds, item, "PlanePositionSequence")
+        # Enhanced US Volume uses the "Volume" variants, relative to a volume frame of reference.
+        plane = _group(ds, item, "PlanePositionSequence") or _group(ds, item, "PlanePositionVolumeSequence")
         if plane is not None:
-            base_f["position"] = _floats(plane.get("ImagePositionPatient"), 3)
-        orient = _group(ds, item, "PlaneOrientationSequence")
+            base_f["position"] = _floats(plane.get("ImagePositionPatient", plane.get("ImagePositionVolume")), 3)
+        orient = _group(ds, item, "PlaneOrientationSequence") or _group(ds, item, "PlaneOrientationVolumeSequence")
         if orient is not None:
-            base_f["orientation"] = _floats(orient.get("ImageOrientationPatient"), 6)
+            base_f["orientation"] = _floats(orient.get("ImageOrientationPatient", orient.get("ImageOrientationVolume")), 6)
         measures = _group(ds, item, "PixelMeasuresSequence")
         if measures is not None and "PixelSpacing" in measures:
             s = _floats(measures.PixelSpacing, 2)
