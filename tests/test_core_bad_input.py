@@ -176,3 +176,14 @@ def test_input_is_left_untouched_and_scan_reads_no_pixels(tmp_path, monkeypatch)
 def test_import_does_not_load_vtk():
     code = "import sys, volumeview; volumeview.scan; assert 'vtk' not in sys.modules and 'pyvista' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_duplicate_files_are_read_once(tmp_path):
+    import shutil
+
+    spec = write_series(tmp_path / "s", shape=(5, 8, 8))
+    shutil.copy(spec.files[1], tmp_path / "s" / "copy-of-one")
+    vol = vv.load(tmp_path)
+    assert vol.shape == (5, 8, 8) and not vol.is_4d
+    assert any("duplicate files: 1 file(s)" in w for w in vol.warnings)
+    assert np.array_equal(vol.array, spec.expected_array())

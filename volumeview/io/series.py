@@ -113,6 +113,20 @@ def plan(series: Series) -> Series:
     return series
 
 
+def _drop_duplicate_instances(records: list[SliceRecord]) -> tuple[list[SliceRecord], list[str]]:
+    """The same image copied twice (same SOPInstanceUID and frame) is one image, not a 4D series."""
+    seen: set[tuple[str, int]] = set()
+    kept, dropped = [], []
+    for r in records:
+        sop = str(r.ds.get("SOPInstanceUID", "") or r.path)
+        if (sop, r.frame) in seen:
+            dropped.append(r.path)
+            continue
+        seen.add((sop, r.frame))
+        kept.append(r)
+    return kept, list(dict.fromkeys(dropped))
+
+
 def group_series(records: list[SliceRecord], others: list[tuple[str, Dataset, str]]) -> list[Series]:
     """All series: image stacks (with layouts and handlers) first, then non-image objects."""
     from ..plugins import hook
@@ -124,7 +138,13 @@ def group_series(records: list[SliceRecord], others: list[tuple[str, Dataset, st
 
     image_series: list[Series] = []
     for uid, members in by_uid.items():
+        members, duplicates = _drop_duplicate_instances(members)
         for stack in split_stacks(uid, members):
+            if duplicates:
+                stack.warnings.append(
+                    f"duplicate files: {len(duplicates)} file(s) repeat an SOPInstanceUID already read and were ignored "
+                    f"(e.g. {duplicates[0]})"
+                )
             stack.handler = hook().volumeview_get_handler(series=stack) or "generic"
             parts = hook().volumeview_split_series(series=stack) or [stack]
             for part in parts:
