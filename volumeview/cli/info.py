@@ -52,6 +52,10 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
     if show_patient:
         rec["patient"] = {kw: str(ds.get(kw, "")) for kw in PATIENT_FIELDS if kw in ds}
     if series.kind != "image":
+        from pydicom.uid import UID
+
+        sop = UID(str(ds.get("SOPClassUID", "") or ""))
+        rec["sop_class"] = sop.name if sop else "no SOP class"
         rec["paths"] = series.files[:5]
         return rec
     layout = series.layout
@@ -182,6 +186,7 @@ def info(
     for rec in records:
         print_record(rec)
     for rec in others:
-        console_out.print(f"[bold]{rec['kind']}[/] object (not an image, not loaded): {rec['series_description']}  {', '.join(rec['paths'])}")
+        what = rec["series_description"] or rec.get("sop_class", "")
+        console_out.print(f"[bold]{rec['kind']}[/] object (not an image, not loaded): {what}  {', '.join(rec['paths'])}")
     if not images:
         console_err.print("[yellow]No image series found.[/]")

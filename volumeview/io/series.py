@@ -115,14 +115,14 @@ def plan(series: Series) -> Series:
 
 def _drop_duplicate_instances(records: list[SliceRecord]) -> tuple[list[SliceRecord], list[str]]:
     """The same image copied twice (same SOPInstanceUID and frame) is one image, not a 4D series."""
-    seen: set[tuple[str, int]] = set()
+    seen: set[tuple[str, int, str]] = set()
     kept, dropped = [], []
     for r in records:
-        sop = str(r.ds.get("SOPInstanceUID", "") or r.path)
-        if (sop, r.frame) in seen:
+        key = (str(r.ds.get("SOPInstanceUID", "") or r.path), r.frame, str(r.tags.get("MosaicTile", "")))
+        if key in seen:
             dropped.append(r.path)
             continue
-        seen.add((sop, r.frame))
+        seen.add(key)
         kept.append(r)
     return kept, list(dict.fromkeys(dropped))
 
