@@ -310,3 +310,18 @@ def test_import_and_slice_rendering_do_not_import_vtk():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_large_volumes_render_from_exact_block_averages():
+    from volumeview.render import resample
+
+    assert resample.reduction_factors((140, 512, 512), (0.45, 0.45, 1.0), 48_000_000) == (1, 1, 1)
+    assert resample.reduction_factors((512, 512, 512), (0.5, 0.5, 0.5), 48_000_000) == (2, 2, 2)
+    assert resample.reduction_factors((500, 512, 512), (0.45, 0.45, 1.0), 48_000_000) == (2, 2, 1)
+    a = np.arange(6 * 8 * 10, dtype=np.int16).reshape(6, 8, 10)
+    vol = Volume(a, spacing=(0.5, 0.7, 2.0), origin=(1, 2, 3), direction=rotation("z", 20))
+    small = resample.reduce_volume(vol, 100)
+    assert small.shape == (6, 4, 3) and small.spacing == (1.5, 1.4, 2.0)
+    assert small.array[0, 0, 0] == a[0, 0:2, 0:3].mean()
+    # the block centre keeps its patient position
+    np.testing.assert_allclose(small.index_to_lps([0, 0, 0]), vol.index_to_lps([1.0, 0.5, 0.0]))
