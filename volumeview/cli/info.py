@@ -95,13 +95,12 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
                 dtype=str(vol.array.dtype),
                 value_min=float(vol.array.min()),
                 value_max=float(vol.array.max()),
-                window=_windows(vol.meta),
+                window=_windows(vol),
                 summary=vol.meta.get("summary", {}),
             )
-            rescale = vol.meta.get("rescale")
-            if rescale and rescale["slope"]:
-                rec["stored_min"] = round((rec["value_min"] - rescale["intercept"]) / rescale["slope"], 4)
-                rec["stored_max"] = round((rec["value_max"] - rescale["intercept"]) / rescale["slope"], 4)
+            stored = _stored_range(vol)
+            if stored is not None:
+                rec["stored_min"], rec["stored_max"] = stored
     if "spacing_mm" not in rec:
         from ..geometry import orientation_letters
 
@@ -116,9 +115,32 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
     return rec
 
 
-def _windows(meta: dict[str, Any]) -> list[dict[str, float]]:
-    centers, widths = meta.get("WindowCenter") or [], meta.get("WindowWidth") or []
-    return [{"level": float(c), "width": float(w)} for c, w in zip(centers, widths)]
+def _stored_range(vol: Any) -> tuple[float, float] | None:
+    """Stored (pre-rescale) min and max, undoing the rescale slice by slice where it varies."""
+    rescale = vol.meta.get("rescale")
+    if not rescale or vol.is_rgb:
+        return None
+    frame = vol.frame(0).array
+    per_slice = vol.meta.get("rescale_per_slice") or [[rescale["slope"], rescale["intercept"]]] * frame.shape[0]
+    if len(per_slice) != frame.shape[0] or any(m == 0 for m, _ in per_slice):
+        return None
+    lo = min((float(frame[k].min()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0)
+    hi = max((float(frame[k].max()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0)
+    return round(lo), round(hi)
+
+
+def _windows(vol: Any) -> list[dict[str, Any]]:
+    """The file's own windows ("DICOM n", in the volume's unit) and the default one, with its source."""
+    from ..presets import default_window, window_presets
+
+    out = [
+        {"name": w.name, "level": round(w.level, 6), "width": round(w.width, 6), "source": w.source}
+        for w in window_presets(vol.modality, vol.meta).values()
+        if w.name.startswith("DICOM")
+    ]
+    default = default_window(vol)
+    out.append({"name": default.name, "level": round(default.level, 6), "width": round(default.width, 6), "source": default.source, "default": True})
+    return out
 
 
 def _fmt(values: list[float]) -> str:
@@ -150,7 +172,9 @@ def print_record(rec: dict[str, Any]) -> None:
         stored = f" (stored {rec['stored_min']:g}..{rec['stored_max']:g})" if "stored_min" in rec else ""
         out.print(f"    values {rec['value_min']:g}..{rec['value_max']:g} {rec['unit']}{stored}  dtype {rec['dtype']}")
     if rec.get("window"):
-        out.print("    window " + "; ".join(f"DICOM {n + 1}: L {w['level']:g} W {w['width']:g}" for n, w in enumerate(rec["window"])))
+        unit = rec.get("unit", "")
+        shown = [f"{w['name']}{' (default)' if w.get('default') else ''}: L {w['level']:.6g} W {w['width']:.6g}" for w in rec["window"]]
+        out.print("    window " + (f"({unit}) " if unit else "") + "; ".join(shown))
     summary = rec.get("summary") or {}
     if summary:
         out.print("    " + "  ".join(f"{k} {v}" for k, v in summary.items()))

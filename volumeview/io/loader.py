@@ -265,6 +265,10 @@ def _meta(series: Series, mapping: ValueMapping | None) -> dict[str, Any]:
     meta["rgb"] = is_colour(ds)
     if mapping is not None:
         meta["rescale"] = {"slope": float(mapping.slopes[0]), "intercept": float(mapping.intercepts[0])}
+        first_volume = series.layout.order[0]
+        slopes, intercepts = mapping.slopes[first_volume], mapping.intercepts[first_volume]
+        if np.ptp(slopes) or np.ptp(intercepts):  # per-slice rescale (PET): keep it to undo it per slice
+            meta["rescale_per_slice"] = [[float(m), float(b)] for m, b in zip(slopes, intercepts)]
         meta["value_factors"] = dict(mapping.factors)
     try:
         meta["summary"] = summary_fields(series)
