@@ -127,3 +127,34 @@ def test_seg_is_listed_not_loaded():
     img = sitk_read(folder / "dicom")
     assert np.array_equal(vol.array, sitk.GetArrayFromImage(img))
     np.testing.assert_allclose(vol.origin, img.GetOrigin(), atol=1e-4)
+
+
+def test_info_json_lists_epi_series_with_4d_counts():
+    import subprocess
+    import sys
+
+    folder, _ = _epi_references()
+    proc = subprocess.run([sys.executable, "-m", "volumeview", "info", str(folder), "--json"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    counts = sorted((s["n_volumes"], tuple(s["size_ijk"])) for s in report["series"])
+    assert counts == [(2, (72, 72, 5))] * 4 + [(10, (64, 64, 15))] * 4
+    for s in report["series"]:
+        assert s["orientation"] == "LPS" and "patient" not in s
+    assert len(report["problems"]) == 10  # the README-*.txt files, one line each
+    assert "Traceback" not in proc.stderr
+
+
+def test_info_text_on_ct_phantom(ct_phantom_dir):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "volumeview", "info", str(ct_phantom_dir)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0
+    out = proc.stdout
+    assert "values -1024..1033 HU (stored 0..2057)" in out
+    assert "spacing 0.4512, 0.4512, 1 mm  origin (-115.5, -1.85, 694.21) LPS mm  orientation LPS" in out
+    assert "bits allocated/stored/high 16/12/11" in out and "KVP 120" in out
+    assert "PLASTIC" not in out  # PatientID only with --show-patient
+    shown = subprocess.run([sys.executable, "-m", "volumeview", "info", str(ct_phantom_dir), "--show-patient", "--no-stats"], capture_output=True, text=True, timeout=300)
+    assert "PatientID=PLASTIC" in shown.stdout
