@@ -147,6 +147,7 @@ class VolumeScene:
         self.window.Render()
         grab = vtkWindowToImageFilter()
         grab.SetInput(self.window)
+        grab.ShouldRerenderOff()  # the window was just rendered: grabbing must not render it again
         grab.SetInputBufferTypeToRGB()
         grab.ReadFrontBufferOff()
         grab.Update()
