@@ -9,7 +9,7 @@ from typing import Any, Optional
 import typer
 
 from . import app
-from ._common import console_err, show_progress, state, warn
+from ._common import console_err, show_progress, warn
 
 _MODES = ("slice", "slices", "volume", "mip", "grid", "movie")
 _VIEWS = ("axial", "coronal", "sagittal")

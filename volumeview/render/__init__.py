@@ -34,7 +34,10 @@ _LAZY = {
     "save_image": ".api",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "MODES", "render", "render_batch", "render_grid", "render_image", "render_mip", "render_movie",
+    "render_slice", "render_slices", "render_volume", "save_image",
+]
 
 
 def __getattr__(name: str) -> Any:
