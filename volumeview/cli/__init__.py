@@ -36,6 +36,8 @@ def _root(
     state.debug = debug
     state.quiet = quiet
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # pydicom logs decoder failures with tracebacks; we report them as one line per file instead.
+    logging.getLogger("pydicom").setLevel(logging.DEBUG if debug else logging.CRITICAL)
 
 
 def _load_commands() -> None:
