@@ -325,3 +325,42 @@ def test_large_volumes_render_from_exact_block_averages():
     assert small.array[0, 0, 0] == a[0, 0:2, 0:3].mean()
     # the block centre keeps its patient position
     np.testing.assert_allclose(small.index_to_lps([0, 0, 0]), vol.index_to_lps([1.0, 0.5, 0.0]))
+
+
+def test_time_index_out_of_range(markers):
+    with pytest.raises(VolumeviewError, match="time index 3"):
+        render_image(markers, mode="slice", t=3)
+
+
+def test_real_oblique_mr_sagittal_shows_the_10_degree_tilt(shared_data):
+    """mr-adc-oblique is ~10 degrees oblique about x: its slab's top edge must tilt in the sagittal view."""
+    import volumeview
+
+    mr = volumeview.load(shared_data / "mr-adc-oblique" / "dicom")
+    img = render_image(mr, mode="slice", view="sagittal", background=(255, 0, 255), size=(400, 400), **PLAIN)
+    data = ~np.all(img == [255, 0, 255], axis=-1)
+    cols = np.arange(120, 280)
+    tops = np.array([np.argmax(data[:, c]) for c in cols])
+    slope = np.polyfit(cols, tops, 1)[0]  # rows per column; up is -row, right is posterior
+    j_axis = mr.direction[:, 1]
+    expected = -j_axis[2] / j_axis[1]
+    assert abs(np.degrees(np.arctan(slope) - np.arctan(expected))) < 1.5
+    assert abs(np.degrees(np.arctan(expected))) > 8  # really oblique
+
+
+def test_real_us_cine_plays_at_its_frame_rate(tmp_path):
+    from PIL import Image
+
+    import volumeview
+
+    data = pytest.importorskip("pydicom.data")
+    path = data.get_testdata_file("color3d_jpeg_baseline.dcm")
+    if not path:
+        pytest.skip("pydicom-data's US cine is not installed")
+    us = volumeview.load(path)
+    assert us.is_4d and us.is_rgb
+    out = render(us, tmp_path / "us.gif", mode="movie", frames=3, size=(160, 120))
+    with Image.open(out) as im:
+        assert im.n_frames == 3 and abs(im.info["duration"] - us.frame_time_ms) <= 10
+        frame = np.asarray(im.convert("RGB"))
+    assert not yellowish(frame).any()  # no orientation letters: the files carry no patient geometry

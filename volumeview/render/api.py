@@ -36,6 +36,7 @@ def render_image(volume: "Volume", *, mode: Mode = "slices", preset: "str | Wind
     if mode not in MODES:
         raise VolumeviewError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     size = size or DEFAULT_SIZES[mode]
+    check_time_index(volume, t)
     if mode == "movie":
         raise VolumeviewError("a movie is many frames: use render(..., mode='movie') or render_movie")
     if mode == "slice":
@@ -50,6 +51,11 @@ def render_image(volume: "Volume", *, mode: Mode = "slices", preset: "str | Wind
                                   t=t, size=size, **style_options)
     return volume_mode.render_volume(volume, preset=preset, camera=camera, t=t, mode=mode, mapper=mapper,
                                      size=size, **style_options)
+
+
+def check_time_index(volume: "Volume", t: int) -> None:
+    if not 0 <= int(t) < volume.n_times:
+        raise VolumeviewError(f"time index {t} is outside 0..{volume.n_times - 1} for this series")
 
 
 def _default_grid(volume: "Volume") -> list[str]:
