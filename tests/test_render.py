@@ -364,3 +364,24 @@ def test_real_us_cine_plays_at_its_frame_rate(tmp_path):
         assert im.n_frames == 3 and abs(im.info["duration"] - us.frame_time_ms) <= 10
         frame = np.asarray(im.convert("RGB"))
     assert not yellowish(frame).any()  # no orientation letters: the files carry no patient geometry
+
+
+def test_no_gl_library_gives_a_clear_error_not_a_crash():
+    """With neither libEGL nor libOSMesa, volume rendering stops with the packages to install; slices still work."""
+    code = (
+        "import ctypes.util, numpy as np\n"
+        "ctypes.util.find_library = lambda name: None\n"
+        "from volumeview import Volume\n"
+        "from volumeview.errors import RenderBackendError\n"
+        "from volumeview.render.api import render_image\n"
+        "vol = Volume(np.zeros((8, 8, 8), np.int16))\n"
+        "assert render_image(vol, mode='slices', size=(120, 60)).shape == (60, 120, 3)\n"
+        "try:\n"
+        "    render_image(vol, mode='volume', size=(64, 64))\n"
+        "except RenderBackendError as exc:\n"
+        "    print('ERROR', exc, '|', exc.hint)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "VTK_DEFAULT_OPENGL_WINDOW")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "ERROR no offscreen OpenGL library" in out.stdout and "libegl1" in out.stdout
