@@ -208,14 +208,19 @@ def test_ct_phantom_bone_window_skull_bright_air_black(ct):
 
 
 def test_ct_done_when_volume_render_of_skull(ct, tmp_path):
-    out = render(ct, tmp_path / "head.png", mode="volume", preset="CT-Bone", size=(256, 256))
+    """Issue 4's acceptance: the phantom's skull in the CT-Bone preset, seen from the front."""
     from PIL import Image
 
-    img = np.asarray(Image.open(out).convert("RGB"))
+    out = render(ct, tmp_path / "head.png", mode="volume", preset="CT-Bone", size=(256, 256), **PLAIN)
+    img = np.asarray(Image.open(out).convert("RGB")).astype(int)
     assert img.shape == (256, 256, 3)
-    centre = img[64:192, 40:180]
-    assert centre.mean() > 60  # the skull fills the middle
-    assert img[:, :, :].reshape(-1, 3)[:50].max() < 60 or img[0, 0].max() < 30
+    assert img[:12, :12].max() < 10 and img[-12:, -12:].max() < 10  # background around the head
+    forehead = img[90:130, 100:156]  # the frontal bone, above the orbits
+    assert forehead.mean() > 90
+    r, g, b = forehead[..., 0].mean(), forehead[..., 1].mean(), forehead[..., 2].mean()
+    assert r > g > b  # bone-coloured (ivory), not grey
+    left, right = img[:, :128].mean(), img[:, 128:].mean()
+    assert abs(left - right) < 0.25 * max(left, right)  # a symmetric head, centred
 
 
 # -- baselines (pyvista verify_image_cache style) ----------------------------------------------
