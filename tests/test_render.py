@@ -390,3 +390,21 @@ def test_no_gl_library_gives_a_clear_error_not_a_crash():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "ERROR no offscreen OpenGL library" in out.stdout and "libegl1" in out.stdout
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=20, deadline=None)
+@given(ax=st.floats(-40, 40), ay=st.floats(-40, 40), az=st.floats(-180, 180),
+       spacing=st.tuples(st.floats(0.7, 1.5), st.floats(0.7, 1.5), st.floats(0.7, 2.5)),
+       convention=st.sampled_from(["radiological", "neurological"]))
+def test_left_marker_side_whatever_the_acquisition(ax, ay, az, spacing, convention):
+    """Any oblique acquisition and voxel size: the patient's left is on the image's right (radiological)."""
+    shape = tuple(int(np.ceil(44 / s)) for s in spacing[::-1])  # a ball of 22 mm fits inside any rotation
+    vol = marker_volume(direction=rotation("z", az) @ rotation("y", ay) @ rotation("x", ax), spacing=spacing,
+                        shape=shape)
+    img = render_image(vol, mode="slice", view="axial", preset=BONE, size=(200, 200), convention=convention,
+                       point=(0, 0, 0), **PLAIN)
+    row, col = centroid(bright(img, 150))
+    assert (col > 100) == (convention == "radiological")
