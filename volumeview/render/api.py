@@ -78,14 +78,38 @@ def save_image(image: np.ndarray, path: str | Path) -> Path:
     return path
 
 
-def render(volume: "Volume", out: str | Path, *, mode: Mode = "slices", movie: str = "auto",
-           frames: int | None = None, fps: float | None = None, **options) -> Path:
+def render(volume: "Volume", out: str | Path, *, mode: Mode = "slices",
+           preset: "str | WindowPreset | VolumePreset | None" = None, presets: Sequence[str] | None = None,
+           size: tuple[int, int] | None = None, view: str = "axial", index=None, position_mm=None, point=None,
+           camera="anterior", t: int = 0, background="black", cmap: str | None = None, annotations: bool = True,
+           colorbar: bool = True, convention: str = "radiological", show_patient: bool = False,
+           mapper: str = "cpu", movie: str = "auto", frames: int | None = None, fps: float | None = None,
+           projection: str = "volume") -> Path:
     """Render ``volume`` to the file ``out`` (written atomically) and return its path.
 
-    Modes: ``slice`` (one view), ``slices`` (axial, coronal, sagittal),
-    ``grid`` (several windows of one slice, ``presets=[...]``), ``volume``,
-    ``mip``, ``movie`` (``.gif``/``.mp4``; ``movie`` is ``turntable``,
-    ``sweep``, ``cine`` or ``auto``).
+    Parameters
+    ----------
+    volume : Volume
+        The series to draw (``t`` picks the time point of a 4D series).
+    out : path
+        ``.png`` (or ``.jpg``, ``.tif``, ``.bmp``); ``.gif`` or ``.mp4`` for a movie.
+    mode : {"slice", "slices", "grid", "volume", "mip", "movie"}
+        ``slice``: one ``view`` at ``index`` / ``position_mm`` / ``point``.
+        ``slices``: axial, coronal and sagittal at one scale. ``grid``: the
+        same slice in each window of ``presets``. ``volume`` and ``mip``: seen
+        from ``camera``. ``movie``: ``movie`` = ``turntable`` (of a
+        ``projection`` = volume rendering or mip), ``sweep`` (through the
+        ``view``), ``cine`` (4D at the series' frame rate) or ``auto``, with
+        ``frames`` frames at ``fps``.
+    preset : str or preset, optional
+        A window preset name for 2D modes and MIP, a volume preset for
+        ``volume``. Unknown names raise ``VolumeviewError`` listing the valid ones.
+    size : (width, height), optional
+        Pixels; the default depends on the mode.
+    convention : {"radiological", "neurological"}
+        Radiological puts the patient's left on the image's right (axial, coronal).
+    show_patient : bool
+        Draw patient name and ID (never drawn otherwise).
 
     Examples
     --------
@@ -98,20 +122,24 @@ def render(volume: "Volume", out: str | Path, *, mode: Mode = "slices", movie: s
 
     out = Path(out)
     suffix = out.suffix.lower()
+    style = dict(background=background, cmap=cmap, annotations=annotations, colorbar=colorbar,
+                 convention=convention, show_patient=show_patient)
     if mode == "movie":
         from .movie import MOVIE_FORMATS, render_movie
 
         if suffix not in MOVIE_FORMATS:
             raise VolumeviewError(f"a movie is written as .gif or .mp4, not {suffix or 'no suffix'}", path=str(out))
-        options.setdefault("size", DEFAULT_SIZES["movie"])
-        movie_mode = options.pop("projection", "volume")
+        check_time_index(volume, t)
         with atomic_path(out) as tmp:
-            render_movie(volume, tmp, kind=movie, frames=frames, fps=fps, mode=movie_mode, **options)
+            render_movie(volume, tmp, kind=movie, frames=frames, fps=fps, mode=projection, preset=preset, view=view,
+                         camera=camera, mapper=mapper, t=t, index=index, position_mm=position_mm, point=point,
+                         size=size or DEFAULT_SIZES["movie"], **style)
         return out
     if suffix not in IMAGE_SUFFIXES:
         raise VolumeviewError(f"unknown image type {suffix or '(no suffix)'}; use one of {', '.join(IMAGE_SUFFIXES)}",
                               path=str(out))
-    image = render_image(volume, mode=mode, **options)
+    image = render_image(volume, mode=mode, preset=preset, presets=presets, view=view, index=index,
+                         position_mm=position_mm, point=point, camera=camera, t=t, mapper=mapper, size=size, **style)
     with atomic_path(out) as tmp:
         save_image(image, tmp)
     return out

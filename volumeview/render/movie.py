@@ -44,13 +44,14 @@ def default_fps(volume: "Volume", kind: str) -> float:
 
 def movie_frames(volume: "Volume", *, kind: str = "auto", frames: int | None = None, mode: str = "volume",
                  preset=None, view: str = "axial", camera="anterior", mapper: str = "cpu", t: int = 0,
-                 **style_options) -> Iterator[np.ndarray]:
+                 index=None, position_mm=None, point=None, **style_options) -> Iterator[np.ndarray]:
     """Yield the movie's ``(H, W, 3)`` uint8 frames; exactly ``frames`` of them when given.
 
     ``turntable`` turns the camera a full circle about the patient's
     superior axis starting at ``camera``; ``mode`` ``"mip"`` turns a MIP
     instead of a volume rendering. ``sweep`` walks the ``view`` plane through
-    the volume. ``cine`` plays the time axis at the ``view`` plane (for a
+    the volume. ``cine`` plays the time axis at the ``view`` plane through
+    ``index`` / ``position_mm`` / ``point`` (default: the centre; for a
     single-image cine, its own plane).
     """
     kind = choose_kind(volume, kind)
@@ -62,7 +63,8 @@ def movie_frames(volume: "Volume", *, kind: str = "auto", frames: int | None = N
     elif kind == "sweep":
         yield from _sweep(volume, frames, preset=preset, view=view, t=t, **style_options)
     else:
-        yield from _cine(volume, frames, preset=preset, view=view, **style_options)
+        yield from _cine(volume, frames, preset=preset, view=view, index=index, position_mm=position_mm,
+                         point=point, **style_options)
 
 
 def _turntable(volume, n, *, mode, preset, camera, mapper, t, **style_options):
@@ -103,7 +105,7 @@ def _sweep(volume, n, *, preset, view, t, **style_options):
         yield render_slice(volume, view=view, point=point, preset=window, t=t, **style_options)
 
 
-def _cine(volume, n, *, preset, view, **style_options):
+def _cine(volume, n, *, preset, view, index, position_mm, point, **style_options):
     from .presets_lookup import resolve_window
     from .slices import render_slice
 
@@ -112,7 +114,8 @@ def _cine(volume, n, *, preset, view, **style_options):
         view = _own_view(volume)
     window = None if volume.is_rgb else resolve_window(volume, preset)
     for step in range(n):  # real time: more frames than time points loop the cine, fewer stop early
-        yield render_slice(volume, view=view, preset=window, t=step % volume.n_times, **style_options)
+        yield render_slice(volume, view=view, preset=window, t=step % volume.n_times, index=index,
+                           position_mm=position_mm, point=point, **style_options)
 
 
 def _own_view(volume: "Volume") -> str:
