@@ -6,12 +6,22 @@ The desktop window under Xvfb is in ``test_viewer_gui.py``, the browser in
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def repo_env(**extra: str) -> dict[str, str]:
+    """The child's environment: this checkout first on the path (not another installed copy)."""
+    env = {**os.environ, **extra}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    return env
 
 import volumeview
 from volumeview.errors import SeriesNotFoundError, VolumeviewError
@@ -160,7 +170,7 @@ def test_cli_screenshot_of_phantom_has_bright_skull(tmp_path, ct_phantom_dir):
     run = subprocess.run(
         [sys.executable, "-m", "volumeview.cli", "view", str(ct_phantom_dir), "--screenshot", str(out),
          "--size", "640x480", "--window", "bone"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, env=repo_env(),
     )
     assert run.returncode == 0, run.stderr
     image = read_png(out)
@@ -178,9 +188,45 @@ def test_cli_screenshot_of_phantom_has_bright_skull(tmp_path, ct_phantom_dir):
 
 def test_cli_reports_bad_size_and_series(tmp_path, ct_phantom_dir):
     bad = subprocess.run([sys.executable, "-m", "volumeview.cli", "view", str(ct_phantom_dir), "--size", "big",
-                          "--screenshot", str(tmp_path / "x.png")], capture_output=True, text=True, timeout=60)
+                          "--screenshot", str(tmp_path / "x.png")], capture_output=True, text=True, timeout=60,
+                         env=repo_env())
     assert bad.returncode == 2 and "WIDTHxHEIGHT" in bad.stderr
     missing = subprocess.run([sys.executable, "-m", "volumeview.cli", "view", str(ct_phantom_dir), "--series", "7",
-                              "--screenshot", str(tmp_path / "x.png")], capture_output=True, text=True, timeout=60)
+                              "--screenshot", str(tmp_path / "x.png")], capture_output=True, text=True, timeout=60,
+                         env=repo_env())
     assert missing.returncode == 1 and "out of range" in missing.stderr
     assert "Traceback" not in missing.stderr and not (tmp_path / "x.png").exists()
+
+
+def test_controller_keys_offscreen(tmp_path):
+    """The key map on an offscreen window: series picker, cine steps, presets, toggles, screenshot."""
+    from volumeview.viewer.desktop import build
+    from volumeview.viewer.interaction import Controller
+
+    frames = np.stack([np.full((6, 8, 10), 100 * t, np.int16) for t in range(4)])
+    cine = volumeview.Volume(frames, spacing=(2.0, 2.0, 3.0), modality="MR", frame_time_ms=50.0)
+    plotter, scene, state = build([marker_volume(np.eye(3)), cine], size=(320, 240), off_screen=True)
+    try:
+        keys = Controller(plotter, scene, state, screenshot_dir=tmp_path, timers=False)
+        assert not keys.handle_key("Right")  # a 3D series has no time steps
+        window = state.window_text
+        assert keys.handle_key("w") and state.window_text != window
+        assert keys.handle_key("2") and state.window_index == 1
+        assert keys.handle_key("m") and state.mip
+        assert keys.handle_key("o") and not state.show_volume
+        assert keys.handle_key("p") and not state.show_planes
+        axial = state.slice_info("axial")[0]
+        assert keys.handle_key("Up") and state.slice_info("axial")[0] == axial + 1
+        assert keys.handle_key("n") and state.volume is cine and state.time == 0
+        assert state.frame_interval_ms == 50.0
+        assert keys.handle_key("Right") and state.time == 1
+        scene.update()
+        assert state.readout().startswith("100")
+        assert keys.handle_key("Left") and keys.handle_key("Left") and state.time == 3
+        assert not keys.toggle_cine()  # no event loop, no timer: the page's time slider plays instead
+        assert keys.handle_key("N") and state.series == 0
+        assert not keys.handle_key("F12")
+        keys.handle_key("s")
+        assert len(list(tmp_path.glob("volumeview-*.png"))) == 1
+    finally:
+        plotter.close()

@@ -20,6 +20,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+def repo_env(**extra: str) -> dict[str, str]:
+    """The child's environment: this checkout first on the path (not another installed copy)."""
+    env = {**os.environ, **extra}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
+    return env
+
 pytestmark = pytest.mark.gui
 
 MISSING = [tool for tool in ("Xvfb", "xdotool", "import") if shutil.which(tool) is None]
@@ -69,7 +78,7 @@ def xvfb():
 
 def x_env(display: str) -> dict[str, str]:
     """The environment of a child on the X display (a window, not EGL offscreen)."""
-    env = {k: v for k, v in os.environ.items() if k != "VTK_DEFAULT_OPENGL_WINDOW"}
+    env = {k: v for k, v in repo_env().items() if k != "VTK_DEFAULT_OPENGL_WINDOW"}
     return {**env, "DISPLAY": display}
 
 

@@ -342,8 +342,8 @@ class Scene:
         mode = "MIP" if s.mip else s.volume_preset.name
         flags = [mode if s.show_volume else "volume off"] + ([] if s.show_planes else ["planes off"])
         corner = self.corners["3d"]
-        title = s.title
-        _text(corner, 2, title if len(title) <= 44 else title[:43] + "\u2026")
+        lines = [line if len(line) <= 36 else line[:35] + "~" for line in s.title.splitlines()]
+        _text(corner, 2, "\n".join(lines))
         _text(corner, 3, "  ".join(flags) + "\n" + (self.help_text or "h: keys"))
         _text(corner, 0, self.hover_text or s.readout())
 

@@ -275,10 +275,11 @@ class ViewerState:
         v = self.volume
         meta = dict(v.meta)
         desc = meta.get("SeriesDescription") or meta.get("series_description") or ""
-        text = f"Series {self.series + 1}/{len(self.volumes)}  {v.modality} {desc}".rstrip()
+        text = f"Series {self.series + 1}/{len(self.volumes)}  {v.modality}"
         if v.is_4d:
-            text += f"  t {self.time + 1}/{v.n_times}" + ("  playing" if self.playing else "")
+            text += f"  t {self.time + 1}/{v.n_times}" + (" playing" if self.playing else "")
+        text = f"{text}  {desc}".rstrip()
         if self.show_patient and isinstance(meta.get("patient"), dict):
             who = meta["patient"]
-            text += "  " + " ".join(str(who[k]) for k in ("PatientName", "PatientID") if who.get(k))
+            text += "\n" + " ".join(str(who[k]) for k in ("PatientName", "PatientID") if who.get(k))
         return text

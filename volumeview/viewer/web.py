@@ -233,7 +233,9 @@ def show_notebook(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[
     """Inline in Jupyter through pyvista's trame backend (server-side rendering).
 
     The mouse works as in the window (click, drag, wheel on a slice pane);
-    the pyvista toolbar gives screenshots and camera reset.
+    the pyvista toolbar gives screenshots and camera reset. Outside an
+    ``await``, pyvista's launcher needs ``nest_asyncio2``; the widget needs
+    ``ipywidgets`` (both usual in Jupyter).
     """
     _require_trame()
     from .desktop import build
@@ -243,4 +245,5 @@ def show_notebook(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[
                                   **presets)
     controller = Controller(plotter, scene, state, timers=False)
     plotter._volumeview = (scene, state, controller)  # keep them alive with the widget
+    plotter.notebook = True
     return plotter.show(jupyter_backend="server", return_viewer=True)
