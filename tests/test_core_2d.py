@@ -81,3 +81,14 @@ def test_3d_ultrasound_volume_uses_volume_plane_sequences(tmp_path):
     assert vol.modality == "US" and vol.shape == (6, 16, 16) and vol.geometry_known
     np.testing.assert_allclose(vol.affine, spec.affine, atol=1e-6)
     assert np.array_equal(vol.array, spec.expected_array())
+
+
+def test_file_without_meta_or_preamble_decodes_and_spacing_unknown_is_flagged():
+    vol = vv.load(pydicom_file("OT-PAL-8-face.dcm"))  # implicit VR, no preamble, palette colour
+    assert vol.is_rgb and vol.shape == (1, 480, 640)
+    assert vol.spacing_known is False and vol.geometry_known is False
+
+
+def test_fmri_frame_time_is_the_repetition_time(shared_data):
+    vol = vv.load(shared_data / "mr-epi-4d" / "In" / "20180918GE" / "mr_0004")
+    assert vol.n_times == 10 and vol.frame_time_ms == 5000.0  # TR 5000 ms

@@ -56,6 +56,8 @@ class Volume:
     #: False when the files carried no position/orientation: the stack is ordered
     #: by InstanceNumber and placed on a unit grid.
     geometry_known: bool = True
+    #: False when the files gave no pixel spacing and 1 mm pixels were assumed (no scale bar then).
+    spacing_known: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spacing", tuple(float(s) for s in self.spacing))

@@ -188,8 +188,9 @@ def load_series(
         warnings=tuple(dict.fromkeys(warnings)),
         time_values=layout.time_values if array.ndim - (1 if meta.get("rgb") else 0) == 4 else (),
         time_tag=layout.time_tag,
-        frame_time_ms=_frame_time(first.ds),
+        frame_time_ms=_frame_time(first.ds, series),
         geometry_known=layout.geometry_known,
+        spacing_known=series.spacing_known,
     )
 
 
@@ -204,7 +205,20 @@ def _regularize(array: np.ndarray, series: Series) -> np.ndarray:
     return out
 
 
-def _frame_time(ds: Any) -> float:
+def _frame_time(ds: Any, series: Series) -> float:
+    """Milliseconds between frames of a cine or 4D series (0 when unknown)."""
+    cine = _cine_frame_time(ds)
+    if cine:
+        return cine
+    if series.modality == "MR" and series.layout.n_times > 1 and series.layout.time_tag != "EchoTime":
+        try:  # fMRI and other dynamic MR: one volume per repetition time
+            return float(ds.get("RepetitionTime") or 0)
+        except (TypeError, ValueError):
+            return 0.0
+    return 0.0
+
+
+def _cine_frame_time(ds: Any) -> float:
     for kw in ("FrameTime",):
         try:
             v = float(ds.get(kw) or 0)

@@ -207,7 +207,9 @@ def _apply(
 
 def _decode(path: str, rec: SliceRecord) -> np.ndarray:
     """The whole file's pixels decoded by pydicom (RGB for colour data)."""
-    ds = pydicom.dcmread(path)
+    ds = pydicom.dcmread(path, force=True)  # the header pass already accepted files without a preamble
+    if "TransferSyntaxUID" not in ds.file_meta and rec.pixel is not None:
+        ds.file_meta.TransferSyntaxUID = rec.pixel.transfer_syntax  # no file meta: the encoding the header pass found
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
         raise PixelDataError("no pixel data", path=path)
     try:

@@ -74,6 +74,8 @@ class Series:
     handler: str = ""
     #: the geometry plan (``volumeview.geometry.Layout``) the scan computed: order, spacing, 4D groups
     layout: Any = None
+    #: False when no pixel spacing was found and 1 mm pixels were assumed
+    spacing_known: bool = True
 
     @property
     def first(self) -> Dataset:

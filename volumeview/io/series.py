@@ -87,6 +87,7 @@ def plan(series: Series) -> Series:
         spacing = hook().volumeview_get_pixel_spacing(series=series)
         if spacing is None:
             spacing = (1.0, 1.0)
+            series.spacing_known = False
             series.warnings.append("no pixel spacing in the headers: in-plane spacing set to 1 mm (pixel units)")
     elif "PixelSpacing" not in first.ds and "ImagerPixelSpacing" in first.ds:
         series.warnings.append("spacing from ImagerPixelSpacing (at the detector, not calibrated at the patient)")

@@ -7,7 +7,6 @@ Each panel is sampled in patient space on a square millimetre grid
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Sequence
 
@@ -23,7 +22,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 #: The loader's warning when it had to assume 1 mm pixels.
-_NO_SPACING = re.compile(r"no pixel ?spacing", re.IGNORECASE)
 
 
 @dataclass
@@ -81,7 +79,7 @@ def _lut(volume: "Volume", style: Style) -> np.ndarray:
 
 def spacing_known(volume: "Volume") -> bool:
     """False when the loader had to assume 1 mm pixels (no PixelSpacing): then no scale bar."""
-    return not any(_NO_SPACING.search(str(w)) for w in volume.warnings)
+    return volume.spacing_known
 
 
 def _position_text(view: str, plane: resample.Plane, depth_axis: np.ndarray, volume: "Volume | None" = None) -> str:
