@@ -230,3 +230,30 @@ def test_controller_keys_offscreen(tmp_path):
         assert len(list(tmp_path.glob("volumeview-*.png"))) == 1
     finally:
         plotter.close()
+
+
+def test_plugin_status_fields_reach_the_readout():
+    """A plugin's ``volumeview_status_fields`` answer is shown beside the value; a failing plugin is ignored."""
+    from volumeview.plugins import get_plugin_manager
+
+    class Ratio:
+        @volumeview.hookimpl
+        def volumeview_status_fields(self, volume, ijk, value):
+            return {"ratio": f"{float(value) / 1000:.1f}"}
+
+    class Broken:
+        @volumeview.hookimpl
+        def volumeview_status_fields(self, volume, ijk, value):
+            raise RuntimeError("boom")
+
+    pm = get_plugin_manager()
+    state = ViewerState([marker_volume(np.eye(3))])
+    pm.register(Ratio(), name="test-ratio")
+    try:
+        assert "ratio: 1.0" in state.readout([10.0, -10.0, 0.0])
+        pm.register(Broken(), name="test-broken")
+        assert state.readout([10.0, -10.0, 0.0]).startswith("1000 HU")  # still a readout
+    finally:
+        for name in ("test-ratio", "test-broken"):
+            if pm.get_plugin(name) is not None:
+                pm.unregister(name=name)
