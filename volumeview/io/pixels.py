@@ -18,14 +18,15 @@ import pydicom
 from ..errors import MissingDecoderError, PixelDataError, UnsupportedTransferSyntaxError
 from ..values import ValueMapping, output_dtype
 from .records import Series, SliceRecord
+from .tags import get_int, get_value
 from .scan import decoder_problem
 
 Slot = tuple[int, int, int]  # (record index, t, k)
 
 
 def stored_dtype(ds: pydicom.Dataset) -> np.dtype:
-    bits = int(ds.get("BitsAllocated", 16) or 16)
-    signed = int(ds.get("PixelRepresentation", 0) or 0) == 1
+    bits = get_int(ds, "BitsAllocated", 16)
+    signed = get_int(ds, "PixelRepresentation", 0) == 1
     if bits not in (8, 16, 32):
         return np.dtype(np.uint8)
     return np.dtype(f"<{'i' if signed else 'u'}{bits // 8}")
@@ -33,20 +34,20 @@ def stored_dtype(ds: pydicom.Dataset) -> np.dtype:
 
 def stored_range(ds: pydicom.Dataset) -> tuple[int, int]:
     """The range BitsStored and PixelRepresentation allow."""
-    bits = int(ds.get("BitsStored", ds.get("BitsAllocated", 16)) or 16)
-    if int(ds.get("PixelRepresentation", 0) or 0) == 1:
+    bits = get_int(ds, "BitsStored", get_int(ds, "BitsAllocated", 16))
+    if get_int(ds, "PixelRepresentation", 0) == 1:
         return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     return 0, (1 << bits) - 1
 
 
 def is_colour(ds: pydicom.Dataset) -> bool:
-    return int(ds.get("SamplesPerPixel", 1) or 1) == 3 or str(ds.get("PhotometricInterpretation", "")) == "PALETTE COLOR"
+    return get_int(ds, "SamplesPerPixel", 1) == 3 or get_value(ds, "PhotometricInterpretation", "") == "PALETTE COLOR"
 
 
 def _fix_bits(arr: np.ndarray, ds: pydicom.Dataset) -> None:
     """Sign-extend or mask values when BitsStored < BitsAllocated (in place)."""
     alloc = arr.dtype.itemsize * 8
-    stored = int(ds.get("BitsStored", alloc) or alloc)
+    stored = get_int(ds, "BitsStored", alloc)
     if stored >= alloc:
         return
     if arr.dtype.kind == "i":

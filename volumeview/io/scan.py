@@ -20,6 +20,7 @@ from pydicom.uid import UID
 
 from ..errors import Problem
 from .records import PixelLocation, SliceRecord
+from .tags import get_int, get_list, get_value
 
 PIXEL_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}
 NATIVE_LE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}
@@ -142,12 +143,12 @@ def _maybe_has_pixels(ds: Dataset) -> bool:
 
 def non_image_kind(ds: Dataset, location: PixelLocation | None) -> str | None:
     """The object type for non-image objects (SEG, RTSTRUCT, SR, PR, ...), else None."""
-    sop = str(ds.get("SOPClassUID", ""))
+    sop = str(get_value(ds, "SOPClassUID", ""))
     for prefix, kind in NON_IMAGE_SOP_PREFIXES.items():
         if sop.startswith(prefix):
             return kind
     if location is None:
-        return str(ds.get("Modality", "") or "NON-IMAGE")
+        return str(get_value(ds, "Modality", "") or "NON-IMAGE")
     return None
 
 
@@ -161,7 +162,7 @@ def _floats(value: object, n: int) -> np.ndarray | None:
 
 def _spacing(ds: Dataset) -> tuple[float, float] | None:
     for kw in ("PixelSpacing", "ImagerPixelSpacing", "NominalScannedPixelSpacing"):
-        s = _floats(ds.get(kw), 2)
+        s = _floats(get_list(ds, kw), 2)
         if s is not None and np.all(s > 0):
             return float(s[0]), float(s[1])
     return None
@@ -169,8 +170,8 @@ def _spacing(ds: Dataset) -> tuple[float, float] | None:
 
 def _rescale(ds: Dataset) -> tuple[float, float]:
     try:
-        slope = float(ds.get("RescaleSlope", 1) or 1)
-        intercept = float(ds.get("RescaleIntercept", 0) or 0)
+        slope = float(get_value(ds, "RescaleSlope", 1) or 1)
+        intercept = float(get_value(ds, "RescaleIntercept", 0) or 0)
     except (TypeError, ValueError):
         return 1.0, 0.0
     return slope, intercept
@@ -178,23 +179,23 @@ def _rescale(ds: Dataset) -> tuple[float, float]:
 
 def _instance(ds: Dataset) -> int | None:
     try:
-        return int(ds.get("InstanceNumber"))
+        return int(get_value(ds, "InstanceNumber"))
     except (TypeError, ValueError):
         return None
 
 
 def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) -> list[SliceRecord]:
     """One record per 2D image in the file (one per frame for multi-frame files)."""
-    n_frames = int(ds.get("NumberOfFrames", 1) or 1)
-    rows, cols = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
+    n_frames = get_int(ds, "NumberOfFrames", 1) or 1
+    rows, cols = get_int(ds, "Rows", 0), get_int(ds, "Columns", 0)
     base = dict(
         path=path,
         ds=ds,
         n_frames=n_frames,
         rows=rows,
         columns=cols,
-        position=_floats(ds.get("ImagePositionPatient"), 3),
-        orientation=_floats(ds.get("ImageOrientationPatient"), 6),
+        position=_floats(get_list(ds, "ImagePositionPatient"), 3),
+        orientation=_floats(get_list(ds, "ImageOrientationPatient"), 6),
         pixel_spacing=_spacing(ds),
         instance_number=_instance(ds),
     )
@@ -204,7 +205,7 @@ def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) ->
         from .multiframe import enhanced_records
 
         return enhanced_records(base, ds, location, frame_bytes)
-    image_type = [str(v).upper() for v in (ds.get("ImageType") or [])]
+    image_type = [str(v).upper() for v in get_list(ds, "ImageType")]
     if "MOSAIC" in image_type:
         from .multiframe import mosaic_records
 
@@ -222,10 +223,10 @@ def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) ->
 
 
 def _frame_bytes(ds: Dataset) -> int:
-    bits = int(ds.get("BitsAllocated", 16) or 16)
+    bits = get_int(ds, "BitsAllocated", 16) or 16
     if bits % 8:
         return 0  # 1-bit data: pydicom unpacks it
-    return int(ds.get("Rows", 0)) * int(ds.get("Columns", 0)) * int(ds.get("SamplesPerPixel", 1) or 1) * bits // 8
+    return get_int(ds, "Rows", 0) * get_int(ds, "Columns", 0) * (get_int(ds, "SamplesPerPixel", 1) or 1) * bits // 8
 
 
 def scan_headers(paths: Iterable[str]) -> tuple[list[SliceRecord], list[tuple[str, Dataset, str]], list[Problem]]:

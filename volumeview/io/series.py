@@ -17,10 +17,11 @@ from pydicom.dataset import Dataset
 
 from ..geometry import ORIENTATION_SPLIT_TOL, plan_layout
 from .records import Series, SliceRecord
+from .tags import get_int, get_list, get_value
 
 
 def _is_localizer(ds: Dataset) -> bool:
-    image_type = [str(v).upper() for v in (ds.get("ImageType") or [])]
+    image_type = [str(v).upper() for v in get_list(ds, "ImageType")]
     return "LOCALIZER" in image_type or "SCOUT" in image_type
 
 
@@ -31,7 +32,7 @@ def _is_cine(record: SliceRecord) -> bool:
 
 def _stack_key(r: SliceRecord) -> tuple[Any, ...]:
     spacing = tuple(round(s, 4) for s in r.pixel_spacing) if r.pixel_spacing else None
-    samples = int(r.ds.get("SamplesPerPixel", 1) or 1)
+    samples = get_int(r.ds, "SamplesPerPixel", 1)
     cine = r.path if _is_cine(r) else None
     return (r.rows, r.columns, spacing, samples, _is_localizer(r.ds), cine)
 
@@ -119,7 +120,7 @@ def _drop_duplicate_instances(records: list[SliceRecord]) -> tuple[list[SliceRec
     seen: set[tuple[str, int, str]] = set()
     kept, dropped = [], []
     for r in records:
-        key = (str(r.ds.get("SOPInstanceUID", "") or r.path), r.frame, str(r.tags.get("MosaicTile", "")))
+        key = (str(get_value(r.ds, "SOPInstanceUID", "") or r.path), r.frame, str(r.tags.get("MosaicTile", "")))
         if key in seen:
             dropped.append(r.path)
             continue
@@ -134,7 +135,7 @@ def group_series(records: list[SliceRecord], others: list[tuple[str, Dataset, st
 
     by_uid: dict[str, list[SliceRecord]] = {}
     for r in records:
-        uid = str(r.ds.get("SeriesInstanceUID", "") or f"no-uid:{os.path.dirname(r.path)}")
+        uid = str(get_value(r.ds, "SeriesInstanceUID", "") or f"no-uid:{os.path.dirname(r.path)}")
         by_uid.setdefault(uid, []).append(r)
 
     image_series: list[Series] = []
