@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from vtkmodules.util.misc import calldata_type
+from vtkmodules.util.vtkConstants import VTK_INT
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
 
 from .scene import Scene
@@ -62,7 +64,6 @@ class Controller:
         self._hover: tuple[str, int, int] | None = None
         self._still_timer: int | None = None
         self._cine_timer: int | None = None
-        self.show_help = False
         for event, handler in (
             ("LeftButtonPressEvent", self._left_down),
             ("LeftButtonReleaseEvent", self._left_up),
@@ -75,7 +76,7 @@ class Controller:
             ("KeyPressEvent", self._key),
         ):
             self.style.AddObserver(event, handler)
-        self.iren.AddObserver("TimerEvent", self._timer)
+        self.iren.AddObserver("TimerEvent", self._timer_observer())
         plotter.iren.clear_key_event_callbacks()  # pyvista's own keys (v, b, C, Up...) would clash
         self.scene.set_quality(interactive=False)
         self.value_span = self._value_span()
@@ -101,8 +102,16 @@ class Controller:
         if self.on_change is not None:
             self.on_change()
 
-    def _timer(self, *_: Any) -> None:
-        timer = self.iren.GetTimerEventId()
+    def _timer_observer(self) -> Callable[..., None]:
+        # The timer id comes as the event's call data (GetTimerEventId() says 0 on X11).
+        @calldata_type(VTK_INT)
+        def observer(_obj: Any, _event: str, timer: int) -> None:
+            self._timer(timer)
+
+        return observer
+
+    def _timer(self, timer: int) -> None:
+        log.debug("timer %s (still %s, cine %s)", timer, self._still_timer, self._cine_timer)
         if timer == self._still_timer:
             self._still_timer = None
             self.render(interactive=False)
@@ -269,6 +278,7 @@ class Controller:
         if self._cine_timer is None:
             self._cine_timer = self.iren.CreateRepeatingTimer(max(int(self.state.frame_interval_ms), 10))
             self.state.playing = True
+            log.debug("cine timer %s every %.0f ms", self._cine_timer, self.state.frame_interval_ms)
         else:
             self.stop_cine()
         return True

@@ -24,6 +24,7 @@ from vtkmodules.vtkFiltersSources import vtkLineSource
 from vtkmodules.vtkRenderingAnnotation import vtkAnnotatedCubeActor, vtkCornerAnnotation
 from vtkmodules.vtkRenderingCore import (
     vtkActor,
+    vtkTextActor,
     vtkImageProperty,
     vtkImageSlice,
     vtkPolyDataMapper,
@@ -218,6 +219,18 @@ class Scene:
         self.outline.GetProperty().SetColor(0.7, 0.7, 0.7)
         ren.AddActor(self.outline)
         self.corners["3d"] = self._corner(ren)
+        self.help_actor = vtkTextActor()
+        text = self.help_actor.GetTextProperty()
+        text.SetFontFamilyToCourier()
+        text.SetFontSize(13)
+        text.SetColor(0.95, 0.95, 0.95)
+        text.SetBackgroundColor(0.0, 0.0, 0.0)
+        text.SetBackgroundOpacity(0.75)
+        text.SetVerticalJustificationToTop()
+        self.help_actor.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+        self.help_actor.SetPosition(0.03, 0.86)
+        self.help_actor.SetVisibility(False)
+        ren.AddViewProp(self.help_actor)
         self._add_orientation_cube(ren)
 
     def _add_orientation_cube(self, ren: Any) -> None:
@@ -365,7 +378,9 @@ class Scene:
         corner = self.corners["3d"]
         lines = [line if len(line) <= 36 else line[:35] + "~" for line in s.title.splitlines()]
         _text(corner, 2, "\n".join(lines))
-        _text(corner, 3, "  ".join(flags) + "\n" + (self.help_text or "h: keys"))
+        _text(corner, 3, "  ".join(flags) + "\n" + ("" if self.help_text else "h: keys"))
+        self.help_actor.SetInput(self.help_text or " ")
+        self.help_actor.SetVisibility(bool(self.help_text))
         _text(corner, 0, self.hover_text or s.readout())
 
     def set_hover(self, text: str) -> None:

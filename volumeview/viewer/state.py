@@ -75,6 +75,9 @@ def format_value(value: float, unit: str) -> str:
     return f"{text} {unit}".rstrip()
 
 
+MAX_CINE_INTERVAL_MS = 1000.0
+
+
 def _preset_key(name: str) -> str:
     return "".join(ch for ch in name.lower() if ch.isalnum())
 
@@ -143,9 +146,13 @@ class ViewerState:
 
     @property
     def frame_interval_ms(self) -> float:
-        """Cine frame interval: the series' own frame time, else 10 frames a second."""
+        """Cine frame interval: the series' own frame time (10 frames/s when unknown).
+
+        Capped at ``MAX_CINE_INTERVAL_MS``: an fMRI series' repetition time (2-5 s)
+        would make a cine that seems stuck.
+        """
         ft = float(self.volume.frame_time_ms or 0.0)
-        return ft if ft > 0 else 100.0
+        return min(ft, MAX_CINE_INTERVAL_MS) if ft > 0 else 100.0
 
     # -- crosshair ---------------------------------------------------------------
     def centre(self) -> None:

@@ -78,6 +78,7 @@ class WebViewer:
             "series": s.series,
             "n_times": s.volume.n_times,
             "time": s.time,
+            "playing": s.playing,
             "readout": s.readout().replace("\n", "   "),
         }
         for view in VIEWS:
@@ -138,7 +139,7 @@ class WebViewer:
     def _on_series(self, series: Any = 0, **_: Any) -> None:
         if self._updating or series is None or int(series) == self.state.series:
             return
-        self.state.select_series(int(series))
+        self.state.select_series(int(series))  # stops a playing cine
         self.controller.value_span = self.controller._value_span()
         self._apply()
 
@@ -192,6 +193,8 @@ class WebViewer:
                         v3.VSlider(label="Time", v_model=("time",), min=0, max=("n_times - 1",), step=1,
                                    density="compact", hide_details=True, thumb_label=True,
                                    v_show="n_times > 1", style="min-width: 200px")
+                        v3.VBtn("{{ playing ? 'Pause' : 'Play' }}", click=self.toggle_cine, v_show="n_times > 1",
+                                variant="tonal", size="small", classes="cine-play")
                         html.Div("{{ window_text }}  |  {{ readout }}", classes="text-caption volumeview-readout",
                                  style="font-family: monospace")
                     with html.Div(style="flex: 1 1 auto; width: 100%; position: relative; min-height: 400px",
@@ -201,6 +204,27 @@ class WebViewer:
                                                   style="position: absolute; inset: 0")
         self.layout = layout
         self.server.controller.on_server_ready.add(lambda **_: self.view.update())
+
+    def toggle_cine(self) -> None:
+        """Play or pause the 4D series at its frame interval (an asyncio task on the server's loop)."""
+        if self.state.volume.n_times < 2:
+            return
+        self.state.playing = not self.state.playing
+        self._push_state()
+        if self.state.playing:
+            from trame.app import asynchronous
+
+            asynchronous.create_task(self._play())
+
+    async def _play(self) -> None:
+        import asyncio
+
+        while self.state.playing and self.state.volume.n_times > 1:
+            await asyncio.sleep(self.state.frame_interval_ms / 1000.0)
+            if not self.state.playing:
+                break
+            self.state.step_time(1)
+            self._apply()
 
     def _reset(self) -> None:
         self.scene.reset_cameras()
