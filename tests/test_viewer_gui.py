@@ -48,7 +48,13 @@ vol = volumeview.load(sys.argv[1])
 # A quarter of the in-plane pixels and half the slices: the same anatomy, faster frames.
 small = vol.with_array(vol.array[::2, ::4, ::4].copy(),
                        spacing=(vol.spacing[0] * 4, vol.spacing[1] * 4, vol.spacing[2] * 2))
-open_window([small], size=(800, 600), window="brain", screenshot_dir=sys.argv[2])
+import numpy as np
+frames = np.zeros((4, 20, 40, 40), np.int16)  # a bright bar that moves right, frame by frame
+frames[:] = np.arange(40, dtype=np.int16) * 10  # a grey ramp behind it gives the automatic window a range
+for t in range(4):
+    frames[t, :, :, 10 * t:10 * t + 10] = 1000
+cine = volumeview.Volume(frames, spacing=(4.0, 4.0, 4.0), modality="MR", frame_time_ms=150.0)
+open_window([small, cine], size=(800, 600), window="brain", screenshot_dir=sys.argv[2])
 print("closed", file=sys.stderr, flush=True)
 """
 
@@ -154,6 +160,16 @@ def test_window_keys_mouse_and_screenshot(xvfb, tmp_path, ct_phantom_dir):
 
         xdo(xvfb, "key", "s")
         wait_for(lambda: list(tmp_path.glob("volumeview-*.png")), 30, "the saved screenshot")
+
+        xdo(xvfb, "key", "n")  # the second series: a 4D cine
+        wait_for(lambda: "key n:" in log(), 30, "the series key")
+        time.sleep(0.5)
+        still = grab(xvfb)
+        xdo(xvfb, "key", "space")
+        wait_for(lambda: "key space:" in log(), 30, "the play key")
+        frames = [grab(xvfb) for _ in range(4)]  # the bar moves every 150 ms
+        assert max(np.abs(pane(f, "axial") - pane(still, "axial")).mean() for f in frames) > 3, "the cine did not play"
+        xdo(xvfb, "key", "space")
 
         xdo(xvfb, "mousemove", "600", "150")
         xdo(xvfb, "key", "q")
