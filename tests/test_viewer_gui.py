@@ -159,7 +159,8 @@ def test_window_keys_mouse_and_screenshot(xvfb, tmp_path, ct_phantom_dir):
         assert re.search(r"click coronal: .* HU ", log()), log()
 
         xdo(xvfb, "key", "s")
-        wait_for(lambda: list(tmp_path.glob("volumeview-*.png")), 30, "the saved screenshot")
+        wait_for(lambda: list(tmp_path.glob("volumeview-*.png")) and "Saved" in log(), 30, "the saved screenshot")
+        time.sleep(0.5)
 
         xdo(xvfb, "key", "n")  # the second series: a 4D cine
         wait_for(lambda: "key n:" in log(), 30, "the series key")

@@ -20,31 +20,53 @@ from ..volume import Volume
 __all__ = ["view", "volumes_from"]
 
 
-def volumes_from(data: Any, *, series: int | str | None = None) -> tuple[list[Volume], int]:
+class SeriesList(Sequence[Volume]):
+    """The image series of a scan, each loaded when first shown (a study can hold dozens)."""
+
+    def __init__(self, series: Sequence[Any]) -> None:
+        self._series = list(series)
+        self._loaded: dict[int, Volume] = {}
+
+    def __len__(self) -> int:
+        return len(self._series)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self[n] for n in range(len(self))[index]]
+        n = range(len(self))[index]
+        if n not in self._loaded:
+            from ..io.loader import load_series
+
+            self._loaded[n] = load_series(self._series[n])
+        return self._loaded[n]
+
+    def label(self, index: int) -> str:
+        """A short description without loading pixels: modality and series description."""
+        s = self._series[index]
+        return f"{s.modality} {s.description}".strip()
+
+
+def volumes_from(data: Any, *, series: int | str | None = None) -> tuple[Sequence[Volume], int]:
     """The series to offer and the index of the first one shown.
 
-    ``data`` is a Volume, a list of Volumes, or a path (every image series under it).
-    ``series`` is an index into that list or a SeriesInstanceUID; by default the
-    largest non-localizer series, as ``volumeview.load`` chooses.
+    ``data`` is a Volume, a list of Volumes, or a path (every image series under it,
+    loaded when first shown). ``series`` is an index into that list or a
+    SeriesInstanceUID; by default the largest non-localizer series, as
+    ``volumeview.load`` chooses.
     """
     if isinstance(data, Volume):
         return [data], 0
     if isinstance(data, (list, tuple)) and data and all(isinstance(v, Volume) for v in data):
         volumes = list(data)
         return volumes, _index(volumes, series, default=0)
-    from ..io.loader import load_series, scan
+    from ..io.loader import scan
 
     result = scan(data)
     chosen = result.select(series)  # raises SeriesNotFoundError with the valid range
-    volumes, first = [], 0
-    for s in result.images:
-        if s is chosen:
-            first = len(volumes)
-        try:
-            volumes.append(load_series(s))
-        except Exception:
-            if s is chosen:
-                raise
+    images = result.images
+    first = next(n for n, s in enumerate(images) if s is chosen)
+    volumes = SeriesList(images)
+    volumes[first]  # load the first one now: its errors are the command's errors
     return volumes, first
 
 

@@ -30,7 +30,8 @@ def build(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[int] = D
     """A plotter with the viewer's scene: ``(plotter, scene, state)``."""
     from .scene import Scene
 
-    state = ViewerState(list(volumes), series=series, show_patient=show_patient)
+    state = ViewerState(volumes if hasattr(volumes, "label") else list(volumes), series=series,
+                        show_patient=show_patient)
     state.choose_presets(window, volume_preset)  # before any window opens: a typo fails fast
     plotter = _plotter(size=size, off_screen=off_screen)
     scene = Scene(plotter, state)

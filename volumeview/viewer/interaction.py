@@ -261,7 +261,13 @@ class Controller:
         if len(self.state.volumes) < 2:
             return False
         self.stop_cine()
-        self.state.next_series(step)
+        current = self.state.series
+        try:
+            self.state.next_series(step)
+        except Exception as exc:  # a series that fails to load: say so and stay on this one
+            log.warning("series %d could not be shown: %s", (current + step) % len(self.state.volumes) + 1, exc)
+            self.state.select_series(current)
+            return False
         self.value_span = self._value_span()
         return True
 

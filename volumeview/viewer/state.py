@@ -94,7 +94,7 @@ class ViewerState:
     planes through it that are normal to the LPS axes.
     """
 
-    volumes: list[Volume]
+    volumes: Sequence[Volume]  # a list, or a lazily loading SeriesList
     series: int = 0
     show_patient: bool = False
     cursor: np.ndarray = field(default_factory=lambda: np.zeros(3))
@@ -137,6 +137,13 @@ class ViewerState:
         self.set_window_preset(window_index)
         self.mip = getattr(self.volume_presets[self.volume_index], "mode", "") == "mip"
         self.centre()
+
+    def series_label(self, index: int) -> str:
+        label = getattr(self.volumes, "label", None)
+        if label is not None:
+            return label(index)
+        v = self.volumes[index]
+        return f"{v.modality} {v.meta.get('SeriesDescription', '')}".strip()
 
     def next_series(self, step: int = 1) -> None:
         self.select_series(self.series + step)

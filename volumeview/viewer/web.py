@@ -73,8 +73,7 @@ class WebViewer:
             "mip": s.mip,
             "show_volume": s.show_volume,
             "show_planes": s.show_planes,
-            "series_items": [{"title": f"{n}: {v.modality} {v.meta.get('SeriesDescription', '')}".strip(), "value": n}
-                             for n, v in enumerate(s.volumes)],
+            "series_items": [{"title": f"{n}: {s.series_label(n)}", "value": n} for n in range(len(s.volumes))],
             "series": s.series,
             "n_times": s.volume.n_times,
             "time": s.time,
