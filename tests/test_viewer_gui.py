@@ -106,6 +106,17 @@ def xdo(display: str, *args: str) -> None:
     subprocess.run(["xdotool", *args], env=x_env(display), capture_output=True, timeout=20)
 
 
+def wait_for_image(take, accept, timeout: float, what: str) -> np.ndarray:
+    """Take pictures until one is accepted; return it."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        image = take()
+        if accept(image):
+            return image
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def wait_for(predicate, timeout: float, what: str):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -117,8 +128,8 @@ def wait_for(predicate, timeout: float, what: str):
 
 
 def test_window_keys_mouse_and_screenshot(xvfb, tmp_path, ct_phantom_dir):
-    from volumeview.viewer.state import ViewerState
     import volumeview
+    from volumeview.viewer.state import ViewerState
 
     names = [p.name.lower() for p in ViewerState([volumeview.load(ct_phantom_dir)]).window_presets]
     bone_key = str(names.index("bone") + 1)
@@ -128,11 +139,11 @@ def test_window_keys_mouse_and_screenshot(xvfb, tmp_path, ct_phantom_dir):
     with open(log_path, "w") as log_file:
         viewer = subprocess.Popen([sys.executable, "-c", RUNNER, str(ct_phantom_dir), str(tmp_path)],
                                   env=x_env(xvfb), stdout=log_file, stderr=subprocess.STDOUT)
-    log = lambda: log_path.read_text()  # noqa: E731
+    log = lambda: log_path.read_text()
     try:
         # The first frame: the axial pane shows the head (bright skull in the brain window).
-        (first,) = wait_for(lambda: (lambda im: (im,) if (pane(im, "axial") > 200).mean() > 0.01 else None)(grab(xvfb)),
-                            90, "the viewer window")
+        first = wait_for_image(lambda: grab(xvfb), lambda im: (pane(im, "axial") > 200).mean() > 0.01,
+                               90, "the viewer window")
 
         xdo(xvfb, "mousemove", "200", "150")  # over the axial pane: keys move its slice
         for _ in range(8):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -24,15 +23,15 @@ def parse_size(text: str) -> tuple[int, int]:
 @app.command()
 def view(
     path: Path = typer.Argument(..., help="DICOM folder, file(s) or DICOMDIR.", exists=True),
-    series: Optional[str] = typer.Option(None, "--series", "-s", help="Series shown first: index (see `volumeview info`) or SeriesInstanceUID. `n` in the window cycles series."),
+    series: str | None = typer.Option(None, "--series", "-s", help="Series shown first: index (see `volumeview info`) or SeriesInstanceUID. `n` in the window cycles series."),
     web: bool = typer.Option(False, "--web", help="Serve the viewer in the browser (trame) instead of a window."),
     port: int = typer.Option(0, "--port", help="Port for --web (0: any free port)."),
     host: str = typer.Option("localhost", "--host", help="Interface for --web; keep localhost unless you know why."),
     no_browser: bool = typer.Option(False, "--no-browser", help="With --web, do not open a browser."),
-    screenshot: Optional[Path] = typer.Option(None, "--screenshot", help="Render the initial layout offscreen to this PNG and exit."),
+    screenshot: Path | None = typer.Option(None, "--screenshot", help="Render the initial layout offscreen to this PNG and exit."),
     size: str = typer.Option("1024x768", "--size", help="Window or screenshot size, WIDTHxHEIGHT."),
-    window: Optional[str] = typer.Option(None, "--window", "-w", help="Start on this window preset (see `volumeview presets`)."),
-    volume_preset: Optional[str] = typer.Option(None, "--volume-preset", help="Start on this volume-rendering preset."),
+    window: str | None = typer.Option(None, "--window", "-w", help="Start on this window preset (see `volumeview presets`)."),
+    volume_preset: str | None = typer.Option(None, "--volume-preset", help="Start on this volume-rendering preset."),
     show_patient: bool = typer.Option(False, "--show-patient", help="Show patient name and ID in the title."),
 ) -> None:
     """Open the viewer: axial, coronal and sagittal slices linked with a 3D view.

@@ -12,8 +12,9 @@ served by trame) and inline in Jupyter. Importing this package imports no VTK.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..volume import Volume
 
@@ -141,8 +142,8 @@ def view(
     from .desktop import DEFAULT_SIZE
 
     volumes, first = volumes_from(data, series=series)
-    common = dict(series=first, size=tuple(size or DEFAULT_SIZE), show_patient=show_patient, window=window,
-                  volume_preset=volume_preset)
+    common: dict[str, Any] = {"series": first, "size": tuple(size or DEFAULT_SIZE), "show_patient": show_patient,
+                              "window": window, "volume_preset": volume_preset}
     if screenshot is not None:
         from .desktop import save_screenshot
 

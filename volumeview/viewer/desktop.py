@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..volume import Volume
 from .state import ViewerState
@@ -56,8 +57,8 @@ def open_window(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[in
 def save_screenshot(volumes: Sequence[Volume], path: str | Path, *, series: int = 0,
                     size: Sequence[int] = DEFAULT_SIZE, show_patient: bool = False, **presets: Any) -> Path:
     """Render the viewer's initial layout offscreen (EGL) to a PNG."""
-    plotter, scene, state = build(volumes, series=series, size=size, off_screen=True, show_patient=show_patient,
-                                  **presets)
+    plotter, scene, _ = build(volumes, series=series, size=size, off_screen=True, show_patient=show_patient,
+                              **presets)
     try:
         scene.set_quality(interactive=False)
         plotter.screenshot(str(path))

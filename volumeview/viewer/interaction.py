@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from vtkmodules.util.misc import calldata_type
 from vtkmodules.util.vtkConstants import VTK_INT

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..render.orient import camera_axes, direction_letters, edge_labels, view_axes
 
-__all__ = ["VIEWS", "ViewSpec", "direction_letters", "camera_3d"]
+__all__ = ["VIEWS", "ViewSpec", "camera_3d", "direction_letters"]
 
 
 @dataclass(frozen=True)

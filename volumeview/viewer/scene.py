@@ -17,26 +17,25 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from vtkmodules.util.numpy_support import numpy_to_vtk
+from vtkmodules.vtkCommonCore import vtkLookupTable
 from vtkmodules.vtkCommonDataModel import vtkImageData, vtkPlane
 from vtkmodules.vtkFiltersModeling import vtkImageDataOutlineFilter
 from vtkmodules.vtkFiltersSources import vtkLineSource
+from vtkmodules.vtkInteractionWidgets import vtkOrientationMarkerWidget
 from vtkmodules.vtkRenderingAnnotation import vtkAnnotatedCubeActor, vtkCornerAnnotation
 from vtkmodules.vtkRenderingCore import (
     vtkActor,
-    vtkTextActor,
     vtkImageProperty,
     vtkImageSlice,
     vtkPolyDataMapper,
+    vtkTextActor,
     vtkVolume,
 )
 from vtkmodules.vtkRenderingImage import vtkImageResliceMapper
-from vtkmodules.vtkCommonMath import vtkMatrix4x4
 from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
-from vtkmodules.vtkCommonCore import vtkLookupTable
-from vtkmodules.vtkInteractionWidgets import vtkOrientationMarkerWidget
 
 from ..render.transfer import grey_ramp_property, volume_property
+from .images import image_from, placement, preview_frame, unrotated_image
 from .layout import VIEWS, camera_3d
 from .state import ViewerState
 
@@ -51,63 +50,6 @@ INTERACTIVE_IMAGE_SAMPLING = 2.0
 STILL_IMAGE_SAMPLING = 1.0
 
 
-
-def _image_from(frame: Any, image: vtkImageData | None = None) -> tuple[vtkImageData, np.ndarray]:
-    """Fill (or make) a vtkImageData sharing memory with the frame's array."""
-    array = np.asarray(frame.array)
-    if array.dtype == np.float64 or array.dtype == np.bool_:
-        array = array.astype(np.float32)
-    array = np.ascontiguousarray(array)
-    image = image or vtkImageData()
-    k, j, i = array.shape[:3]
-    image.SetDimensions(i, j, k)
-    image.SetSpacing(*frame.spacing)
-    image.SetOrigin(*frame.origin)
-    image.SetDirectionMatrix(*np.asarray(frame.direction, float).ravel())
-    scalars = numpy_to_vtk(array.reshape(-1), deep=False)
-    scalars.SetName("values")
-    image.GetPointData().SetScalars(scalars)
-    image.Modified()
-    return image, array  # keep ``array`` alive as long as the image uses it
-
-
-#: The 3D pane draws from a copy with at most this many voxels (every 2nd or 3rd voxel).
-PREVIEW_VOXELS = 8_000_000
-
-
-def preview_frame(frame: Any) -> Any:
-    """The frame subsampled for the 3D pane: the same box, fewer voxels (the slice panes keep all)."""
-    k, j, i = frame.shape
-    step = 1
-    while (k // step) * (j // step) * (i // step) > PREVIEW_VOXELS and step < 4:
-        step += 1
-    if step == 1:
-        return frame
-    array = np.ascontiguousarray(frame.array[::step, ::step, ::step])
-    return frame.with_array(array, spacing=tuple(sp * step for sp in frame.spacing))
-
-
-def _unrotated_image(image: vtkImageData, image_out: vtkImageData | None = None) -> vtkImageData:
-    """The same voxels (shared memory) at origin 0 with identity direction, for the CPU ray caster."""
-    out = image_out or vtkImageData()
-    out.SetDimensions(image.GetDimensions())
-    out.SetSpacing(image.GetSpacing())
-    out.SetOrigin(0.0, 0.0, 0.0)
-    out.GetPointData().SetScalars(image.GetPointData().GetScalars())
-    out.Modified()
-    return out
-
-
-def _placement(frame: Any) -> vtkMatrix4x4:
-    """Direction and origin as a 4x4: index * spacing (the unrotated image) to LPS."""
-    m = np.eye(4)
-    m[:3, :3] = np.asarray(frame.direction, float)
-    m[:3, 3] = frame.origin
-    matrix = vtkMatrix4x4()
-    matrix.DeepCopy(m.ravel())
-    return matrix
-
-
 def _text(corner: vtkCornerAnnotation, position: int, text: str) -> None:
     corner.SetText(position, text)
 
@@ -118,7 +60,7 @@ class Scene:
     def __init__(self, plotter: Any, state: ViewerState) -> None:
         self.plotter = plotter
         self.state = state
-        self.image, self._keep = _image_from(state.frame)
+        self.image, self._keep = image_from(state.frame)
         self._shown_frame: tuple[int, int] = (state.series, state.time)
         self.renderers = {name: plotter.renderers[plotter.renderers.loc_to_index(loc)] for name, loc in PANES.items()}
         self.planes = {name: vtkPlane() for name in VIEWS}
@@ -195,8 +137,8 @@ class Scene:
         # The 3D pane (volume and its three planes) works on a subsampled copy: the CPU ray
         # caster's set-up and each plane's reslice cost scale with the voxels, and at a
         # quarter-window pane the full 0.45 mm grid shows no more detail.
-        self.preview_image, self._keep_preview = _image_from(preview_frame(self.state.frame))
-        self.volume_image = _unrotated_image(self.preview_image)
+        self.preview_image, self._keep_preview = image_from(preview_frame(self.state.frame))
+        self.volume_image = unrotated_image(self.preview_image)
         self.volume_mapper = vtkFixedPointVolumeRayCastMapper()
         self.volume_mapper.SetInputData(self.volume_image)
         self.volume_mapper.SetAutoAdjustSampleDistances(False)
@@ -204,7 +146,7 @@ class Scene:
         self.set_quality(interactive=False)
         self.volume_actor = vtkVolume()
         self.volume_actor.SetMapper(self.volume_mapper)
-        self.volume_actor.SetUserMatrix(_placement(self.state.frame))
+        self.volume_actor.SetUserMatrix(placement(self.state.frame))
         ren.AddVolume(self.volume_actor)
         for name in VIEWS:
             actor = self._slice_actor(self.planes[name], self.preview_image)
@@ -300,10 +242,10 @@ class Scene:
         if key == self._shown_frame:
             return
         series_changed = key[0] != self._shown_frame[0]
-        self.image, self._keep = _image_from(self.state.frame, self.image)
-        self.preview_image, self._keep_preview = _image_from(preview_frame(self.state.frame), self.preview_image)
-        _unrotated_image(self.preview_image, self.volume_image)
-        self.volume_actor.SetUserMatrix(_placement(self.state.frame))
+        self.image, self._keep = image_from(self.state.frame, self.image)
+        self.preview_image, self._keep_preview = image_from(preview_frame(self.state.frame), self.preview_image)
+        unrotated_image(self.preview_image, self.volume_image)
+        self.volume_actor.SetUserMatrix(placement(self.state.frame))
         self._shown_frame = key
         if series_changed:
             self.reset_cameras()
@@ -313,7 +255,7 @@ class Scene:
         s = self.state
         self._sync_image()
         c = s.cursor
-        for name, plane in self.planes.items():
+        for plane in self.planes.values():
             plane.SetOrigin(*c)
         self._update_window()
         self._update_crosshairs()

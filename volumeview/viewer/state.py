@@ -6,13 +6,15 @@ Every front end (desktop window, browser, notebook) drives the same
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from ..volume import Volume
 from .layout import VIEWS
+
 
 def window_presets_for(volume: Volume) -> tuple[list[Any], int]:
     """Every plugin's window presets for this volume, and the index of the default one."""
@@ -215,7 +217,7 @@ class ViewerState:
         count = self.volume.size[a]
         pos = float(self.cursor[spec.axis])
         letter = "LPS"[spec.axis] if pos >= 0 else "RAI"[spec.axis]
-        return int(round(ijk[a])), count, abs(pos), letter
+        return round(float(ijk[a])), count, abs(pos), letter
 
     # -- values ------------------------------------------------------------------
     def sample(self, lps: Any) -> tuple[tuple[int, int, int], Any] | None:

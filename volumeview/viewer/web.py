@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import socket
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..errors import VolumeviewError
 from ..volume import Volume
@@ -163,7 +164,8 @@ class WebViewer:
     # -- page ----------------------------------------------------------------------
     def _build_ui(self) -> None:
         from trame.ui.vuetify3 import SinglePageLayout
-        from trame.widgets import html, vuetify3 as v3
+        from trame.widgets import html
+        from trame.widgets import vuetify3 as v3
         from trame.widgets.vtk import VtkRemoteView
 
         with SinglePageLayout(self.server, full_height=True) as layout:
