@@ -257,3 +257,17 @@ def test_plugin_status_fields_reach_the_readout():
         for name in ("test-ratio", "test-broken"):
             if pm.get_plugin(name) is not None:
                 pm.unregister(name=name)
+
+
+def test_folder_series_load_when_shown(shared_data):
+    """A folder's series are offered by label and loaded only when shown; --series picks the first."""
+    epi = shared_data / "mr-epi-4d" / "In"
+    volumes, first = volumes_from(epi, series=1)
+    assert len(volumes) > 2 and first == 1
+    assert volumes.label(0).startswith("MR") and len(volumes._loaded) == 1  # only the chosen one is read
+    state = ViewerState(volumes, series=first)
+    assert state.volume.is_4d and "t 1/" in state.title
+    state.next_series()
+    assert len(volumes._loaded) == 2 and state.series == 2
+    with pytest.raises(SeriesNotFoundError):
+        volumes_from(epi, series=99)
