@@ -271,3 +271,10 @@ def test_folder_series_load_when_shown(shared_data):
     assert len(volumes._loaded) == 2 and state.series == 2
     with pytest.raises(SeriesNotFoundError):
         volumes_from(epi, series=99)
+
+
+def test_window_without_display_says_what_to_do(tmp_path, ct_phantom_dir):
+    env = {k: v for k, v in repo_env().items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    run = subprocess.run([sys.executable, "-m", "volumeview.cli", "view", str(ct_phantom_dir)],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert run.returncode == 1 and "no display" in run.stderr and "--web" in run.stderr

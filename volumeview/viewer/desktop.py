@@ -42,7 +42,16 @@ def build(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[int] = D
 def open_window(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[int] = DEFAULT_SIZE,
                 show_patient: bool = False, screenshot_dir: str | Path = ".", **presets: Any) -> None:
     """Open the four-pane viewer and block until the window is closed (``q``)."""
+    from ..errors import VolumeviewError
+    from ..render.backend import has_display
     from .interaction import Controller
+
+    if not has_display():
+        raise VolumeviewError(
+            "no display to open the viewer window on (DISPLAY is not set)",
+            hint="Use --web to view it in a browser, --screenshot OUT.png for a picture, "
+                 "or run under a virtual display: xvfb-run -a volumeview view PATH",
+        )
 
     plotter, scene, state = build(volumes, series=series, size=size, show_patient=show_patient, **presets)
     controller = Controller(plotter, scene, state, screenshot_dir=screenshot_dir)
