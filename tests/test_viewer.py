@@ -278,3 +278,17 @@ def test_window_without_display_says_what_to_do(tmp_path, ct_phantom_dir):
     run = subprocess.run([sys.executable, "-m", "volumeview.cli", "view", str(ct_phantom_dir)],
                          capture_output=True, text=True, timeout=60, env=env)
     assert run.returncode == 1 and "no display" in run.stderr and "--web" in run.stderr
+
+
+def test_colour_volume_shows_in_colour(tmp_path):
+    """RGB voxels (ultrasound, secondary capture) keep their colour in the slice panes; the readout says RGB."""
+    from volumeview.viewer.desktop import save_screenshot
+
+    rgb = np.zeros((5, 40, 40, 3), np.uint8)
+    rgb[..., 0] = 220  # red everywhere
+    vol = volumeview.Volume(rgb, spacing=(1.0, 1.0, 1.0), modality="US", meta={"rgb": True})
+    assert ViewerState([vol]).readout().startswith("RGB (220, 0, 0)")
+    image = read_png(save_screenshot([vol], tmp_path / "rgb.png", size=SIZE))
+    axial = pane_pixels(image, "axial", margin=60)
+    red = (axial[..., 0] > 150) & (axial[..., 1] < 60) & (axial[..., 2] < 60)
+    assert red.mean() > 0.3

@@ -23,11 +23,12 @@ def image_from(frame: Any, image: vtkImageData | None = None) -> tuple[vtkImageD
     array = np.ascontiguousarray(array)
     image = image or vtkImageData()
     k, j, i = array.shape[:3]
+    components = array.shape[3] if array.ndim == 4 else 1  # RGB: three values per voxel
     image.SetDimensions(i, j, k)
     image.SetSpacing(*frame.spacing)
     image.SetOrigin(*frame.origin)
     image.SetDirectionMatrix(*np.asarray(frame.direction, float).ravel())
-    scalars = numpy_to_vtk(array.reshape(-1), deep=False)
+    scalars = numpy_to_vtk(array.reshape(-1, components) if components > 1 else array.reshape(-1), deep=False)
     scalars.SetName("values")
     image.GetPointData().SetScalars(scalars)
     image.Modified()
@@ -39,7 +40,14 @@ PREVIEW_VOXELS = 8_000_000
 
 
 def preview_frame(frame: Any) -> Any:
-    """The frame subsampled for the 3D pane: the same box, fewer voxels (the slice panes keep all)."""
+    """The frame subsampled for the 3D pane: the same box, fewer voxels (the slice panes keep all).
+
+    Colour frames become their luminance: the ray caster renders one value per voxel.
+    """
+    if frame.is_rgb:
+        rgb = np.asarray(frame.array, dtype=np.float32)
+        grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+        frame = frame.with_array(np.clip(grey, 0, 255).astype(np.uint8))
     k, j, i = frame.shape
     step = 1
     while (k // step) * (j // step) * (i // step) > PREVIEW_VOXELS and step < 4:

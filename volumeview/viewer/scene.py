@@ -192,7 +192,7 @@ class Scene:
         try:
             widget.SetEnabled(1)
             widget.InteractiveOff()
-        except Exception:  # offscreen plotters have no interactor: draw the cube as an inset instead
+        except Exception:  # a plotter without an interactor: no cube, the rest still works
             pass
         self._cube_widget = widget
 

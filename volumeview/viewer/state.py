@@ -69,7 +69,9 @@ def status_fields(volume: Volume, ijk: tuple[int, int, int], value: Any) -> dict
     return merged
 
 
-def format_value(value: float, unit: str) -> str:
+def format_value(value: Any, unit: str) -> str:
+    if np.ndim(value) == 1:  # a colour voxel
+        return "RGB (" + ", ".join(str(int(c)) for c in value) + ")"
     if isinstance(value, (np.floating, float)) and not float(value).is_integer():
         text = f"{float(value):.4g}" if abs(value) < 10 else f"{float(value):.1f}"
     else:
