@@ -169,6 +169,13 @@ def test_page_renders_and_controls_change_the_picture(server, browser):
             wait_for(lambda: "ijk (64, 64, 40)" in page.locator(".volumeview-readout").inner_text(), 30,
                      "the readout of axial slice 40 (34 + 6)")
             wait_for_image(lambda: shot(page), lambda im: np.abs(im - bone).mean() > 1, 30, "the next axial slice")
+
+            # A click in the coronal pane (bottom left) moves the crosshair there, as in the window.
+            box = page.locator(".volumeview-render").bounding_box()
+            page.mouse.click(box["x"] + box["width"] * 0.15, box["y"] + box["height"] * 0.75)
+            wait_for(lambda: "ijk (64, 64, 40)" not in page.locator(".volumeview-readout").inner_text(), 30,
+                     "the crosshair to follow the click")
+            assert "HU" in page.locator(".volumeview-readout").inner_text()
         finally:
             page.close()
 
