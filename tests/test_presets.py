@@ -253,3 +253,12 @@ def test_dicom_window_follows_suv_scaling():
     meta = {"WindowCenter": [20000], "WindowWidth": [40000], "value_factors": {"SUVbw factor": 2.5e-4}}
     w = presets.window_presets("PT", meta)["DICOM 1"]
     assert (w.level, w.width) == pytest.approx((5.0, 10.0))
+
+
+def test_percentile_window_of_near_binary_data_spans_its_range():
+    from volumeview.presets import percentile_window
+
+    data = np.zeros((10, 10, 10))
+    data[:5, :5, :5] = 1000.0  # 12.5 % at 1000, the rest background: the percentiles collapse
+    w = percentile_window(data)
+    assert w.range == (0.0, 1000.0)

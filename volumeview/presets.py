@@ -177,9 +177,10 @@ def percentile_window(
         return WindowPreset(name, 0.5, 1.0, modality, "percentile")
     vmin = values.min()
     at_min = values == vmin
-    if at_min.mean() > 0.10 and not at_min.all():
-        values = values[~at_min]
-    lo, hi = (float(v) for v in np.percentile(values, [lower, upper]))
+    tissue = values[~at_min] if at_min.mean() > 0.10 and not at_min.all() else values
+    lo, hi = (float(v) for v in np.percentile(tissue, [lower, upper]))
+    if not hi > lo:  # near-binary data (a mask, a phantom): the percentiles collapse, use the full range
+        lo, hi = float(vmin), float(values.max())
     if not hi > lo:
         hi = lo + 1.0
     return WindowPreset(name, (lo + hi) / 2.0, hi - lo, modality, f"percentile {lower:g}-{upper:g}")
