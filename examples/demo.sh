@@ -12,8 +12,8 @@ fi
 python3 -m pip install -q -e ".[render]"
 
 rm -rf "$out" && mkdir -p "$out"
-echo "== generate: a 100-slice head CT, 12 degree gantry tilt, shuffled file names =="
-volumeview generate "$out/dicom" --modality CT --shape 100x192x192 --spacing 1.0x1.0x2.0 --tilt 12 --seed 7
+echo "== generate: a 150-slice head CT, 12 degree gantry tilt, shuffled file names =="
+volumeview generate "$out/dicom" --modality CT --shape 150x192x192 --spacing 1.0x1.0x1.2 --tilt 12 --edge 1.5 --seed 7
 
 echo "== info: series, geometry, values, warnings =="
 volumeview info "$out/dicom"

@@ -475,3 +475,14 @@ def test_cli_generate_errors(tmp_path, capsys):
     assert main(["generate", str(tmp_path), "--shape", "10x32"]) == 2  # a usage error
     assert "expected 3 numbers" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+def test_head_phantom_soft_edges_ramp_across_boundaries():
+    r = (70.0, 90.0, 80.0)
+    pts = np.array([[0.0, 0, 0], [0, 0, 80], [0, 0, 72], [0, 0, 200]])
+    hard = head_phantom(pts, radii=r)
+    soft = head_phantom(pts, radii=r, edge_mm=2.0)
+    assert hard.tolist() == [40, 1000, 1000, -1000]
+    # Away from edges nothing changes; on the outer and inner skull surfaces the value is halfway.
+    assert soft[0] == 40 and soft[3] == -1000
+    assert soft[1] == pytest.approx(0.0, abs=30) and soft[2] == pytest.approx(520.0, abs=30)

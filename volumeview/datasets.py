@@ -94,6 +94,7 @@ def head_phantom(
     *,
     radii: Sequence[float] = (70.0, 90.0, 80.0),
     levels: Mapping[str, float] | None = None,
+    edge_mm: float = 0.0,
 ) -> np.ndarray:
     """A head phantom in LPS millimetres (CT numbers in HU by default).
 
@@ -113,6 +114,10 @@ def head_phantom(
     levels : mapping, optional
         Values for ``air``, ``skull``, ``brain``, ``ventricle``, ``marker``;
         default ``HEAD_LEVELS["CT"]`` (HU).
+    edge_mm : float
+        Width of a linear partial-volume ramp across each boundary, as a scanner's
+        blur gives (0: hard edges). Soft edges make volume renderings look like real
+        data instead of showing the voxel grid.
 
     Returns
     -------
@@ -126,17 +131,28 @@ def head_phantom(
     lv = HEAD_LEVELS["CT"] if levels is None else levels
     p = np.asarray(points, float).reshape(-1, 3)
     x, y, z = ((p[:, a] - center[a]) / radii[a] for a in range(3))  # unit-sphere coordinates
+    scale = float(np.prod(np.abs(radii))) ** (1.0 / 3.0)  # mm per unit, for the soft edges
+
+    def inside(q2: np.ndarray, radius: float, size: float) -> np.ndarray:
+        """1 inside, 0 outside; a linear ramp ``edge_mm`` wide across the boundary when edge_mm > 0."""
+        if edge_mm <= 0:
+            return (q2 <= radius * radius).astype(float)
+        distance_mm = (np.sqrt(q2) - radius) * size
+        return np.clip(0.5 - distance_mm / edge_mm, 0.0, 1.0)
+
+    def blend(out: np.ndarray, level: float, weight: np.ndarray) -> np.ndarray:
+        return out + (level - out) * weight
+
     rho2 = x * x + y * y + z * z
     out = np.full(len(p), float(lv["air"]))
-    out[rho2 <= 1.0] = lv["skull"]
-    inside = np.flatnonzero(rho2 <= 0.81)  # the ventricles and the marker lie in the brain
-    out[inside] = lv["brain"]
-    x, y, z = x[inside], y[inside], z[inside]
+    out = blend(out, lv["skull"], inside(rho2, 1.0, scale))
+    brain = inside(rho2, 0.9, scale)  # the ventricles and the marker lie in the brain
+    out = blend(out, lv["brain"], brain)
     for side in (-1.0, 1.0):  # two ventricles beside the midline
-        ventricle = ((x - side * 0.18) / 0.1) ** 2 + (y / 0.3) ** 2 + ((z - 0.05) / 0.15) ** 2 <= 1.0
-        out[inside[ventricle]] = lv["ventricle"]
-    marker = (x - 0.35) ** 2 + (y + 0.35) ** 2 + (z - 0.35) ** 2 <= 0.25**2
-    out[inside[marker]] = lv["marker"]
+        q2 = ((x - side * 0.18) / 0.1) ** 2 + (y / 0.3) ** 2 + ((z - 0.05) / 0.15) ** 2
+        out = blend(out, lv["ventricle"], brain * inside(q2, 1.0, scale * 0.165))
+    marker2 = ((x - 0.35) ** 2 + (y + 0.35) ** 2 + (z - 0.35) ** 2) / 0.25**2
+    out = blend(out, lv["marker"], brain * inside(marker2, 1.0, scale * 0.25))
     return out
 
 
@@ -270,7 +286,7 @@ def _phantom_at(values: ValuesFn, points: np.ndarray, time: int, time_step: floa
 
 
 def _fitted_phantom(modality: str, center: np.ndarray, directions: np.ndarray,
-                    half_extents: Sequence[float]) -> ValuesFn:
+                    half_extents: Sequence[float], edge_mm: float = 0.0) -> ValuesFn:
     """The head phantom centred in the volume and fitted to it.
 
     In the slice plane the head fills 90% of the field of view; along the
@@ -283,7 +299,7 @@ def _fitted_phantom(modality: str, center: np.ndarray, directions: np.ndarray,
         h[2] = min(h[0], h[1])
     radii = np.sqrt(((np.asarray(directions) * h[:, None]) ** 2).sum(axis=0))
     return partial(head_phantom, center=tuple(center), radii=tuple(np.maximum(radii, 1e-3)),
-                   levels=HEAD_LEVELS[modality])
+                   levels=HEAD_LEVELS[modality], edge_mm=edge_mm)
 
 
 def _file_names(n: int, *, shuffle: bool, seed: int, suffix: str) -> list[str]:
@@ -318,6 +334,7 @@ def write_series(
     rescale: tuple[float, float] | None = None,
     dtype: Literal["int16", "uint16", "uint8"] | None = None,
     values: ValuesFn | None = None,
+    edge_mm: float = 0.0,
     time_step: float | None = None,
     rgb: bool = False,
     pet: PetTiming | None = None,
@@ -390,6 +407,9 @@ def write_series(
     values : callable, optional
         (N, 3) LPS mm -> (N,) physical values. Default: :func:`head_phantom`
         fitted into the volume, with the modality's levels.
+    edge_mm : float
+        Partial-volume ramp (mm) across the default phantom's boundaries; 0 keeps
+        hard edges. About 1.5 makes volume renderings look like scanner data.
     time_step : float, optional
         Value added per time point (default per modality).
     rgb : bool
@@ -440,7 +460,7 @@ def write_series(
         raise GeneratorError("every slice is missing: nothing to write")
     positions = geo.positions[list(written)]
     if values is None:
-        values = _fitted_phantom(modality, geo.center, geo.axes, geo.half_extents)
+        values = _fitted_phantom(modality, geo.center, geo.axes, geo.half_extents, edge_mm)
     step = _TIME_STEP[modality] if time_step is None else float(time_step)
     if modality == "PT" and pet is None:
         pet = PetTiming()

@@ -54,6 +54,7 @@ def generate(
     ),
     rgb: bool = typer.Option(False, "--rgb", help="Three samples per pixel (US, OT)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random file names."),
+    edge: float = typer.Option(0.0, "--edge", help="Partial-volume blur of the phantom's edges (mm); 0 = hard edges."),
 ) -> None:
     """Write a synthetic DICOM series (a head phantom) with the geometry asked for."""
     from ..datasets import write_series
@@ -77,6 +78,7 @@ def generate(
         compression=compression,  # type: ignore[arg-type]
         rgb=rgb,
         seed=seed,
+        edge_mm=edge,
     )
     k, rows, cols = spec.shape
     sx, sy, sz = spec.spacing
