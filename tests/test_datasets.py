@@ -479,10 +479,10 @@ def test_cli_generate_errors(tmp_path, capsys):
 
 def test_head_phantom_soft_edges_ramp_across_boundaries():
     r = (70.0, 90.0, 80.0)
-    pts = np.array([[0.0, 0, 0], [0, 0, 80], [0, 0, 72], [0, 0, 200]])
+    pts = np.array([[0.0, 0, 0], [0, 0, 80], [0, 0, 72], [0, 0, 200], [0, 0, 76]])
     hard = head_phantom(pts, radii=r)
     soft = head_phantom(pts, radii=r, edge_mm=2.0)
-    assert hard.tolist() == [40, 1000, 1000, -1000]
+    assert hard.tolist() == [40, 1000, 40, -1000, 1000]  # 72 mm is the inner skull surface: brain
     # Away from edges nothing changes; on the outer and inner skull surfaces the value is halfway.
     assert soft[0] == 40 and soft[3] == -1000
     assert soft[1] == pytest.approx(0.0, abs=30) and soft[2] == pytest.approx(520.0, abs=30)
