@@ -18,33 +18,16 @@ from .layout import VIEWS
 
 def window_presets_for(volume: Volume) -> tuple[list[Any], int]:
     """Every plugin's window presets for this volume, and the index of the default one."""
-    from ..presets import WindowPreset
     from ..render import presets_lookup as lookup
 
-    presets = list(lookup.window_presets_for(volume).values())
-    if not _named(presets):  # no modality plugin answered yet: the classic presets
-        rows = lookup._FALLBACK_WINDOWS.get(volume.modality.upper(), ())
-        named = [WindowPreset(n, level, width, volume.modality, "volumeview.viewer") for n, level, width in rows]
-        if named:
-            return named + presets, 0
-    return _with_default(presets, lookup.resolve_window(volume))
+    return _with_default(list(lookup.window_presets_for(volume).values()), lookup.resolve_window(volume))
 
 
 def volume_presets_for(volume: Volume) -> tuple[list[Any], int]:
     """Volume-rendering presets for this volume, and the index of the default one."""
     from ..render import presets_lookup as lookup
 
-    presets = list(lookup.volume_presets_for(volume).values())
-    if not _named(presets):
-        named = list(lookup._FALLBACK_VOLUME.get(volume.modality.upper(), ()))
-        if named:
-            return named + presets, 0
-    return _with_default(presets, lookup.resolve_volume_preset(volume))
-
-
-def _named(presets: list[Any]) -> bool:
-    """True when some preset is more than the automatic one or the file's own window."""
-    return any(p.name != "auto" and not p.name.startswith("header") for p in presets)
+    return _with_default(list(lookup.volume_presets_for(volume).values()), lookup.resolve_volume_preset(volume))
 
 
 def _with_default(presets: list[Any], default: Any) -> tuple[list[Any], int]:
