@@ -134,7 +134,9 @@ def test_irregular_spacing_warns_and_resamples(tmp_path):
     write_series(tmp_path, shape=(6, 16, 16), spacing=(1, 1, 2), slice_offsets=offsets, values=LINEAR)
     vol = vv.load(tmp_path)
     assert any("non-uniform slice spacing" in w for w in vol.warnings)
-    assert vol.spacing[2] == pytest.approx(2.0)
+    # Nominal step 2 mm; the 10.5 mm span is cut into round(10.5 / 2) = 5 equal steps of 2.1 mm, so the
+    # first and the last acquired slices both lie on the regular grid.
+    assert vol.shape[0] == 6 and vol.spacing[2] == pytest.approx(2.1)
     raw = vv.load(tmp_path, regularize=False)
     assert raw.shape[0] == 6 and any("raw stack kept" in w for w in raw.warnings)
 

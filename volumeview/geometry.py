@@ -21,10 +21,15 @@ POSITION_TOL_MM = 0.01
 #: Spacing deviating from the median by more than max(abs, rel * median) is "non-uniform".
 SPACING_TOL_ABS_MM = 0.01
 SPACING_TOL_REL = 0.01
-#: A step larger than this many median steps is a gap (missing slices).
+#: A step larger than this many nominal steps is a gap (missing slices).
 GAP_FACTOR = 1.5
-#: In-plane drift of slice origins above this (mm) means a sheared stack (gantry tilt).
+#: Gaps up to this many nominal steps are filled by interpolation when resampling; wider gaps are
+#: left at the background value rather than invent anatomy across them.
+MAX_INTERPOLATED_GAP = 3.0
+#: In-plane drift of slice origins above max(this in mm, SHEAR_TOL_PIXELS x the pixel size) means a
+#: sheared stack (gantry tilt). Smaller drift comes from rounded header values and is below a quarter pixel.
 SHEAR_TOL_MM = 0.01
+SHEAR_TOL_PIXELS = 0.25
 #: Orientation cosines differing by more than this split a series; smaller differences warn.
 ORIENTATION_SPLIT_TOL = 1e-3
 ORIENTATION_WARN_TOL = 1e-5
@@ -105,58 +110,79 @@ class Layout:
         return not (self.sheared or self.irregular)
 
 
-def _num(value: object) -> float | None:
-    """A DICOM value as float (times "HHMMSS.fff" become seconds); None if absent."""
+#: Time tags holding a DICOM TM ("HHMMSS.ffffff"), parsed to seconds (never read as a plain number).
+TM_TAGS = ("AcquisitionTime", "ContentTime")
+
+
+def _num(value: object, tag: str = "") -> float | None:
+    """A DICOM value as float; TM values become seconds since midnight; None if absent."""
     if value is None or value == "":
         return None
     if isinstance(value, (list, tuple)) or hasattr(value, "__len__") and not isinstance(value, (str, bytes)):
         value = list(value)[0] if len(value) else None  # type: ignore[arg-type]
         if value is None:
             return None
-    text = str(value)
+    text = str(value).strip()
+    if tag in TM_TAGS:
+        digits = text.replace(":", "")
+        try:
+            hh, mm, ss = float(digits[0:2]), float(digits[2:4] or 0), float(digits[4:] or 0)
+        except ValueError:
+            return None
+        return hh * 3600 + mm * 60 + ss
     try:
         return float(text)
-    except ValueError:
-        pass
-    digits = text.replace(":", "")
-    try:  # DICOM TM
-        hh, mm, ss = float(digits[0:2]), float(digits[2:4] or 0), float(digits[4:] or 0)
-        return hh * 3600 + mm * 60 + ss
     except ValueError:
         return None
 
 
-def group_times(
-    along_mm: np.ndarray, get_tag: "callable", instance_numbers: Sequence[int | None]
-) -> tuple[list[list[int]], str, list[float], list[str]]:
-    """Split records with repeated positions into volumes.
+def _position_keys(positions: np.ndarray) -> list[tuple[int, int, int]]:
+    """Full 3D positions rounded to the position tolerance: equal keys are the same place."""
+    return [tuple(k) for k in np.round(np.asarray(positions) / POSITION_TOL_MM).astype(np.int64).tolist()]
 
-    Returns ``(groups, tag, values, warnings)``: ``groups[t]`` lists record
-    indices of volume ``t`` (each position once), ordered by the first tag of
-    ``TIME_TAGS`` that takes one value per volume and gives every volume the
-    full set of positions. Without such a tag, the n-th occurrence of each
-    position (in InstanceNumber order) belongs to volume n.
+
+def group_times(
+    positions: np.ndarray, get_tag: "callable", instance_numbers: Sequence[int | None]
+) -> tuple[list[list[int]], str, list[float], list[str]]:
+    """Split records whose positions repeat into volumes.
+
+    Returns ``(groups, tag, values, warnings)``: ``groups[t]`` lists the record
+    indices of volume ``t``, each position once. The volumes are grouped and
+    ordered by the first tag of ``TIME_TAGS`` that takes at least two values
+    and never repeats a position within one value; a volume missing images is
+    dropped with a warning that names its tag value. Without such a tag, the
+    n-th occurrence of each position, in InstanceNumber order, belongs to
+    volume n (with a warning if InstanceNumbers tie).
     """
-    n = len(along_mm)
-    keys = np.round(np.asarray(along_mm) / POSITION_TOL_MM).astype(np.int64).tolist()
-    unique_keys = dict.fromkeys(keys)
-    n_pos = len(unique_keys)
+    n = len(positions)
+    keys = _position_keys(positions)
+    all_positions = set(keys)
+    n_pos = len(all_positions)
     warnings: list[str] = []
     for tag in TIME_TAGS:
-        values = [_num(get_tag(idx, tag)) for idx in range(n)]
+        values = [_num(get_tag(idx, tag), tag) for idx in range(n)]
         if any(v is None for v in values):
             continue
         by_value: dict[float, list[int]] = {}
         for idx, v in enumerate(values):
             by_value.setdefault(v, []).append(idx)  # type: ignore[arg-type]
-        if len(by_value) < 2:
+        if len(by_value) < 2 or any(len({keys[i] for i in g}) != len(g) for g in by_value.values()):
+            continue  # one value per volume, each position once per volume
+        complete = {v: g for v, g in by_value.items() if len(g) == n_pos}
+        if len(complete) < 2:
             continue
-        if all(len(g) == n_pos and len({keys[i] for i in g}) == n_pos for g in by_value.values()):
-            ordered = sorted(by_value)
-            return [by_value[v] for v in ordered], tag, [float(v) for v in ordered], warnings
+        ordered = sorted(complete)
+        incomplete = sorted(set(by_value) - set(complete))
+        if incomplete:
+            shown = ", ".join(f"{v:g}" for v in incomplete[:5])
+            warnings.append(
+                f"incomplete volumes dropped: {tag} {shown} hold(s) fewer than the {n_pos} slice positions; "
+                f"kept {len(ordered)} complete volume(s)"
+            )
+        return [complete[v] for v in ordered], tag, [float(v) for v in ordered], warnings
     # Fallback: occurrence count in InstanceNumber order.
     by_instance = sorted(range(n), key=lambda i: (instance_numbers[i] is None, instance_numbers[i] or 0, i))
-    seen: dict[int, int] = {}
+    seen: dict[tuple[int, int, int], int] = {}
     groups: list[list[int]] = []
     for idx in by_instance:
         t = seen.get(keys[idx], 0)
@@ -164,13 +190,42 @@ def group_times(
         while len(groups) <= t:
             groups.append([])
         groups[t].append(idx)
-    complete = [g for g in groups if len(g) == n_pos]
-    if len(complete) < len(groups):
+    complete_groups = [g for g in groups if len(g) == n_pos]
+    if len(complete_groups) < len(groups):
         warnings.append(
             f"duplicate positions: {n - n_pos} images repeat a position but do not form complete volumes; "
-            f"kept {len(complete)} complete volume(s) of {n_pos} slices"
+            f"kept {len(complete_groups)} complete volume(s) of {n_pos} slices"
         )
-    return complete, "InstanceNumber", [float(t + 1) for t in range(len(complete))], warnings
+    ties: dict[tuple[tuple[int, int, int], int | None], int] = {}
+    for idx in range(n):
+        ties[(keys[idx], instance_numbers[idx])] = ties.get((keys[idx], instance_numbers[idx]), 0) + 1
+    if any(count > 1 for count in ties.values()):
+        warnings.append(
+            "4D order uncertain: images at the same position share an InstanceNumber and no time tag tells "
+            "them apart; volumes follow the file order"
+        )
+    return complete_groups, "InstanceNumber", [float(t + 1) for t in range(len(complete_groups))], warnings
+
+
+def nominal_step(steps: np.ndarray) -> float:
+    """The slice step of a stack from its steps along the normal.
+
+    Steps much shorter than the median (< 10 %) are near-duplicate positions
+    and do not count. When at least half of the remaining steps equal the
+    shortest one, the stack is regular with gaps and the shortest step is the
+    nominal one (missing slices only make steps longer); otherwise the median.
+    """
+    steps = np.asarray(steps, dtype=float)
+    median = float(np.median(steps))
+    usable = steps[steps >= 0.1 * median]
+    if usable.size == 0:
+        return median
+    shortest = float(usable.min())
+    tol = max(SPACING_TOL_ABS_MM, SPACING_TOL_REL * shortest)
+    near_shortest = usable[np.abs(usable - shortest) <= 2 * tol]  # rounded positions scatter the steps
+    if near_shortest.size * 2 >= usable.size:
+        return float(np.median(near_shortest))
+    return float(np.median(usable))
 
 
 def plan_layout(
@@ -215,9 +270,8 @@ def plan_layout(
     along = pos @ normal
 
     time_tag, time_values = "", ()
-    keys = np.round(along / POSITION_TOL_MM).astype(np.int64)
-    if len(set(keys.tolist())) < n:
-        groups, time_tag, values, w = group_times(along, get_tag, instance_numbers)
+    if len(set(_position_keys(pos))) < n:
+        groups, time_tag, values, w = group_times(pos, get_tag, instance_numbers)
         warnings += w
         time_values = tuple(values)
         if not groups:
@@ -232,8 +286,7 @@ def plan_layout(
     drift = pos[first] - pos[first[0]] - d[:, None] * normal[None, :]
     inplane = np.column_stack([drift @ direction[:, 0], drift @ direction[:, 1]])
     steps = np.diff(d)
-    # The nominal step is the smallest one: missing slices only make steps longer.
-    dz = float(np.min(steps)) if len(steps) else float(fallback_slice_spacing or 1.0)
+    dz = nominal_step(steps) if len(steps) else float(fallback_slice_spacing or 1.0)
     layout = Layout(
         order=order,
         spacing=(float(dx), float(dy), dz if dz > 0 else float(fallback_slice_spacing or 1.0)),
@@ -261,9 +314,16 @@ def _check_spacing(layout: Layout, steps: np.ndarray) -> None:
     gaps = np.flatnonzero(steps > GAP_FACTOR * dz)
     for g in gaps:
         missing = int(round(steps[g] / dz)) - 1
+        wide = steps[g] > MAX_INTERPOLATED_GAP * dz
         layout.warnings.append(
             f"missing slices: gap of {steps[g]:.3g} mm between slices {g} and {g + 1} "
             f"(expected {dz:.3g} mm; about {missing} slice(s) missing)"
+            + ("; too wide to interpolate, so a resampled volume leaves it empty" if wide else "")
+        )
+    near = np.flatnonzero(steps < 0.1 * dz)
+    if len(near):
+        layout.warnings.append(
+            f"near-duplicate slice positions: {len(near)} step(s) shorter than {0.1 * dz:.3g} mm (e.g. after slice {near[0]})"
         )
     if np.any(np.abs(steps - dz) > tol):
         layout.irregular = True
@@ -276,7 +336,7 @@ def _check_spacing(layout: Layout, steps: np.ndarray) -> None:
 
 def _check_shear(layout: Layout) -> None:
     drift = np.linalg.norm(layout.inplane_mm, axis=1)
-    if drift.max(initial=0.0) <= SHEAR_TOL_MM:
+    if drift.max(initial=0.0) <= max(SHEAR_TOL_MM, SHEAR_TOL_PIXELS * min(layout.spacing[:2])):
         return
     layout.sheared = True
     span = layout.offsets_mm[-1]
@@ -335,7 +395,10 @@ def regular_grid(layout: Layout) -> tuple[int, float]:
     """Number of output slices and their spacing for resampling an irregular or sheared stack."""
     dz = layout.spacing[2]
     span = float(layout.offsets_mm[-1]) if len(layout.offsets_mm) else 0.0
-    return int(round(span / dz)) + 1 if dz > 0 else 1, dz
+    if dz <= 0 or span <= 0:
+        return 1, dz
+    steps = max(1, int(np.floor(span / dz + 0.5)))
+    return steps + 1, span / steps  # first and last slices land exactly on the grid
 
 
 def sheared_direction(layout: Layout) -> tuple[np.ndarray, float]:
@@ -393,6 +456,9 @@ def resample_stack(stack: np.ndarray, layout: Layout, spacing_xy: tuple[float, f
         if b > 0 and (d[b] - z) > POSITION_TOL_MM:
             a = b - 1
             w = (z - d[a]) / (d[b] - d[a])
+            if d[b] - d[a] > MAX_INTERPOLATED_GAP * dz and min(z - d[a], d[b] - z) > dz / 2:
+                out[m] = fill  # inside a wide gap: no data there, and none invented
+                continue
         else:
             a, w = b, 0.0
         plane = np.zeros(stack.shape[1:], dtype=np.float64)

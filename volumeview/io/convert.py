@@ -103,7 +103,6 @@ def _sitk_4d(vol: Volume) -> "SimpleITK.Image":
     import SimpleITK as sitk
 
     frames = [volume_to_sitk(vol.frame(t)) for t in range(vol.n_times)]
-    step = 1.0
-    if len(vol.time_values) > 1:
-        step = float(np.median(np.diff(vol.time_values))) or 1.0
+    # The 4th axis in seconds, as dcm2niix writes it (the repetition time for fMRI); 1 when unknown.
+    step = vol.frame_time_ms / 1000.0 if vol.frame_time_ms > 0 else 1.0
     return sitk.JoinSeries(frames, 0.0, step)

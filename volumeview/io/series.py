@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from pydicom.dataset import Dataset
 
-from ..geometry import ORIENTATION_SPLIT_TOL, plan_layout
+from ..geometry import ORIENTATION_SPLIT_TOL, POSITION_TOL_MM, direction_from_orientation, plan_layout
 from .records import Series, SliceRecord
 from .tags import get_int, get_list, get_value
 
@@ -51,6 +51,37 @@ def _split_by_orientation(records: list[SliceRecord]) -> list[list[SliceRecord]]
     return [m for _, m in clusters]
 
 
+def _split_side_by_side(records: list[SliceRecord]) -> list[list[SliceRecord]]:
+    """Stacks that share a slice position but lie side by side (different in-plane origins) are apart.
+
+    A repeated position is a 4D series only when the whole ImagePositionPatient
+    repeats; the same distance along the normal with another in-plane origin
+    is a second stack (e.g. two acquisitions of one series side by side).
+    Records at one normal position are ranked by their in-plane origin, and
+    the n-th of each position goes to stack n.
+    """
+    if len(records) < 2 or any(r.position is None or r.orientation is None for r in records):
+        return [records]
+    direction = direction_from_orientation(records[0].orientation)
+    pos = np.array([r.position for r in records])
+    along = np.round(pos @ direction[:, 2] / POSITION_TOL_MM).astype(np.int64)
+    tol = max(POSITION_TOL_MM, 0.5 * min(records[0].pixel_spacing or (1.0, 1.0)))
+    inplane = np.round(pos @ direction[:, :2] / tol).astype(np.int64)
+    ranks: dict[int, list[tuple[int, int]]] = {}
+    for a, (u, v) in zip(along.tolist(), inplane.tolist()):
+        offsets = ranks.setdefault(a, [])
+        if (u, v) not in offsets:
+            offsets.append((u, v))
+    if all(len(o) == 1 for o in ranks.values()):
+        return [records]
+    for offsets in ranks.values():
+        offsets.sort()
+    parts: dict[int, list[SliceRecord]] = {}
+    for r, a, uv in zip(records, along.tolist(), inplane.tolist()):
+        parts.setdefault(ranks[a].index(tuple(uv)), []).append(r)
+    return [parts[n] for n in sorted(parts)]
+
+
 def split_stacks(uid: str, records: list[SliceRecord]) -> list[Series]:
     """Geometric split of one SeriesInstanceUID into stacks, largest first."""
     by_key: dict[tuple[Any, ...], list[SliceRecord]] = {}
@@ -59,7 +90,8 @@ def split_stacks(uid: str, records: list[SliceRecord]) -> list[Series]:
     stacks: list[tuple[tuple[Any, ...], list[SliceRecord]]] = []
     for key, members in by_key.items():
         for part in _split_by_orientation(members):
-            stacks.append((key, part))
+            for piece in _split_side_by_side(part):
+                stacks.append((key, piece))
     stacks.sort(key=lambda kv: (kv[0][4], -len(kv[1])))  # localizers last, then by size
     out = []
     for n, (key, members) in enumerate(stacks):
@@ -71,7 +103,7 @@ def split_stacks(uid: str, records: list[SliceRecord]) -> list[Series]:
         series = Series(uid=uid, slices=members, label=label)
         if len(stacks) > 1:
             series.warnings.append(
-                f"series split into {len(stacks)} stacks (orientation, size, spacing or localizer differ); this is {label}"
+                f"series split into {len(stacks)} stacks (orientation, size, spacing, position or localizer differ); this is {label}"
             )
         out.append(series)
     return out

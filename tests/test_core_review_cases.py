@@ -1,0 +1,97 @@
+"""Cases found in review: 4D with a missing image, side-by-side stacks, jitter, rounding, grid ends, TM times."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pydicom
+import pytest
+
+import volumeview as vv
+from volumeview.datasets import write_series
+from volumeview.geometry import _num, nominal_step
+
+
+def test_4d_with_one_missing_image_keeps_time_points_apart(tmp_path):
+    spec = write_series(tmp_path, shape=(5, 12, 12), n_times=4, seed=3)
+    spec.files[1 * 5 + 2].unlink()  # time point 2 (TemporalPositionIdentifier 2) loses slice 2
+    vol = vv.load(tmp_path)
+    assert vol.array.shape == (3, 5, 12, 12) and vol.time_values == (1.0, 3.0, 4.0)
+    assert any("incomplete volumes dropped: TemporalPositionIdentifier 2" in w for w in vol.warnings)
+    expected = spec.expected_array()  # (4, 5, 12, 12): each kept volume is one whole time point
+    for t, want in zip(range(3), (0, 2, 3)):
+        assert np.array_equal(vol.array[t], expected[want])
+
+
+def test_two_stacks_side_by_side_are_not_4d(tmp_path):
+    uid = "1.2.826.0.1.3680043.8.498.1"
+    a = write_series(tmp_path / "a", shape=(5, 16, 16), series_uid=uid, origin=(-6, -6, 0), seed=1)
+    b = write_series(tmp_path / "b", shape=(5, 16, 16), series_uid=uid, origin=(94, -6, 0), seed=2)
+    images = vv.scan(tmp_path).images
+    assert [s.layout.order.shape for s in images] == [(1, 5), (1, 5)]
+    origins = sorted(tuple(np.round(s.layout.origin, 3)) for s in images)
+    assert origins == [(-6.0, -6.0, 0.0), (94.0, -6.0, 0.0)]
+    vols = {round(v.origin[0]): v for v in vv.load_all(tmp_path)}
+    assert np.array_equal(vols[-6].array, a.expected_array()) and np.array_equal(vols[94].array, b.expected_array())
+
+
+def test_near_duplicate_slice_does_not_shrink_the_grid(tmp_path):
+    offsets = [k * 2.5 for k in range(20)]
+    offsets.insert(10, offsets[9] + 0.006)  # one slice written twice, 6 µm apart
+    write_series(tmp_path, shape=(21, 8, 8), spacing=(0.5, 0.5, 2.5), slice_offsets=offsets)
+    vol = vv.load(tmp_path)
+    assert vol.spacing[2] == pytest.approx(2.5) and vol.shape[0] == 20
+    assert any("near-duplicate slice positions" in w for w in vol.warnings)
+    assert not any("missing slices" in w for w in vol.warnings)
+
+
+def test_nominal_step_rules():
+    assert nominal_step(np.array([2.5] * 9 + [0.006] + [2.5] * 9)) == pytest.approx(2.5)  # duplicate ignored
+    assert nominal_step(np.array([1.0, 2.0])) == pytest.approx(1.0)  # a regular stack with one slice missing
+    assert nominal_step(np.array([2.0] * 10 + [1.0])) == pytest.approx(2.0)  # one short step: the median
+    assert nominal_step(np.array([1.24, 1.25, 1.26, 1.25, 1.24])) == pytest.approx(1.25)  # rounded positions
+
+
+def test_regular_grid_ends_on_the_last_slice(tmp_path):
+    offsets = [0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0, 23.0]
+    spec = write_series(tmp_path, shape=(12, 8, 8), spacing=(1, 1, 2), slice_offsets=offsets)
+    vol = vv.load(tmp_path)
+    # 23 mm in round(23 / 2) = 12 steps of 23/12 mm: the last acquired slice is the last grid slice.
+    assert vol.shape[0] == 13 and vol.spacing[2] == pytest.approx(23 / 12)
+    np.testing.assert_allclose(vol.index_to_lps([0, 0, 12]), spec.positions[-1], atol=1e-6)
+    assert np.array_equal(vol.array[-1], spec.expected_array()[-1])
+
+
+def test_rounded_orientation_is_not_a_gantry_tilt(tmp_path):
+    c, s = np.cos(np.radians(17)), np.sin(np.radians(17))
+    orientation = tuple(round(v, 3) for v in (1, 0, 0, 0, c, -s))  # IOP written with 3 decimals
+    write_series(tmp_path, shape=(150, 8, 8), spacing=(1, 1, 1), orientation=orientation)
+    vol = vv.load(tmp_path)
+    assert not any("tilt" in w for w in vol.warnings)
+
+
+def test_wide_gap_is_left_empty_not_invented(tmp_path):
+    offsets = [0.0, 2.0, 4.0, 20.0, 22.0]  # 16 mm gap: 7 slices missing
+    write_series(tmp_path, shape=(5, 8, 8), spacing=(1, 1, 2), slice_offsets=offsets)
+    vol = vv.load(tmp_path)
+    assert vol.shape[0] == 12
+    assert any("too wide to interpolate" in w for w in vol.warnings)
+    background = vol.array.min()
+    assert np.all(vol.array[4:9] == background) and not np.all(vol.array[2] == background)
+
+
+def test_time_of_day_tags_are_times_not_numbers():
+    assert _num("100000.000000", "AcquisitionTime") == 36000.0
+    assert _num("100002", "AcquisitionTime") - _num("095958", "AcquisitionTime") == 4.0
+    assert _num("100000.5", "TriggerTime") == 100000.5
+
+
+def test_4d_export_time_step_is_the_frame_time(tmp_path, shared_data):
+    import nibabel as nib
+
+    from volumeview.io.convert import export
+
+    vol = vv.load(shared_data / "mr-epi-4d" / "In" / "20180918GE" / "mr_0004")
+    out = export(vol, tmp_path / "fmri.nii.gz")
+    assert nib.load(out).header.get_zooms()[3] == pytest.approx(5.0)  # TR 5 s, as dcm2niix writes
