@@ -95,3 +95,22 @@ def test_4d_export_time_step_is_the_frame_time(tmp_path, shared_data):
     vol = vv.load(shared_data / "mr-epi-4d" / "In" / "20180918GE" / "mr_0004")
     out = export(vol, tmp_path / "fmri.nii.gz")
     assert nib.load(out).header.get_zooms()[3] == pytest.approx(5.0)  # TR 5 s, as dcm2niix writes
+
+
+def test_nm_tomography_frames_are_slices(tmp_path):
+    spec = write_series(tmp_path, modality="NM", shape=(8, 16, 16), multiframe="classic", geometry_tags=True)
+    ds = pydicom.dcmread(spec.files[0])
+    ds.FrameIncrementPointer = [0x00540080]  # SliceVector: frames step through space, not time
+    ds.SliceVector = list(range(1, 9))
+    ds.SpacingBetweenSlices = "4.0"
+    ds.save_as(spec.files[0])
+    vol = vv.load(tmp_path)
+    assert vol.shape == (8, 16, 16) and not vol.is_4d and vol.spacing[2] == pytest.approx(4.0)
+    np.testing.assert_allclose(vol.index_to_lps([0, 0, 7]), np.asarray(ds.ImagePositionPatient, float) + [0, 0, 28.0])
+
+
+def test_classic_multiframe_one_file_per_position_is_4d(tmp_path):
+    spec = write_series(tmp_path, modality="MR", shape=(6, 16, 16), multiframe="classic", n_times=3)
+    vol = vv.load(tmp_path)
+    assert vol.array.shape == (3, 6, 16, 16) and vol.time_tag == "FrameIndex"
+    assert np.array_equal(vol.array, spec.expected_array())

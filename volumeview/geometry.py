@@ -44,6 +44,7 @@ TIME_TAGS = (
     "EchoTime",
     "AcquisitionTime",
     "ContentTime",
+    "FrameIndex",  # frames of classic multi-frame files, one file per position
 )
 
 

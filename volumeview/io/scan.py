@@ -212,14 +212,48 @@ def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) ->
         mosaic = mosaic_records(base, ds, location)
         if mosaic:
             return mosaic
+    if location is not None and location.offset is not None and not frame_bytes:
+        location = PixelLocation(location.transfer_syntax)  # 1-bit data: pydicom unpacks it
+    slices = n_frames > 1 and frames_are_slices(ds)
+    step = _slice_step(ds) if slices else 0.0
+    normal = None
+    if slices and base["position"] is not None and base["orientation"] is not None:
+        from ..geometry import slice_normal
+
+        normal = slice_normal(base["orientation"])
     out = []
     for f in range(n_frames):
         loc = location
-        if location is not None and location.offset is not None and frame_bytes:
+        if location is not None and location.offset is not None:
             loc = PixelLocation(location.transfer_syntax, location.offset + f * frame_bytes, frame_bytes)
-        tags = {"FrameIndex": f} if n_frames > 1 else {}
-        out.append(SliceRecord(frame=f, slope=slope, intercept=intercept, pixel=loc, tags=tags, **base))
+        tags: dict = {"FrameIndex": f} if n_frames > 1 else {}
+        frame_base = base
+        if slices:
+            tags["FrameIsSlice"] = True
+            if normal is not None:  # NM tomography and the like: frame f lies f steps along the normal
+                frame_base = dict(base, position=base["position"] + f * step * normal)
+        out.append(SliceRecord(frame=f, slope=slope, intercept=intercept, pixel=loc, tags=tags, **frame_base))
     return out
+
+
+#: FrameIncrementPointer values that make the frames of a classic multi-frame file slices, not time.
+SLICE_POINTERS = {0x00540080}  # SliceVector (NM tomography)
+
+
+def frames_are_slices(ds: Dataset) -> bool:
+    pointer = ds.get("FrameIncrementPointer")
+    if pointer is None:
+        return False
+    values = pointer if isinstance(pointer, (list, tuple)) or type(pointer).__name__ == "MultiValue" else [pointer]
+    return any(int(v) in SLICE_POINTERS for v in values)
+
+
+def _slice_step(ds: Dataset) -> float:
+    for kw in ("SpacingBetweenSlices", "SliceThickness"):
+        value = get_value(ds, kw)
+        if isinstance(value, (int, float)) and value > 0:
+            return float(value)
+    return 1.0
 
 
 def _frame_bytes(ds: Dataset) -> int:

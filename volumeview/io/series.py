@@ -27,13 +27,13 @@ def _is_localizer(ds: Dataset) -> bool:
 
 def _is_cine(record: SliceRecord) -> bool:
     """A classic multi-frame file whose frames are a time axis (US/XA cine)."""
-    return record.n_frames > 1 and "PerFrameFunctionalGroupsSequence" not in record.ds
+    return record.n_frames > 1 and "PerFrameFunctionalGroupsSequence" not in record.ds and "FrameIsSlice" not in record.tags
 
 
 def _stack_key(r: SliceRecord) -> tuple[Any, ...]:
     spacing = tuple(round(s, 4) for s in r.pixel_spacing) if r.pixel_spacing else None
     samples = get_int(r.ds, "SamplesPerPixel", 1)
-    cine = r.path if _is_cine(r) else None
+    cine = r.path if _is_cine(r) and r.position is None else None  # with positions, frames are time at a place
     return (r.rows, r.columns, spacing, samples, _is_localizer(r.ds), cine)
 
 
