@@ -114,3 +114,69 @@ def test_classic_multiframe_one_file_per_position_is_4d(tmp_path):
     vol = vv.load(tmp_path)
     assert vol.array.shape == (3, 6, 16, 16) and vol.time_tag == "FrameIndex"
     assert np.array_equal(vol.array, spec.expected_array())
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "volumeview", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_bad_orientation_and_series_number_do_not_stop_other_series(tmp_path):
+    write_series(tmp_path / "good", shape=(3, 8, 8), series_number=1)
+    bad = write_series(tmp_path / "bad", shape=(3, 8, 8), series_number=2,
+                       extra_tags={"ImageOrientationPatient": [0, 0, 0, 0, 0, 0]})
+    for f in bad.files:  # a SeriesNumber that is not a number
+        ds = pydicom.dcmread(f)
+        del ds.SeriesNumber
+        ds.add(pydicom.DataElement(0x00200011, "LO", "A1"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds.save_as(f)
+    images = vv.scan(tmp_path).images
+    assert len(images) == 2
+    broken = next(s for s in images if s.number is None)
+    assert not broken.layout.geometry_known
+    assert any("not two orthogonal unit vectors" in w for w in broken.warnings)
+    proc = _cli("info", str(tmp_path))
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr and proc.stdout.count("] CT") == 2
+
+
+def test_square_brackets_survive_the_terminal(tmp_path):
+    folder = tmp_path / "scan[old]"
+    write_series(folder, shape=(2, 8, 8), description="T1 [post contrast]")
+    (folder / "notes[1].txt").write_text("not dicom")
+    proc = _cli("info", str(folder), "--no-stats")
+    assert "T1 [post contrast]" in proc.stdout
+    assert str(folder / "notes[1].txt") in proc.stderr
+
+
+def test_image_without_pixel_data_is_a_problem_not_an_object(tmp_path):
+    spec = write_series(tmp_path, shape=(4, 8, 8))
+    ds = pydicom.dcmread(spec.files[0])
+    del ds.PixelData
+    ds.save_as(spec.files[0])
+    result = vv.scan(tmp_path)
+    assert not result.non_images
+    assert [p.path for p in result.problems] == [str(spec.files[0])] and "without pixel data" in result.problems[0].message
+    with pytest.warns(vv.io.loader.VolumeviewWarning, match="without pixel data"):
+        vv.load(tmp_path)
+
+
+def test_32_bit_rgb_keeps_its_range():
+    path = pydicom.data.get_testdata_file("SC_rgb_32bit.dcm")
+    if path is None:
+        pytest.skip("pydicom test file missing")
+    vol = vv.load(path)
+    assert vol.array.dtype == np.uint32
+    assert np.array_equal(vol.array[0], pydicom.dcmread(path).pixel_array)
+
+
+def test_export_reports_unreadable_files(tmp_path):
+    spec = write_series(tmp_path / "s", shape=(5, 8, 8))
+    data = spec.files[2].read_bytes()
+    spec.files[2].write_bytes(data[:-50])
+    proc = _cli("export", str(tmp_path / "s"), str(tmp_path / "out.nrrd"))
+    assert proc.returncode == 0 and "truncated" in proc.stderr and str(spec.files[2]) in proc.stderr
+    assert "Traceback" not in proc.stderr and (tmp_path / "out.nrrd").exists()

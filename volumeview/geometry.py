@@ -370,7 +370,7 @@ def _layout_without_geometry(
     warnings = []
     if k > 1:
         warnings.append(
-            "geometry unknown: no ImagePositionPatient/ImageOrientationPatient; "
+            "geometry unknown: no usable ImagePositionPatient/ImageOrientationPatient; "
             f"stacked by InstanceNumber with {dz:g} mm spacing, origin at 0"
         )
     elif not same_file_frames and n == 1:

@@ -12,8 +12,9 @@ import logging
 import sys
 
 import typer
+from rich.markup import escape
 
-from ._common import console_err, state
+from ._common import console_err, route_warnings, state
 
 app = typer.Typer(
     name="volumeview",
@@ -48,7 +49,7 @@ def _load_commands() -> None:
 
         hook().volumeview_add_commands(app=app)
     except Exception as exc:  # a plugin's command must not break the CLI
-        console_err.print(f"[yellow]Warning:[/] a plugin failed to add commands: {exc}")
+        console_err.print(f"[yellow]Warning:[/] a plugin failed to add commands: {escape(str(exc))}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..errors import VolumeviewError
 
     _load_commands()
+    route_warnings()
     argv = list(sys.argv[1:] if argv is None else argv)
     state.debug = "--debug" in argv
     try:
@@ -63,9 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     except VolumeviewError as exc:
         if state.debug:
             raise
-        console_err.print(f"[red]Error:[/] {exc}", highlight=False)
+        console_err.print(f"[red]Error:[/] {escape(str(exc))}", highlight=False)
         if exc.hint:
-            console_err.print(f"  {exc.hint}", highlight=False)
+            console_err.print(f"  {escape(exc.hint)}", highlight=False)
         return exc.exit_code
     except KeyboardInterrupt:
         console_err.print("Interrupted.")
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         if state.debug:
             raise
-        console_err.print(f"[red]Error:[/] {name}: {exc}", highlight=False)
+        console_err.print(f"[red]Error:[/] {name}: {escape(str(exc))}", highlight=False)
         console_err.print("  Run again with --debug for the traceback, and please report it.")
         return 1
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.console import Console
+from rich.markup import escape
 
 from ..io.atomic import atomic_path  # noqa: F401  (re-exported for the commands)
 
@@ -24,7 +25,30 @@ state = _State()
 def warn(message: str) -> None:
     """One line on stderr, unless ``--quiet``."""
     if not state.quiet:
-        console_err.print(f"[yellow]Warning:[/] {message}", highlight=False)
+        console_err.print(f"[yellow]Warning:[/] {escape(message)}", highlight=False)
+
+
+def note(message: str) -> None:
+    """One informational line on stderr, unless ``--quiet``."""
+    if not state.quiet:
+        console_err.print(f"Note: {escape(message)}", highlight=False)
+
+
+def route_warnings() -> None:
+    """Show the library's VolumeviewWarnings as one ``Warning:`` line each (no file and line number)."""
+    import warnings
+
+    from ..io.loader import VolumeviewWarning
+
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        if issubclass(category, VolumeviewWarning):
+            warn(str(message))
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
 
 
 def show_progress() -> bool:

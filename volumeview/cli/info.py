@@ -9,12 +9,13 @@ from typing import Any, List, Optional
 
 import numpy as np
 import typer
+from rich.markup import escape
 
 from ..errors import NoImagesError, Problem, VolumeviewError
 from ..io.loader import PATIENT_FIELDS, ScanResult, load_series, scan
 from ..io.records import Series
 from . import app
-from ._common import console_err, console_out, warn
+from ._common import console_err, console_out, note, warn
 
 
 def report_problems(problems: list[Problem], *, limit: int = 5) -> None:
@@ -120,8 +121,14 @@ def _stored_range(vol: Any) -> tuple[float, float] | None:
     rescale = vol.meta.get("rescale")
     if not rescale or vol.is_rgb:
         return None
+    if not vol.meta.get("rescale_per_slice"):  # one rescale for all: undo it on the whole value range
+        m, b = rescale["slope"], rescale["intercept"]
+        if not m:
+            return None
+        ends = sorted(((float(vol.array.min()) - b) / m, (float(vol.array.max()) - b) / m))
+        return round(ends[0]), round(ends[1])
     frame = vol.frame(0).array
-    per_slice = vol.meta.get("rescale_per_slice") or [[rescale["slope"], rescale["intercept"]]] * frame.shape[0]
+    per_slice = vol.meta["rescale_per_slice"]
     if len(per_slice) != frame.shape[0] or any(m == 0 for m, _ in per_slice):
         return None
     lo = min((float(frame[k].min()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0)
@@ -149,15 +156,15 @@ def _fmt(values: list[float]) -> str:
 
 def print_record(rec: dict[str, Any]) -> None:
     out = console_out
-    head = f"[bold][{rec['index']}] {rec['modality']}[/] {rec['series_description'] or '(no description)'}"
+    head = f"[bold]\\[{rec['index']}] {escape(rec['modality'])}[/] {escape(rec['series_description'] or '(no description)')}"
     if rec.get("label"):
-        head += f" [dim]({rec['label']})[/]"
+        head += f" [dim]({escape(rec['label'])})[/]"
     out.print(head)
     out.print(f"    series {rec['series_number']}  uid {rec['series_uid']}  handler {rec.get('handler', '')}")
     if rec.get("study_description"):
-        out.print(f"    study: {rec['study_description']}")
+        out.print(f"    study: {escape(rec['study_description'])}")
     if "patient" in rec:
-        out.print("    patient: " + "  ".join(f"{k}={v}" for k, v in rec["patient"].items()))
+        out.print("    patient: " + escape("  ".join(f"{k}={v}" for k, v in rec["patient"].items())))
     i, j, k = rec["size_ijk"]
     four_d = f"  x {rec['n_volumes']} volumes (4D, by {rec['time_tag']})" if rec["n_volumes"] > 1 else ""
     out.print(f"    {rec['files']} files  size {i} x {j} x {k} (i x j x k){four_d}")
@@ -177,9 +184,9 @@ def print_record(rec: dict[str, Any]) -> None:
         out.print("    window " + (f"({unit}) " if unit else "") + "; ".join(shown))
     summary = rec.get("summary") or {}
     if summary:
-        out.print("    " + "  ".join(f"{k} {v}" for k, v in summary.items()))
+        out.print("    " + escape("  ".join(f"{k} {v}" for k, v in summary.items())))
     for w in rec["warnings"]:
-        out.print(f"    [yellow]warning:[/] {w}")
+        out.print(f"    [yellow]warning:[/] {escape(w)}")
 
 
 @app.command()
@@ -193,6 +200,8 @@ def info(
     """List every series with its geometry, 4D volume count, values, window and warnings."""
     result: ScanResult = scan([str(p) for p in paths])
     report_problems(result.problems)
+    for n in result.notes:
+        (warn if n.message == "no such file or folder" else note)(str(n))
     if not result.images and not result.non_images:
         raise NoImagesError(f"no DICOM images among {result.n_files} file(s)", path=str(paths[0]))
     images = result.images
@@ -204,6 +213,7 @@ def info(
             "series": records,
             "non_image_objects": others,
             "problems": [{"path": p.path, "message": p.message} for p in result.problems],
+            "notes": [{"path": p.path, "message": p.message} for p in result.notes],
         }
         typer.echo(json.dumps(payload, indent=2, default=str))
         return
@@ -211,6 +221,6 @@ def info(
         print_record(rec)
     for rec in others:
         what = rec["series_description"] or rec.get("sop_class", "")
-        console_out.print(f"[bold]{rec['kind']}[/] object (not an image, not loaded): {what}  {', '.join(rec['paths'])}")
+        console_out.print(f"[bold]{escape(rec['kind'])}[/] object (not an image, not loaded): {escape(what + '  ' + ', '.join(rec['paths']))}")
     if not images:
         console_err.print("[yellow]No image series found.[/]")

@@ -171,7 +171,7 @@ def load_series(
             warnings.append("raw sheared stack kept (regularize=False): the k axis is not perpendicular to the slices")
         else:
             warnings.append(
-                "raw stack kept (regularize=False): slices are placed at the median spacing, so positions beyond a gap are approximate"
+                "raw stack kept (regularize=False): slices are placed at the nominal spacing, so positions beyond a gap or an uneven step are off"
             )
     if array.shape[0] == 1:
         array = array[0]
@@ -325,6 +325,8 @@ def load(
     ((140, 512, 512), (0.45, 0.45, 1.0), 'HU')
     """
     result = scan(path)
+    for problem in [*result.problems, *result.notes]:
+        _warnings.warn(str(problem), VolumeviewWarning, stacklevel=2)
     return load_series(result.select(series), regularize=regularize, pet_units=pet_units, suv_type=suv_type, workers=workers)
 
 
@@ -336,7 +338,7 @@ def load_all(path: PathLike | Sequence[PathLike], **options: Any) -> list[Volume
     series still load. Raises ``NoImagesError`` when there is no image at all.
     """
     result = scan(path)
-    for problem in result.problems:
+    for problem in [*result.problems, *result.notes]:
         _warnings.warn(str(problem), VolumeviewWarning, stacklevel=2)
     if not result.images:
         raise NoImagesError(_no_images_message(result), hint=_problem_hint(result))

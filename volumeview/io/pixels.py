@@ -67,7 +67,7 @@ def output_layout(series: Series, mapping: ValueMapping | None) -> tuple[tuple[i
         bits = int(first.ds.get("BitsAllocated", 8) or 8)
         if str(first.ds.get("PhotometricInterpretation", "")) == "PALETTE COLOR":
             bits = 8
-        return (t, k, first.rows, first.columns, 3), np.dtype(np.uint8 if bits <= 8 else np.uint16)
+        return (t, k, first.rows, first.columns, 3), np.dtype({8: np.uint8, 16: np.uint16}.get(bits, np.uint32))
     lo, hi = stored_range(first.ds)
     assert mapping is not None
     return (t, k, first.rows, first.columns), output_dtype(mapping.slopes, mapping.intercepts, lo, hi)

@@ -91,8 +91,10 @@ class Series:
 
     @property
     def number(self) -> int | None:
-        n = self.first.get("SeriesNumber")
-        return int(n) if n not in (None, "") else None
+        try:
+            return int(self.first.get("SeriesNumber"))
+        except (TypeError, ValueError):  # absent, empty or not a number
+            return None
 
     @property
     def files(self) -> list[str]:

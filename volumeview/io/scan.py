@@ -137,6 +137,14 @@ def _pixel_location(fp, ds: Dataset) -> PixelLocation | None:
     return PixelLocation(ts, offset=offset, nbytes=length)
 
 
+def _is_image_storage(ds: Dataset) -> bool:
+    """An image SOP class (CT, MR, PET, US, ... storage) or image attributes, as opposed to SR, RTSTRUCT, ..."""
+    sop = str(get_value(ds, "SOPClassUID", "") or "")
+    if any(sop.startswith(prefix) for prefix in NON_IMAGE_SOP_PREFIXES):
+        return False
+    return "Rows" in ds and "Columns" in ds
+
+
 def _maybe_has_pixels(ds: Dataset) -> bool:
     return "Rows" in ds and "Columns" in ds
 
@@ -184,6 +192,16 @@ def _instance(ds: Dataset) -> int | None:
         return None
 
 
+def _valid_orientation(orientation: np.ndarray | None) -> np.ndarray | None:
+    """Two orthogonal unit vectors, or None (a zero or skewed ImageOrientationPatient is no geometry)."""
+    if orientation is None:
+        return None
+    r, c = orientation[:3], orientation[3:]
+    if abs(np.linalg.norm(r) - 1) > 0.01 or abs(np.linalg.norm(c) - 1) > 0.01 or abs(float(r @ c)) > 0.01:
+        return None
+    return orientation
+
+
 def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) -> list[SliceRecord]:
     """One record per 2D image in the file (one per frame for multi-frame files)."""
     n_frames = get_int(ds, "NumberOfFrames", 1) or 1
@@ -195,7 +213,7 @@ def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) ->
         rows=rows,
         columns=cols,
         position=_floats(get_list(ds, "ImagePositionPatient"), 3),
-        orientation=_floats(get_list(ds, "ImageOrientationPatient"), 6),
+        orientation=_valid_orientation(_floats(get_list(ds, "ImageOrientationPatient"), 6)),
         pixel_spacing=_spacing(ds),
         instance_number=_instance(ds),
     )
@@ -288,6 +306,9 @@ def scan_headers(paths: Iterable[str]) -> tuple[list[SliceRecord], list[tuple[st
             problems.append(Problem(path, f"unreadable DICOM header: {type(exc).__name__}: {exc}"))
             continue
         kind = non_image_kind(ds, location)
+        if kind is not None and location is None and _is_image_storage(ds):
+            problems.append(Problem(path, "image without pixel data (truncated or corrupt file), skipped"))
+            continue
         if kind is not None:
             others.append((path, ds, kind))
             continue

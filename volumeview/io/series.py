@@ -142,6 +142,12 @@ def plan(series: Series) -> Series:
         fallback_slice_spacing=fallback,
         same_file_frames=len({r.path for r in recs}) == 1 and _is_cine(first),
     )
+    bad = [r.path for r in recs if r.orientation is None and "ImageOrientationPatient" in r.ds]
+    if bad:
+        series.warnings.append(
+            f"ImageOrientationPatient is not two orthogonal unit vectors in {len(bad)} file(s) (e.g. {bad[0]}); "
+            "their geometry is treated as unknown"
+        )
     series.layout = layout
     series.warnings.extend(layout.warnings)
     return series
