@@ -113,7 +113,8 @@ def volumeview_get_value_mapping(series: Any, slopes: np.ndarray, intercepts: np
     if series.modality != MODALITY:
         return None
     rescale_type = str(series.first.get("RescaleType", "") or "").strip()
-    unit = "HU" if rescale_type in ("", "HU") else rescale_type
+    # "US" is DICOM's "unspecified"; a CT image's rescaled values are Hounsfield units (PS3.3 C.8.2.1.1.2).
+    unit = "HU" if rescale_type.upper() in ("", "HU", "US") else rescale_type
     return ValueMapping(np.asarray(slopes, float), np.asarray(intercepts, float), unit)
 
 

@@ -348,3 +348,10 @@ def test_multi_echo_series_split_by_the_loader(tmp_path):
     series = volumeview.scan(tmp_path).images
     assert [(s.label, len(s.slices)) for s in series] == [("echo 1 (TE 10 ms)", 3), ("echo 2 (TE 20 ms)", 3)]
     assert [v.shape for v in volumeview.load_all(tmp_path)] == [(3, 8, 8), (3, 8, 8)]
+
+
+def test_ct_rescale_type_us_means_hounsfield_units(tmp_path):
+    from volumeview.datasets import write_series
+
+    write_series(tmp_path, shape=(2, 8, 8), extra_tags={"RescaleType": "US"})  # "US" = unspecified
+    assert volumeview.load(tmp_path).unit == "HU"
