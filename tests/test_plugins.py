@@ -354,4 +354,6 @@ def test_ct_rescale_type_us_means_hounsfield_units(tmp_path):
     from volumeview.datasets import write_series
 
     write_series(tmp_path, shape=(2, 8, 8), extra_tags={"RescaleType": "US"})  # "US" = unspecified
-    assert volumeview.load(tmp_path).unit == "HU"
+    import volumeview as vv
+
+    assert vv.load(tmp_path).unit == "HU"
