@@ -62,7 +62,12 @@ def _echo_groups(series: Any) -> tuple[str, dict[Any, list[Any]]] | None:
             value = record.get(keyword)
             if value in (None, ""):
                 break
-            key = int(float(value)) if keyword == "EchoNumbers" else round(float(value), 3)
+            if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+                value = list(value)[0] if len(value) else None  # EchoNumbers may hold several values
+            try:
+                key = int(float(value)) if keyword == "EchoNumbers" else round(float(value), 3)
+            except (TypeError, ValueError):
+                break  # not a number: this keyword cannot tell echoes apart
             groups[key].append(record)
         else:
             if len(groups) > 1:
@@ -115,6 +120,10 @@ def volumeview_summary_fields(series: Any) -> dict[str, Any] | None:
     if series.modality != MODALITY:
         return None
     out = pick(series.first, _SUMMARY_KEYS, deep=True)
+    if "EchoTime" not in out:  # enhanced MR keeps TE per frame (EffectiveEchoTime in MREchoSequence)
+        echo_times = _distinct(series, "EchoTime")
+        if len(echo_times) == 1:
+            out["EchoTime"] = json_value(echo_times[0])
     for keyword, label in (("EchoTime", "echo times"), ("DiffusionBValue", "b-values"), ("InversionTime", "inversion times")):
         values = _distinct(series, keyword)
         if len(values) > 1:

@@ -18,7 +18,7 @@ from volumeview.hookspecs import hookimpl
 from volumeview.presets import AUTO_VOLUME, VolumePreset, WindowPreset
 from volumeview.values import ValueMapping
 
-from ._common import json_value, pick
+from ._common import dicom_or_auto, json_value, pick
 from .suv import NATIVE_UNITS, SuvResult, compute_suv
 
 MODALITY = "PT"
@@ -131,7 +131,7 @@ def volumeview_volume_presets(modality: str) -> list[VolumePreset] | None:
 def volumeview_get_default_window(volume: Any) -> str | None:
     if volume.modality != MODALITY:
         return None
-    return DEFAULT_WINDOW if volume.unit in SUV_UNITS else "auto"
+    return DEFAULT_WINDOW if volume.unit in SUV_UNITS else dicom_or_auto(volume)  # native units: the file's window
 
 
 @hookimpl
@@ -149,8 +149,9 @@ def volumeview_status_fields(volume: Any, ijk: tuple[int, int, int], value: Any)
     meta = volume.meta or {}
     factor = (meta.get("value_factors") or {}).get("SUVbw factor") or (meta.get("summary") or {}).get("SUVbw factor")
     try:
-        if volume.unit == "SUVbw" and factor:
-            return {"Bq/mL": f"{float(value) / float(factor):.4g}"}
+        native = {"BQML": "Bq/mL", "CNTS": "counts"}.get(str((meta.get("summary") or {}).get("Units", "BQML")).upper())
+        if volume.unit == "SUVbw" and factor and native:  # the stored quantity the SUV was computed from
+            return {native: f"{float(value) / float(factor):.4g}"}
     except (TypeError, ValueError):
         pass
     return None

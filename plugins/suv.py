@@ -197,15 +197,28 @@ def scan_datetime(headers: Sequence[Dataset]) -> tuple[datetime, str]:
 def injection_datetime(ds: Dataset, scan: datetime) -> tuple[datetime, str]:
     """The injection date-time: full DT when given, else the start time on the scan's date."""
     rp = _radiopharmaceutical(ds)
-    full = parse_datetime(datetime_value=rp.get("RadiopharmaceuticalStartDateTime"))
+    full_text = _text(rp.get("RadiopharmaceuticalStartDateTime"))
+    # A DT without hours and minutes ("20240101") is a date, not an injection time: use the start time.
+    full = parse_datetime(datetime_value=full_text) if len(full_text) >= 12 else None
     if full is not None:
         return full, "RadiopharmaceuticalStartDateTime"
     start = parse_datetime(scan.strftime("%Y%m%d"), rp.get("RadiopharmaceuticalStartTime"))
     if start is None:
         raise SuvError("RadiopharmaceuticalStartTime (0018,1072) and StartDateTime (0018,1078) missing")
-    if start > scan:  # injected before midnight, scanned after
-        return start - timedelta(days=1), "RadiopharmaceuticalStartTime, previous day (across midnight)"
+    if start > scan:
+        # Injected before midnight and scanned after it -- but only when that makes a plausible uptake
+        # time; an injection time after the scan time on the same day is an error in the headers.
+        if scan - (start - timedelta(days=1)) <= MAX_ACROSS_MIDNIGHT:
+            return start - timedelta(days=1), "RadiopharmaceuticalStartTime, previous day (across midnight)"
+        raise SuvError(
+            f"RadiopharmaceuticalStartTime (0018,1072) {start:%H:%M:%S} is after the scan time {scan:%H:%M:%S}: "
+            "negative decay time"
+        )
     return start, "RadiopharmaceuticalStartTime on the scan date"
+
+
+#: Longest uptake time accepted when a time-only injection time is read as the day before the scan.
+MAX_ACROSS_MIDNIGHT = timedelta(hours=12)
 
 
 def _required(value: Any, tag: str) -> float:
@@ -307,9 +320,14 @@ def compute_suv(headers: Sequence[Dataset], *, suv_type: SuvType = "bw") -> SuvR
     units = _text(first.get("Units")).upper()
     native = NATIVE_UNITS.get(units, units or "")
     details: dict[str, Any] = {"units": units}
+    if suv_type not in UNIT_NAMES:
+        raise ValueError(f"suv_type must be one of {', '.join(UNIT_NAMES)}, not {suv_type!r}")
     if units == "GML":
         details["rule"] = "Units GML: already SUVbw"
-        return SuvResult("SUVbw", tuple(1.0 for _ in headers), (), details)
+        warnings_gml: tuple[str, ...] = ()
+        if suv_type != "bw":
+            warnings_gml = (f"{UNIT_NAMES[suv_type]} not computed: the file's values (Units GML) are already SUVbw",)
+        return SuvResult("SUVbw", tuple(1.0 for _ in headers), warnings_gml, details)
     try:
         if not units:
             raise SuvError("Units (0054,1001) missing")

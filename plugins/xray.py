@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from volumeview.hookspecs import hookimpl
+from volumeview.presets import WindowPreset
 
 from ._common import dicom_or_auto, pick
 
@@ -46,6 +47,35 @@ def volumeview_summary_fields(series: Any) -> dict[str, Any] | None:
     return out
 
 
+def voi_lut_window(meta: Any) -> WindowPreset | None:
+    """The window spanning the input range of the file's first VOI LUT (``meta["VOILUT"]``).
+
+    A VOI LUT maps ``entries`` stored values starting at ``first`` onto the
+    display range; values below and above clip. Its input range is therefore the
+    window; a non-linear LUT's shape inside it is approximated as linear.
+    """
+    lut = (meta or {}).get("VOILUT")
+    if not lut or not lut.get("entries"):
+        return None
+    first, entries = float(lut["first"]), float(lut["entries"])
+    return WindowPreset(VOI_LUT, first + (entries - 1) / 2.0, entries, "", "VOI LUT (0028,3010)")
+
+
+VOI_LUT = "VOI LUT"
+
+
+@hookimpl
+def volumeview_window_presets(modality: str, meta: Any) -> list[WindowPreset] | None:
+    if modality not in MODALITIES:
+        return None
+    window = voi_lut_window(meta)
+    return [window] if window else None
+
+
 @hookimpl
 def volumeview_get_default_window(volume: Any) -> str | None:
-    return dicom_or_auto(volume) if volume.modality in MODALITIES else None
+    if volume.modality not in MODALITIES:
+        return None
+    if dicom_or_auto(volume) == "auto" and voi_lut_window(volume.meta):
+        return VOI_LUT  # no window in the file, but a VOI LUT: show its range
+    return dicom_or_auto(volume)

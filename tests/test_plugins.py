@@ -357,3 +357,16 @@ def test_ct_rescale_type_us_means_hounsfield_units(tmp_path):
     import volumeview as vv
 
     assert vv.load(tmp_path).unit == "HU"
+
+
+def test_multivalued_echo_numbers_do_not_stop_the_scan(tmp_path):
+    import volumeview as vv
+    from volumeview.datasets import write_series
+
+    spec = write_series(tmp_path, modality="MR", shape=(3, 8, 8))
+    for f in spec.files:
+        ds = pydicom.dcmread(f)
+        ds.EchoNumbers = [1, 2]  # EchoNumbers is multi-valued (VM 1-n)
+        ds.save_as(f)
+    images = vv.scan(tmp_path).images
+    assert len(images) == 1 and images[0].layout.n_slices == 3

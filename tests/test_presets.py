@@ -262,3 +262,31 @@ def test_percentile_window_of_near_binary_data_spans_its_range():
     data[:5, :5, :5] = 1000.0  # 12.5 % at 1000, the rest background: the percentiles collapse
     w = percentile_window(data)
     assert w.range == (0.0, 1000.0)
+
+
+def test_presets_file_errors_name_the_right_line(tmp_path):
+    from volumeview.errors import VolumeviewError
+    from volumeview.user_presets import parse
+
+    text = "[window.MR.bone]\nlevel = 1\nwidth = 2\n\n[window.CT.bone]\nlevel = 1\nwidth = -3\n"
+    with pytest.raises(VolumeviewError) as info:
+        parse(text, path=tmp_path / "p.toml")
+    assert "line 5" in str(info.value)
+    with pytest.raises(VolumeviewError, match="default must be a table"):
+        parse("default = 5\n", path=tmp_path / "p.toml")
+    volume = '[volume.CT.X]\ncolors = [[0, 0, 0, 0], [1, 1, 1, 1]]\nopacity = [[0, 0], [1, 1]]\nshade = "false"\n'
+    with pytest.raises(VolumeviewError, match="shade must be true or false"):
+        parse(volume, path=tmp_path / "p.toml")
+
+
+def test_voi_lut_gives_the_default_window_of_an_xray():
+    import pydicom
+
+    import volumeview
+
+    path = pydicom.data.get_testdata_file("vlut_04.dcm")
+    if path is None:
+        pytest.skip("pydicom test file missing")
+    vol = volumeview.load(path)
+    window = presets.default_window(vol.with_array(vol.array, modality="DX"))
+    assert window.name == "VOI LUT" and window.range == pytest.approx((-0.5, 255.5))  # 256 entries from 0

@@ -246,3 +246,41 @@ def test_generated_philips_cnts_series(tmp_path):
     vol = volumeview.load(tmp_path)
     assert vol.unit == "SUVbw"
     np.testing.assert_allclose(vol.array, spec.expected_array() * 2.5e-4, rtol=1e-5, atol=1e-7)
+
+
+def test_time_only_injection_after_the_scan_is_refused_not_a_day_earlier():
+    # Injection 11:00, scan 10:00 the same day, StartTime only: a typo, not a 23 h uptake.
+    result = compute_suv([pet_header(rp_RadiopharmaceuticalStartDateTime=None, rp_RadiopharmaceuticalStartTime="110000")])
+    assert result.unit == "Bq/mL" and not result.factors
+    assert "RadiopharmaceuticalStartTime (0018,1072)" in result.warnings[0] and "negative decay" in result.warnings[0]
+
+
+def test_date_only_injection_datetime_falls_back_to_the_start_time():
+    # "20240101" has no time of day: the injection time comes from StartTime 08:20 (one half-life).
+    result = compute_suv([pet_header(rp_RadiopharmaceuticalStartDateTime="20240101")])
+    assert suv_of(VALUE, result) == pytest.approx(SUV_ONE_HALF_LIFE)
+
+
+def test_gml_asked_for_sul_says_it_stays_suvbw():
+    result = compute_suv([pet_header(Units="GML")], suv_type="lbm")
+    assert result.unit == "SUVbw" and "SUL not computed" in result.warnings[0]
+
+
+def test_cli_pet_units_and_suv_type(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from volumeview.datasets import PetTiming, write_series
+
+    write_series(tmp_path, modality="PT", shape=(3, 16, 16), pet=PetTiming())
+
+    def unit(*options):
+        proc = subprocess.run([sys.executable, "-m", "volumeview", *options, "info", str(tmp_path), "--json"],
+                              capture_output=True, text=True, timeout=120)
+        return json.loads(proc.stdout)["series"][0]["unit"]
+
+    assert (unit(), unit("--pet-units", "native"), unit("--suv-type", "lbm")) == ("SUVbw", "Bq/mL", "SUL")
+    bad = subprocess.run([sys.executable, "-m", "volumeview", "--suv-type", "weight", "info", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2

@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import logging
+
 import numpy as np
 
 from .errors import VolumeviewError
@@ -40,6 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover
 DICOM_SOURCE = "DICOM header"
 #: Name a plugin may return from ``volumeview_get_default_window`` to ask for
 #: a window computed from the voxel values (see :func:`percentile_window`).
+log = logging.getLogger(__name__)
+
 AUTO_WINDOW = "auto"
 #: Name of the fallback volume preset built from the voxel values; a plugin
 #: may return it, or ``"auto mip"`` for the same ramp drawn as a MIP.
@@ -306,7 +310,11 @@ def _default_name(hook_name: str, volume: Volume, kind: str) -> str | None:
 
     chosen = user_presets.load().default_for(kind, volume.modality)
     if chosen:
-        return chosen
+        available = window_presets(volume.modality, volume.meta) if kind == "window" else volume_presets(volume.modality)
+        if _lookup(available, chosen) is not None or chosen in (AUTO_WINDOW, AUTO_VOLUME, f"{AUTO_VOLUME} mip"):
+            return chosen
+        log.warning("the presets file's default %s %r for %s does not exist; using the plugins' default",
+                    kind, chosen, volume.modality)
     return getattr(hook(), hook_name)(volume=volume)
 
 
@@ -316,8 +324,10 @@ def default_window(volume: Volume) -> WindowPreset:
     The user's presets file may name one per modality; otherwise the plugins
     choose (``volumeview_get_default_window``): the file's first window for
     CT and X-ray, SUV 0-5 for PET in SUV, and so on. A plugin answer of
-    ``"auto"``, or no usable answer, gives the file's first window when there
-    is one, else :func:`percentile_window` of the voxels.
+    ``"auto"`` means :func:`percentile_window` of the voxels; no usable answer
+    gives the file's first window when there is one, else the percentiles. A
+    default named in the user's file that does not exist is reported and the
+    plugins' choice is used instead.
     """
     meta = volume.meta or {}
     presets = window_presets(volume.modality, meta)

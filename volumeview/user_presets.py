@@ -137,13 +137,39 @@ def _error(path: Path | None, message: str, line: int | None = None) -> Volumevi
 
 
 def _line_of(text: str, *keys: str) -> int | None:
-    """Line of the table header (or key) that defines ``keys``, for messages."""
+    """Line that defines the table or key at path ``keys`` (e.g. window, CT, bone), for messages.
+
+    Finds a table header ``[window.CT.bone]``, else a ``bone = ...`` key inside
+    ``[window.CT]``, else any header ending in the last key.
+    """
+    def norm(line: str) -> str:
+        return re.sub(r"[\s\"']", "", line).lower()
+
+    lines = text.splitlines()
+    path = ".".join(keys).lower()
+    for number, line in enumerate(lines, start=1):
+        if norm(line).startswith("[") and norm(line).strip("[]") == path:
+            return number
+    if len(keys) > 1:
+        parent, inside = ".".join(keys[:-1]).lower(), False
+        for number, line in enumerate(lines, start=1):
+            flat = norm(line)
+            if flat.startswith("["):
+                inside = flat.strip("[]") == parent
+            elif inside and flat.startswith(f"{keys[-1].lower()}="):
+                return number
     last = re.escape(keys[-1])
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines, start=1):
         stripped = line.strip()
         if stripped.startswith("[") and re.search(rf"[.\[\"']{last}[\"']?\s*\]", stripped):
             return number
     return None
+
+
+def _boolean(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{what} must be true or false (a TOML boolean), got {value!r}")
+    return value
 
 
 def _points(value: Any, width: int, what: str) -> tuple[tuple[float, ...], ...]:
@@ -185,7 +211,7 @@ def _volume(name: str, modality: str, spec: Any) -> VolumePreset:
         colors=_points(spec["colors"], 4, "colors"),  # type: ignore[arg-type]
         opacity=_points(spec["opacity"], 2, "opacity"),  # type: ignore[arg-type]
         gradient_opacity=_points(spec["gradient_opacity"], 2, "gradient_opacity") if "gradient_opacity" in spec else (),  # type: ignore[arg-type]
-        shade=bool(spec.get("shade", True)),
+        shade=_boolean(spec.get("shade", True), "shade"),
         mode=mode,
         modality="" if modality == "*" else modality,
         extra={"colormap": spec["colormap"]} if "colormap" in spec else {},
@@ -218,15 +244,18 @@ def parse(text: str, *, path: Path | None = None) -> UserPresets:
             raise _error(path, f"{kind} must be a table of modalities", _line_of(text, kind))
         for modality, entries in section.items():
             if not isinstance(entries, dict):
-                raise _error(path, f"{kind}.{modality} must be a table of named presets", _line_of(text, modality))
+                raise _error(path, f"{kind}.{modality} must be a table of named presets", _line_of(text, kind, modality))
             for name, spec in entries.items():
                 try:
                     preset = build(name, modality.upper(), spec)
                 except (ValueError, TypeError) as exc:
-                    raise _error(path, f"{kind} preset {modality}.{name!r}: {exc}", _line_of(text, name)) from None
+                    raise _error(path, f"{kind} preset {modality}.{name!r}: {exc}", _line_of(text, kind, modality, name)) from None
                 into.setdefault(modality.upper(), []).append(preset)  # type: ignore[arg-type]
     defaults: dict[str, dict[str, str]] = {}
-    for kind, table in (data.get("default") or {}).items():
+    default_table = data.get("default") or {}
+    if not isinstance(default_table, dict):
+        raise _error(path, "default must be a table: [default.window] and [default.volume]", _line_of(text, "default"))
+    for kind, table in default_table.items():
         if kind not in ("window", "volume") or not isinstance(table, dict):
             raise _error(path, f"default.{kind}: expected default.window or default.volume tables",
                          _line_of(text, "default"))

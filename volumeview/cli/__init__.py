@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
+from typing import Optional
 
 import typer
 from rich.markup import escape
@@ -33,9 +35,22 @@ COMMAND_MODULES = ["info", "export", "generate", "plugins_cmd", "presets_cmd", "
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Hide progress and warnings on stderr."),
+    pet_units: Optional[str] = typer.Option(
+        None, "--pet-units", help="PET values: suv (default, when the headers allow) or native (Bq/mL)."
+    ),
+    suv_type: Optional[str] = typer.Option(None, "--suv-type", help="SUV normalisation: bw (body weight), lbm (SUL) or bsa."),
 ) -> None:
     state.debug = debug
     state.quiet = quiet
+    # Every command (and render's worker processes) loads through volumeview.load, which reads these.
+    if pet_units not in (None, "suv", "native"):
+        raise typer.BadParameter("use suv or native", param_hint="--pet-units")
+    if suv_type not in (None, "bw", "lbm", "bsa"):
+        raise typer.BadParameter("use bw, lbm or bsa", param_hint="--suv-type")
+    if pet_units:
+        os.environ["VOLUMEVIEW_PET_UNITS"] = pet_units
+    if suv_type:
+        os.environ["VOLUMEVIEW_SUV_TYPE"] = suv_type
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # pydicom logs decoder failures with tracebacks; we report them as one line per file instead.
     logging.getLogger("pydicom").setLevel(logging.DEBUG if debug else logging.CRITICAL)

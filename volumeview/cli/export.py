@@ -19,14 +19,14 @@ def export(
     out: Path = typer.Argument(..., help=f"Output file: {', '.join(EXPORT_SUFFIXES)}."),
     series: Optional[str] = typer.Option(None, "--series", "-s", help="Series index (from `info`) or SeriesInstanceUID."),
     regularize: bool = typer.Option(True, "--regularize/--no-regularize", help="Resample tilted or irregular stacks (default)."),
-    pet_units: str = typer.Option("suv", "--pet-units", help="PET values: suv or native."),
 ) -> None:
-    """Export one series with its patient geometry (NIfTI is written in RAS by SimpleITK)."""
+    """Export one series with its patient geometry (NIfTI is written in RAS by SimpleITK).
+
+    PET values follow the global options: `volumeview --pet-units native export ...` keeps Bq/mL.
+    """
     if not any(out.name.lower().endswith(s) for s in EXPORT_SUFFIXES):
         raise typer.BadParameter(f"unknown format {out.name!r}; use one of {', '.join(EXPORT_SUFFIXES)}", param_hint="OUT")
-    if pet_units not in ("suv", "native"):
-        raise typer.BadParameter("use suv or native", param_hint="--pet-units")
-    vol = load(path, series=series, regularize=regularize, pet_units=pet_units)  # type: ignore[arg-type]
+    vol = load(path, series=series, regularize=regularize)  # PET units: the global --pet-units / --suv-type
     for w in vol.warnings:
         warn(w)
     written = export_volume(vol, out)

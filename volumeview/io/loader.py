@@ -139,15 +139,29 @@ def value_mapping(series: Series, options: dict[str, Any]) -> ValueMapping | Non
     return mapping
 
 
+PET_UNITS = ("suv", "native")
+SUV_TYPES = ("bw", "lbm", "bsa")
+
+
+def _choice(value: str | None, env: str, choices: tuple[str, ...]) -> str:
+    """An option's value, else the environment's (``VOLUMEVIEW_PET_UNITS``, ...), else the first choice."""
+    chosen = value if value is not None else os.environ.get(env, choices[0]).strip().lower()
+    if chosen not in choices:
+        raise VolumeviewError(f"{env.removeprefix('VOLUMEVIEW_').lower()} must be one of {', '.join(choices)}, not {chosen!r}")
+    return chosen
+
+
 def load_series(
     series: Series,
     *,
     regularize: bool = True,
-    pet_units: Literal["suv", "native"] = "suv",
-    suv_type: Literal["bw", "lbm", "bsa"] = "bw",
+    pet_units: Literal["suv", "native"] | None = None,
+    suv_type: Literal["bw", "lbm", "bsa"] | None = None,
     workers: int | None = None,
 ) -> Volume:
     """Read one scanned series into a Volume (see ``load`` for the options)."""
+    pet_units = _choice(pet_units, "VOLUMEVIEW_PET_UNITS", PET_UNITS)  # type: ignore[assignment]
+    suv_type = _choice(suv_type, "VOLUMEVIEW_SUV_TYPE", SUV_TYPES)  # type: ignore[assignment]
     if series.kind != "image":
         raise VolumeviewError(f"{series.kind} object is not an image and is not loaded", path=series.slices[0].path)
     layout = series.layout
@@ -272,6 +286,10 @@ def _meta(series: Series, mapping: ValueMapping | None) -> dict[str, Any]:
             v = _plain(ds.get(kw))
             meta[kw] = v if isinstance(v, list) else [v]
     meta["patient"] = {kw: _plain(ds.get(kw)) for kw in PATIENT_FIELDS if kw in ds}
+    voi = ds.get("VOILUTSequence")
+    if voi and voi[0].get("LUTDescriptor"):
+        entries, first = (int(v) for v in list(voi[0].LUTDescriptor)[:2])
+        meta["VOILUT"] = {"entries": entries or 65536, "first": first}
     meta["handler"] = series.handler
     meta["label"] = series.label
     meta["n_files"] = len(series.files)
@@ -296,8 +314,8 @@ def load(
     *,
     series: int | str | None = None,
     regularize: bool = True,
-    pet_units: Literal["suv", "native"] = "suv",
-    suv_type: Literal["bw", "lbm", "bsa"] = "bw",
+    pet_units: Literal["suv", "native"] | None = None,
+    suv_type: Literal["bw", "lbm", "bsa"] | None = None,
     workers: int | None = None,
 ) -> Volume:
     """Load one series as a Volume: the largest image series, or the one chosen.
@@ -315,8 +333,10 @@ def load(
         keeps the raw stack, with a warning.
     pet_units : {"suv", "native"}
         PET values in SUV (default, when the headers allow) or native Bq/mL.
+        Default: the environment variable ``VOLUMEVIEW_PET_UNITS``, else "suv".
     suv_type : {"bw", "lbm", "bsa"}
         SUV normalisation: body weight, lean body mass (SUL) or body surface area.
+        Default: ``VOLUMEVIEW_SUV_TYPE``, else "bw".
 
     Examples
     --------
