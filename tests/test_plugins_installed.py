@@ -29,12 +29,18 @@ def run_cli(*args: str, path: Path | None = None, **env: str) -> subprocess.Comp
 
 
 def _pip_install(target: Path) -> None:
+    import shutil
+
+    # Build from a copy: a build in examples/ would leave build/ and *.egg-info there, and two test
+    # workers building the same tree at once could collide.
+    source = target.parent / f"{target.name}-src"
+    shutil.copytree(EXAMPLE, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     base = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--target", str(target)]
-    fast = subprocess.run([*base, "--no-build-isolation", str(EXAMPLE)], capture_output=True, text=True, timeout=300, check=False)
+    fast = subprocess.run([*base, "--no-build-isolation", str(source)], capture_output=True, text=True, timeout=300, check=False)
     if fast.returncode == 0:
         return
     # Without `wheel` (setuptools < 70.1) the fast path cannot build; let pip isolate the build.
-    slow = subprocess.run([*base[:-3], "--target", str(target), str(EXAMPLE)], capture_output=True, text=True, check=False,
+    slow = subprocess.run([*base[:-3], "--target", str(target), str(source)], capture_output=True, text=True, check=False,
                           timeout=600)
     if slow.returncode != 0:
         pytest.skip(f"cannot build the example plugin here:\n{fast.stderr[-800:]}\n{slow.stderr[-800:]}")

@@ -59,12 +59,16 @@ def _root(
 def _load_commands() -> None:
     for name in COMMAND_MODULES:
         importlib.import_module(f"{__name__}.{name}")
-    try:
-        from ..plugins import hook
+    from ..plugins import get_plugin_manager
 
-        hook().volumeview_add_commands(app=app)
-    except Exception as exc:  # a plugin's command must not break the CLI
-        console_err.print(f"[yellow]Warning:[/] a plugin failed to add commands: {escape(str(exc))}")
+    for name, plugin in get_plugin_manager().list_name_plugin():
+        add = getattr(plugin, "volumeview_add_commands", None)
+        if add is None:
+            continue
+        try:  # one plugin at a time: a broken one must not hide the others' commands
+            add(app=app)
+        except Exception as exc:
+            console_err.print(f"[yellow]Warning:[/] plugin {escape(name)} failed to add commands: {escape(str(exc))}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -146,6 +146,10 @@ def _windows(vol: Any) -> list[dict[str, Any]]:
         if w.name.startswith("DICOM")
     ]
     default = default_window(vol)
+    for w in out:
+        if w["name"] == default.name:
+            w["default"] = True
+            return out
     out.append({"name": default.name, "level": round(default.level, 6), "width": round(default.width, 6), "source": default.source, "default": True})
     return out
 
