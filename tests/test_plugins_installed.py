@@ -128,3 +128,19 @@ def test_plugin_that_fails_to_import_is_reported(tmp_path):
     assert "failed to load" in table.stdout and "broken_vv" in table.stdout
     presets = run_cli("presets", "-m", "CT", "--json", path=tmp_path)  # other commands still work
     assert presets.returncode == 0 and "brain" in presets.stdout
+
+
+def test_a_plugin_that_raises_at_run_time_is_named_and_loading_goes_on(tmp_path):
+    from volumeview.datasets import write_series
+
+    write_series(tmp_path / "ct", shape=(3, 8, 8))
+    site = tmp_path / "site"
+    _fake_distribution(
+        site, "boom-plugin", "boom_vv",
+        "from volumeview import hookimpl\n\n@hookimpl(tryfirst=True)\ndef volumeview_get_handler(series):\n"
+        "    raise RuntimeError('boom in get_handler')\n",
+    )
+    proc = run_cli("info", str(tmp_path / "ct"), "--no-stats", path=site)
+    assert proc.returncode == 0, proc.stderr
+    assert "plugin 'boom_vv' failed in volumeview_get_handler: RuntimeError: boom in get_handler" in proc.stderr
+    assert "[0] CT" in proc.stdout and "Traceback" not in proc.stderr

@@ -57,6 +57,10 @@ class RenderBackendError(VolumeviewError):
     """No offscreen OpenGL library is available."""
 
 
+class VolumeviewWarning(UserWarning):
+    """A file, series or plugin problem that did not stop the others (shown as one line by the CLI)."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """A non-fatal problem with one file: reported, never raised, so other series load."""

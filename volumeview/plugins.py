@@ -226,3 +226,33 @@ def status_fields(volume: Any, ijk: tuple[int, int, int], value: Any) -> dict[st
         for key, text in fields.items():
             merged.setdefault(key, text)
     return merged
+
+
+def _plugin_of(exc: BaseException) -> str:
+    """The registered plugin whose code raised ``exc`` (from the traceback), or "a plugin"."""
+    pm = get_plugin_manager()
+    modules = {getattr(plugin, "__name__", None): name for name, plugin in pm.list_name_plugin() if plugin is not None}
+    found = "a plugin"
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__")
+        if module in modules:
+            found = f"plugin {modules[module]!r}"
+        tb = tb.tb_next
+    return found
+
+
+def call_hook(hook_name: str, default: Any = None, **kwargs: Any) -> Any:
+    """Call a hook; if a plugin raises, warn naming the plugin and return ``default``.
+
+    A plugin's bug must not stop the other series from loading.
+    """
+    import warnings
+
+    from .errors import VolumeviewWarning
+
+    try:
+        return getattr(hook(), hook_name)(**kwargs)
+    except Exception as exc:
+        warnings.warn(f"{_plugin_of(exc)} failed in {hook_name}: {type(exc).__name__}: {exc}", VolumeviewWarning, stacklevel=2)
+        return default

@@ -13,7 +13,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from ..errors import NoImagesError, Problem, SeriesNotFoundError, VolumeviewError
+from ..errors import NoImagesError, Problem, SeriesNotFoundError, VolumeviewError, VolumeviewWarning
 from ..geometry import regular_grid, resample_stack, sheared_direction
 from ..values import ValueMapping
 from ..volume import Volume
@@ -34,10 +34,6 @@ META_FIELDS = (
 )
 #: Identifiers kept apart in ``meta["patient"]``: never printed or drawn unless asked for.
 PATIENT_FIELDS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "PatientAge", "AccessionNumber", "InstitutionName")
-
-
-class VolumeviewWarning(UserWarning):
-    """A series or file that could not be loaded by ``load_all``."""
 
 
 @dataclass
@@ -126,13 +122,13 @@ def scan(path: PathLike | Sequence[PathLike]) -> ScanResult:
 def value_mapping(series: Series, options: dict[str, Any]) -> ValueMapping | None:
     """The stored->physical mapping from the plugins (plain rescale if none answers)."""
     from ..io.pixels import is_colour
-    from ..plugins import hook
+    from ..plugins import call_hook
 
     if is_colour(series.first):
         return None
     slopes = np.array([r.slope for r in series.slices], dtype=float)
     intercepts = np.array([r.intercept for r in series.slices], dtype=float)
-    mapping = hook().volumeview_get_value_mapping(series=series, slopes=slopes, intercepts=intercepts, options=options)
+    mapping = call_hook("volumeview_get_value_mapping", series=series, slopes=slopes, intercepts=intercepts, options=options)
     if mapping is None:
         unit = "HU" if series.modality == "CT" else ""
         mapping = ValueMapping(slopes, intercepts, unit)

@@ -115,9 +115,9 @@ def plan(series: Series) -> Series:
     first = recs[0]
     spacing = first.pixel_spacing
     if spacing is None:
-        from ..plugins import hook
+        from ..plugins import call_hook
 
-        spacing = hook().volumeview_get_pixel_spacing(series=series)
+        spacing = call_hook("volumeview_get_pixel_spacing", series=series)
         if spacing is None:
             spacing = (1.0, 1.0)
             series.spacing_known = False
@@ -169,7 +169,7 @@ def _drop_duplicate_instances(records: list[SliceRecord]) -> tuple[list[SliceRec
 
 def group_series(records: list[SliceRecord], others: list[tuple[str, Dataset, str]]) -> list[Series]:
     """All series: image stacks (with layouts and handlers) first, then non-image objects."""
-    from ..plugins import hook
+    from ..plugins import call_hook
 
     by_uid: dict[str, list[SliceRecord]] = {}
     for r in records:
@@ -185,8 +185,8 @@ def group_series(records: list[SliceRecord], others: list[tuple[str, Dataset, st
                     f"duplicate files: {len(duplicates)} file(s) repeat an SOPInstanceUID already read and were ignored "
                     f"(e.g. {duplicates[0]})"
                 )
-            stack.handler = hook().volumeview_get_handler(series=stack) or "generic"
-            parts = hook().volumeview_split_series(series=stack) or [stack]
+            stack.handler = call_hook("volumeview_get_handler", series=stack) or "generic"
+            parts = call_hook("volumeview_split_series", series=stack) or [stack]
             for part in parts:
                 part.handler = part.handler or stack.handler
                 image_series.append(plan(part))
