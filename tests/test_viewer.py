@@ -292,3 +292,25 @@ def test_colour_volume_shows_in_colour(tmp_path):
     axial = pane_pixels(image, "axial", margin=60)
     red = (axial[..., 0] > 150) & (axial[..., 1] < 60) & (axial[..., 2] < 60)
     assert red.mean() > 0.3
+
+
+def test_oblique_cursor_moves_only_the_view_axis():
+    """On an oblique grid a click or a slice step must not move the other views' slices."""
+    import numpy as np
+
+    from volumeview import Volume
+    from volumeview.viewer.state import ViewerState
+
+    a = np.radians(25.0)
+    rot = np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
+    vol = Volume(np.zeros((40, 64, 64), np.int16), spacing=(1.0, 1.0, 1.0), origin=(-32, -32, -20), direction=rot)
+    state = ViewerState([vol])
+    state.centre()
+    before = state.cursor.copy()
+    state.move_slice("axial", 5)
+    moved = state.cursor - before
+    assert abs(moved[0]) < 1e-9 and abs(moved[1]) < 1e-9 and moved[2] > 0  # only superior-inferior
+    target = before + np.array([0.0, -10.0, 0.0])
+    state.set_cursor(target, view="axial")  # a click 10 mm anterior in the axial pane
+    np.testing.assert_allclose(state.cursor[:2], target[:2], atol=1e-9)
+    assert state.cursor[2] == pytest.approx(before[2] + moved[2])  # the axial slice stayed put

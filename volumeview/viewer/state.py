@@ -155,9 +155,14 @@ class ViewerState:
         self.cursor = self.snap(self.volume.index_to_lps(np.round(centre)))
 
     def snap(self, lps: Any) -> np.ndarray:
-        """Clamp a point into the volume and snap it to the nearest voxel centre."""
+        """Clamp a point into the volume; on an axis-aligned grid also snap it to the nearest voxel centre.
+
+        An oblique grid's voxel centres do not line up with the world-axis slice
+        planes, so rounding there would move the other views' slices too: the
+        point is only clamped.
+        """
         ijk = self.clamp_index(self.volume.lps_to_index(lps))
-        return self.volume.index_to_lps(np.round(ijk))
+        return self.volume.index_to_lps(ijk if self.volume.is_oblique else np.round(ijk))
 
     def clamp_index(self, ijk: Any) -> np.ndarray:
         k, j, i = self.volume.shape
@@ -171,7 +176,12 @@ class ViewerState:
 
     def move_slice(self, view: str, steps: int) -> None:
         axis = VIEWS[view].axis
-        self.cursor = self.snap(self.cursor + steps * self.slice_step(axis))
+        step = self.slice_step(axis)
+        if self.volume.is_oblique:  # move along the view's own world axis only, by one slice's depth along it
+            only = np.zeros(3)
+            only[axis] = step[axis]
+            step = only
+        self.cursor = self.snap(self.cursor + steps * step)
 
     def set_cursor(self, lps: Any, *, view: str | None = None) -> None:
         """Move the crosshair; with ``view`` the slice of that view stays where it is."""
