@@ -129,3 +129,13 @@ def test_console_script_headless(ct_series, tmp_path):
     assert proc.returncode == 0, proc.stderr
     img = np.asarray(Image.open(out))
     assert img.shape == (128, 128, 3) and img.max() > 100
+
+
+def test_slice_position_outside_the_volume_is_an_error(tmp_path, ct_phantom_dir):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "volumeview", "render", str(ct_phantom_dir), "-o", str(tmp_path / "x.png"),
+                           "--mode", "slice", "--position", "5000"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "outside the volume" in proc.stderr and "693.7 .. 833.7 mm" in proc.stderr  # voxel edges: centres 694.21..833.21
+    assert not (tmp_path / "x.png").exists()

@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from . import annotate, display, orient, resample
 from .presets_lookup import resolve_window
+from ..errors import VolumeviewError
 from ..presets import WindowPreset
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,7 +42,7 @@ class Style:
     def make(cls, *, size=(768, 512), background=None, cmap=None, annotations=True, colorbar=True,
              convention="radiological", show_patient=False) -> "Style":
         if convention not in orient.CONVENTIONS:
-            from ..errors import VolumeviewError
+            from ..errors import VolumeviewError, VolumeviewError
 
             raise VolumeviewError(f"unknown convention {convention!r}; choose radiological or neurological")
         w, h = (int(s) for s in size)
@@ -121,17 +122,28 @@ def _split_colorbar(box: annotate.Box, style: Style, volume: "Volume", enabled: 
 
 
 def _plane_point(volume: "Volume", view_depth, index, position_mm, point) -> np.ndarray:
-    if point is not None:
-        return np.asarray(point, float)
+    """The point the view's plane goes through; an error when that plane misses the volume."""
+    depth = np.asarray(view_depth, float)
     centre = resample.volume_centre(volume)
-    if index is not None:
-        return resample.point_from_index(volume, index, view_depth)
-    if position_mm is not None:
-        if np.ndim(position_mm) == 1:
-            return np.asarray(position_mm, float)
-        depth = np.asarray(view_depth, float)
-        return centre + depth * (float(position_mm) - float(centre @ depth))
-    return centre
+    if point is not None:
+        chosen = np.asarray(point, float)
+    elif index is not None:
+        chosen = resample.point_from_index(volume, index, view_depth)
+    elif position_mm is not None and np.ndim(position_mm) == 1:
+        chosen = np.asarray(position_mm, float)
+    elif position_mm is not None:
+        chosen = centre + depth * (float(position_mm) - float(centre @ depth))
+    else:
+        return centre
+    lo, hi = resample.extent_along(volume, depth)
+    at = float(chosen @ depth)
+    if not lo - 1e-6 <= at <= hi + 1e-6:
+        letter = "xyz"[int(np.argmax(np.abs(depth)))]
+        raise VolumeviewError(
+            f"the slice at {letter} = {at:.1f} mm is outside the volume, which spans {letter} = {lo:.1f} .. {hi:.1f} mm",
+            hint="choose --position within that range, or --index",
+        )
+    return chosen
 
 
 def render_slice(volume: "Volume", *, view: str = "axial", index=None, position_mm=None, point=None,
