@@ -408,3 +408,18 @@ def test_left_marker_side_whatever_the_acquisition(ax, ay, az, spacing, conventi
                        point=(0, 0, 0), **PLAIN)
     row, col = centroid(bright(img, 150))
     assert (col > 100) == (convention == "radiological")
+
+
+def test_pet_slices_use_the_window_colour_map(tmp_path):
+    from volumeview.datasets import PetTiming, write_series
+    from volumeview.render import render_slice
+
+    import volumeview
+
+    write_series(tmp_path, modality="PT", shape=(6, 32, 32), pet=PetTiming())
+    vol = volumeview.load(tmp_path)
+    img = render_slice(vol, size=(256, 256), annotations=False, colorbar=False)
+    r, g, b = (int(c) for c in img[128, 128])  # brain uptake, about SUV 1.5 in the SUV 0-5 window: hot = red
+    assert r > 100 and r > 2 * g and r > 2 * b
+    grey = render_slice(vol, size=(256, 256), annotations=False, colorbar=False, cmap="gray")
+    assert len(set(int(c) for c in grey[128, 128])) == 1  # --cmap still wins

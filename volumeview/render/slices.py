@@ -74,8 +74,10 @@ def window_line(window: WindowPreset, unit: str) -> str:
     return f"{name}W {window.width:g} L {window.level:g}" + (f" {unit}" if unit else "")
 
 
-def _lut(volume: "Volume", style: Style) -> np.ndarray:
-    return display.colormap_lut(style.cmap, invert=volume.is_inverted)
+def _lut(volume: "Volume", style: Style, window: WindowPreset | None = None) -> np.ndarray:
+    """The grey (or colour) map: ``--cmap`` when given, else the window's own (PET: hot), else grey."""
+    cmap = style.cmap or (getattr(window, "colormap", "") or None)
+    return display.colormap_lut(cmap, invert=volume.is_inverted)
 
 
 def spacing_known(volume: "Volume") -> bool:
@@ -164,7 +166,7 @@ def render_slice(volume: "Volume", *, view: str = "axial", index=None, position_
     box, cb_box = _split_colorbar((0, 0, *style.size), style, volume, True)
     pt = _plane_point(volume, axes.depth, index, position_mm, point)
     plane = resample.fit_plane(volume, axes.right, axes.up, box[2] - box[0], box[3] - box[1], point=pt)
-    lut = _lut(volume, style)
+    lut = _lut(volume, style, window)
     tl, tr = header_lines(volume, show_patient=style.show_patient)
     bl = [_position_text(view, plane, axes.depth, volume)] + _time_text(volume, t)
     if window is not None:
@@ -205,7 +207,7 @@ def render_slices(volume: "Volume", *, index=None, position_mm=None, point=None,
     all_axes = [orient.view_axes(v, style.convention) for v in views]
     pixel_mm = max(resample.fit_plane(volume, a.right, a.up, width, height).pixel_mm for a in all_axes)
     pt = _plane_point(volume, orient.view_axes(view).depth, index, position_mm, point)
-    lut = _lut(volume, style)
+    lut = _lut(volume, style, window)
     tl, tr = header_lines(volume, show_patient=style.show_patient)
     for n, (name, axes) in enumerate(zip(views, all_axes)):
         box = (content[0] + n * (width + gap), content[1], content[0] + n * (width + gap) + width, content[3])
@@ -239,7 +241,7 @@ def render_grid(volume: "Volume", presets: Sequence[str | WindowPreset] = ("brai
     gap = max(2, style.size[0] // 200)
     width = (style.size[0] - gap * (len(windows) - 1)) // len(windows)
     pt = _plane_point(volume, axes.depth, index, position_mm, point)
-    lut = _lut(volume, style)
+    lut = _lut(volume, style, windows[0])
     tl, tr = header_lines(volume, show_patient=style.show_patient)
     plane = None
     for n, window in enumerate(windows):

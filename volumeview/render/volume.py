@@ -223,7 +223,8 @@ def volume_scene(volume: "Volume", *, mode: str, preset=None, style: Style, t: i
         lo, hi = window.range
         prop, mip = grey_ramp_property(lo, hi), True
         lines = ["MIP", window_line(window, volume.unit)]
-        colorbar = (display.colormap_lut(None, invert=volume.is_inverted), lo, hi) if with_bar else None
+        # A MIP shows the largest values bright whatever the photometric interpretation: the bar says the same.
+        colorbar = (display.colormap_lut(None), lo, hi) if with_bar else None
     else:
         vp = resolve_volume_preset(volume, preset)
         prop, mip = volume_property(vp), vp.mode == "mip"
