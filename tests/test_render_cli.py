@@ -139,3 +139,20 @@ def test_slice_position_outside_the_volume_is_an_error(tmp_path, ct_phantom_dir)
                            "--mode", "slice", "--position", "5000"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "outside the volume" in proc.stderr and "693.7 .. 833.7 mm" in proc.stderr  # voxel edges: centres 694.21..833.21
     assert not (tmp_path / "x.png").exists()
+
+
+def test_batch_reports_unreadable_files_and_series_warnings(tmp_path):
+    import subprocess
+    import sys
+
+    from volumeview.datasets import write_series
+
+    write_series(tmp_path / "in" / "good", shape=(6, 16, 16), series_number=1, missing=(3,))
+    bad = write_series(tmp_path / "in" / "bad", shape=(3, 16, 16), series_number=2, modality="MR")
+    for f in bad.files:
+        f.write_bytes(f.read_bytes()[:-100])
+    proc = subprocess.run([sys.executable, "-m", "volumeview", "render", str(tmp_path / "in"), "--batch", str(tmp_path / "out"),
+                           "--size", "96x96"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1  # the unreadable series is a failure, not silence
+    assert "truncated" in proc.stderr and "3 file(s) could not be read" in proc.stderr
+    assert "missing slices" in proc.stderr  # the good series' gap is shown too

@@ -145,9 +145,10 @@ def _run_batch(path: Path, outdir: Path, workers: int, options: dict[str, Any]) 
     from ..render.batch import plan_batch, render_batch
 
     suffix = ".gif" if options["mode"] == "movie" else ".png"
+    problems: list = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        jobs = plan_batch(path, outdir, suffix=suffix)
+        jobs = plan_batch(path, outdir, suffix=suffix, problems=problems)
     progress = Progress(TextColumn("[bold]Rendering"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         TextColumn("{task.description}"), console=console_err, disable=not show_progress(),
                         transient=False)
@@ -158,11 +159,21 @@ def _run_batch(path: Path, outdir: Path, workers: int, options: dict[str, Any]) 
             progress.update(task, advance=1, description=result.job.name[:40])
 
         results = render_batch(path, outdir, workers=workers, on_result=advance, jobs=jobs, **options)
+    from rich.markup import escape
+
+    from .info import report_problems
+
     failed = [r for r in results if not r.ok]
     done = len(results) - len(failed)
-    console_err.print(f"Rendered {done} of {len(results)} series into {outdir}")
+    console_err.print(f"Rendered {done} of {len(results)} series into {escape(str(outdir))}")
+    for r in results:
+        for w in r.warnings:
+            console_err.print(f"  [yellow]warning[/] {escape(r.job.name)}: {escape(w)}", highlight=False)
     for r in failed:
-        console_err.print(f"  [red]failed[/] {r.job.name}: {r.message} ({r.job.files[0] if r.job.files else ''})",
-                          highlight=False)
-    if failed:
-        raise VolumeviewError(f"{len(failed)} of {len(results)} series failed to render (listed above)")
+        where = r.job.files[0] if r.job.files else ""
+        console_err.print(f"  [red]failed[/] {escape(r.job.name)}: {escape(r.message)} ({escape(where)})", highlight=False)
+    report_problems(problems)
+    if failed or problems:
+        what = [f"{len(failed)} of {len(results)} series failed to render"] if failed else []
+        what += [f"{len(problems)} file(s) could not be read"] if problems else []
+        raise VolumeviewError(" and ".join(what) + " (listed above)")

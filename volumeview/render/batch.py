@@ -33,17 +33,23 @@ class BatchResult:
     ok: bool
     message: str = ""
     seconds: float = 0.0
+    warnings: tuple[str, ...] = ()  # the loader's warnings for this series (gaps, tilt, ...)
 
 
 def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:60]
 
 
-def plan_batch(path: str | Path, outdir: str | Path, *, suffix: str = ".png") -> list[BatchJob]:
-    """One job per image series found under ``path``; raises ``NoImagesError`` when there is none."""
+def plan_batch(path: str | Path, outdir: str | Path, *, suffix: str = ".png", problems: list | None = None) -> list[BatchJob]:
+    """One job per image series found under ``path``; raises ``NoImagesError`` when there is none.
+
+    Files that could not be read are appended to ``problems`` (``volumeview.errors.Problem``).
+    """
     from ..io.loader import scan
 
     result = scan(path)
+    if problems is not None:
+        problems.extend(result.problems)
     series = result.images
     if not series:
         from ..errors import NoImagesError
@@ -69,10 +75,10 @@ def run_job(job: BatchJob, options: dict[str, Any]) -> BatchResult:
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            warnings.simplefilter("ignore")  # the scan's file problems are reported once, by plan_batch
             volume = load(list(job.files))
         render(volume, job.out, **options)
-        return BatchResult(job, True, job.out, time.perf_counter() - start)
+        return BatchResult(job, True, job.out, time.perf_counter() - start, tuple(volume.warnings))
     except VolumeviewError as exc:
         return BatchResult(job, False, str(exc), time.perf_counter() - start)
     except Exception as exc:  # a bug or a broken file: report it and go on
