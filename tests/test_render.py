@@ -423,3 +423,15 @@ def test_pet_slices_use_the_window_colour_map(tmp_path):
     assert r > 100 and r > 2 * g and r > 2 * b
     grey = render_slice(vol, size=(256, 256), annotations=False, colorbar=False, cmap="gray")
     assert len(set(int(c) for c in grey[128, 128])) == 1  # --cmap still wins
+
+
+def test_single_sagittal_image_renders_its_own_plane(tmp_path):
+    import volumeview
+    from volumeview.datasets import write_series
+    from volumeview.render import render_slice
+
+    write_series(tmp_path, modality="MR", shape=(1, 48, 48), orientation=(0, 1, 0, 0, 0, -1))  # one sagittal image
+    vol = volumeview.load(tmp_path)
+    img = render_slice(vol, size=(200, 200), annotations=False, colorbar=False)  # asked for the default (axial)
+    lit = (img.max(axis=2) > 20).mean()
+    assert lit > 0.3  # the whole image plane, not a one-pixel line through it

@@ -111,16 +111,11 @@ def _cine(volume, n, *, preset, view, index, position_mm, point, **style_options
 
     n = n or volume.n_times
     if min(volume.shape) < 2:  # a single-image cine (US): show its own plane, whatever the view
-        view = _own_view(volume)
+        view = orient.own_view(volume)
     window = None if volume.is_rgb else resolve_window(volume, preset)
     for step in range(n):  # real time: more frames than time points loop the cine, fewer stop early
         yield render_slice(volume, view=view, preset=window, t=step % volume.n_times, index=index,
                            position_mm=position_mm, point=point, **style_options)
-
-
-def _own_view(volume: "Volume") -> str:
-    normal = np.asarray(volume.direction)[:, 2]
-    return ("sagittal", "coronal", "axial")[int(np.argmax(np.abs(normal)))]
 
 
 def write_movie(frames, path: str | Path, *, fps: float = 10.0) -> int:

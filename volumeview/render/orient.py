@@ -23,9 +23,12 @@ Pure numpy, no VTK: the interactive viewer imports these helpers too.
 from __future__ import annotations
 
 import math
-from typing import Literal, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Literal, NamedTuple, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..volume import Volume
 
 View = Literal["axial", "coronal", "sagittal"]
 Convention = Literal["radiological", "neurological"]
@@ -149,3 +152,9 @@ def camera_axes(camera: str | tuple[float, float]) -> CameraAxes:
     position = np.round(position, 12) + 0.0
     up = np.round(up, 12) + 0.0
     return CameraAxes(position, up / np.linalg.norm(up))
+
+
+def own_view(volume: "Volume") -> str:
+    """The view whose plane is closest to the volume's slices (a single image's only sensible view)."""
+    normal = np.asarray(volume.direction)[:, 2]
+    return ("sagittal", "coronal", "axial")[int(np.argmax(np.abs(normal)))]

@@ -160,6 +160,8 @@ def render_slice(volume: "Volume", *, view: str = "axial", index=None, position_
     >>> img = render_slice(vol, view="axial", preset="bone", size=(256, 256))  # doctest: +SKIP
     """
     style = Style.make(**style_options)
+    if volume.shape[0] == 1:  # a single image: any other view through it is a line
+        view = orient.own_view(volume)
     window = None if volume.is_rgb else resolve_window(volume, preset)
     axes = orient.view_axes(view, style.convention)
     canvas = Image.new("RGB", style.size, style.background)
@@ -236,6 +238,8 @@ def render_grid(volume: "Volume", presets: Sequence[str | WindowPreset] = ("brai
 
         raise VolumeviewError("grid mode compares grey-level windows; this series is RGB colour")
     windows = [resolve_window(volume, p) for p in presets] or [resolve_window(volume)]
+    if volume.shape[0] == 1:  # a single image: show its own plane
+        view = orient.own_view(volume)
     axes = orient.view_axes(view, style.convention)
     canvas = Image.new("RGB", style.size, style.background)
     gap = max(2, style.size[0] // 200)
