@@ -435,3 +435,16 @@ def test_single_sagittal_image_renders_its_own_plane(tmp_path):
     img = render_slice(vol, size=(200, 200), annotations=False, colorbar=False)  # asked for the default (axial)
     lit = (img.max(axis=2) > 20).mean()
     assert lit > 0.3  # the whole image plane, not a one-pixel line through it
+
+
+def test_turntable_from_superior_starts_as_the_still_superior_view():
+    import numpy as np
+
+    from volumeview.render import movie
+    from volumeview.render.volume import render_volume
+
+    vol = marker_volume()
+    still = render_volume(vol, camera="superior", mode="mip", size=(128, 128), annotations=False, colorbar=False)
+    first = next(movie._turntable(vol, 4, mode="mip", preset=None, camera="superior", mapper="cpu", t=0,
+                                  size=(128, 128), annotations=False, colorbar=False))
+    assert np.abs(still.astype(int) - first.astype(int)).mean() < 1.0

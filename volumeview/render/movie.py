@@ -80,9 +80,13 @@ def _turntable(volume, n, *, mode, preset, camera, mapper, t, **style_options):
     try:
         for step in range(n):
             angle = (az0 + 360.0 * step / n, el)
-            axes = scene.set_camera(angle)
-            yield decorate(scene.snapshot(), volume, axes, scene.mm_per_pixel, style,
-                           lines=[_camera_text(angle)] + lines, colorbar=colorbar)
+            if parsed in ("superior", "inferior"):  # spin about S-I, starting as the still view (anterior up)
+                axes = scene.set_camera(orient.spin_from_above(1.0 if parsed == "superior" else -1.0, 360.0 * step / n))
+                text = f"{parsed} view, turned {360.0 * step / n:g}°"
+            else:
+                axes = scene.set_camera(angle)
+                text = _camera_text(angle)
+            yield decorate(scene.snapshot(), volume, axes, scene.mm_per_pixel, style, lines=[text] + lines, colorbar=colorbar)
     finally:
         scene.close()
 

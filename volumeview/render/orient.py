@@ -129,7 +129,7 @@ def parse_camera(camera: str | tuple[float, float]) -> tuple[float, float] | str
     raise ValueError(f"unknown camera {camera!r}; choose one of {', '.join(CAMERAS)} or AZ,EL in degrees")
 
 
-def camera_axes(camera: str | tuple[float, float]) -> CameraAxes:
+def camera_axes(camera: "str | tuple[float, float] | CameraAxes") -> CameraAxes:
     """The camera of a named patient view, or of (azimuth, elevation) degrees.
 
     Azimuth 0 is the anterior view (camera at -y looking +y, superior up);
@@ -137,6 +137,8 @@ def camera_axes(camera: str | tuple[float, float]) -> CameraAxes:
     right. Elevation +90 looks down from above (superior view).
     Superior and inferior views keep anterior at the top.
     """
+    if isinstance(camera, CameraAxes):
+        return camera
     parsed = parse_camera(camera)
     named = {"anterior": (0.0, 0.0), "left": (90.0, 0.0), "posterior": (180.0, 0.0), "right": (270.0, 0.0)}
     if parsed in ("superior", "inferior"):
@@ -158,3 +160,13 @@ def own_view(volume: "Volume") -> str:
     """The view whose plane is closest to the volume's slices (a single image's only sensible view)."""
     normal = np.asarray(volume.direction)[:, 2]
     return ("sagittal", "coronal", "axial")[int(np.argmax(np.abs(normal)))]
+
+
+def spin_from_above(sign: float, degrees: float) -> CameraAxes:
+    """Looking straight down (``sign`` +1, superior view) or up (-1), turned by ``degrees`` about S-I.
+
+    At 0 degrees this is the named superior (or inferior) view, anterior at the top.
+    """
+    a = math.radians(degrees)
+    up = np.array([-math.sin(a) * sign, -math.cos(a), 0.0])
+    return CameraAxes(np.array([0.0, 0.0, sign]), np.round(up, 12) + 0.0)
