@@ -14,7 +14,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from ..errors import NoImagesError, Problem, SeriesNotFoundError, VolumeviewError, VolumeviewWarning
-from ..geometry import regular_grid, resample_stack, sheared_direction
+from ..regularize import regular_grid, resample_stack, sheared_direction
 from ..values import ValueMapping
 from ..volume import Volume
 from .pixels import output_layout, read_pixels
