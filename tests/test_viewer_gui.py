@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _waiting import wait_for, wait_for_image
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -104,27 +105,6 @@ def pane(image: np.ndarray, name: str, margin: int = 50) -> np.ndarray:
 
 def xdo(display: str, *args: str) -> None:
     subprocess.run(["xdotool", *args], env=x_env(display), capture_output=True, timeout=20)
-
-
-def wait_for_image(take, accept, timeout: float, what: str) -> np.ndarray:
-    """Take pictures until one is accepted; return it."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        image = take()
-        if accept(image):
-            return image
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def wait_for(predicate, timeout: float, what: str):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_window_keys_mouse_and_screenshot(xvfb, tmp_path, ct_phantom_dir):

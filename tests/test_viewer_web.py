@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _waiting import wait_for, wait_for_image
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -67,27 +68,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("localhost", 0))
         return s.getsockname()[1]
-
-
-def wait_for_image(take, accept, timeout: float, what: str) -> np.ndarray:
-    """Take pictures until one is accepted; return it."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        image = take()
-        if accept(image):
-            return image
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def wait_for(predicate, timeout: float, what: str):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def port_open(port: int) -> bool:
