@@ -180,3 +180,25 @@ def test_export_reports_unreadable_files(tmp_path):
     proc = _cli("export", str(tmp_path / "s"), str(tmp_path / "out.nrrd"))
     assert proc.returncode == 0 and "truncated" in proc.stderr and str(spec.files[2]) in proc.stderr
     assert "Traceback" not in proc.stderr and (tmp_path / "out.nrrd").exists()
+
+
+def test_tilt_correction_keeps_every_acquired_pixel(tmp_path):
+    from volumeview.datasets import linear_phantom
+
+    spec = write_series(tmp_path, shape=(30, 24, 24), spacing=(1, 1, 2), tilt_deg=20,
+                        values=lambda p: linear_phantom(p, (1.0, 2.0, 0.5), 100.0))
+    vol = vv.load(tmp_path)
+    drift_rows = 29 * 2 * np.tan(np.radians(20))  # the last slice sits 21.1 mm further along the columns
+    assert vol.shape[1] == 24 + int(np.ceil(drift_rows)) and vol.shape[2] == 24
+    assert any("rows larger so no slice is cut off" in w for w in vol.warnings)
+    expected = spec.expected_array()
+    last, first = spec.positions[-1], spec.positions[0]
+    for pos, n in ((last, -1), (first, 0)):
+        for i, j in ((1, 1), (22, 22), (12, 22)):  # near the corners: outside the old grid for the last slice
+            lps = pos + i * spec.orientation[:3] + j * spec.orientation[3:]
+            qi, qj, qk = vol.lps_to_index(lps)
+            assert 0 <= qj <= vol.shape[1] - 1 and 0 <= qi <= vol.shape[2] - 1
+            j0, fj = int(np.floor(qj)), qj - np.floor(qj)  # the drift is along the rows only
+            plane = vol.array[int(round(qk))].astype(float)
+            got = (1 - fj) * plane[j0, int(round(qi))] + fj * plane[min(j0 + 1, vol.shape[1] - 1), int(round(qi))]
+            assert abs(got - expected[n, j, i]) <= 1.01

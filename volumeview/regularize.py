@@ -57,18 +57,43 @@ def _shift_int(img: np.ndarray, oi: int, oj: int, fill: float) -> np.ndarray:
     return out
 
 
+def inplane_extent(layout: Layout, spacing_xy: tuple[float, float]) -> tuple[float, float, int, int]:
+    """Where the regular grid starts in-plane and how much it grows, so no acquired pixel is cut off.
+
+    Returns ``(first_i, first_j, extra_columns, extra_rows)``: the grid starts
+    ``first_i`` columns and ``first_j`` rows (<= 0) from slice 0's origin and is
+    that much wider and taller than the images. A tilted stack's slices drift
+    in-plane; keeping the image size (as dcm2niix does) would lose the edge of
+    the anatomy, e.g. the back of the skull.
+    """
+    dx, dy = spacing_xy
+    u = layout.inplane_mm[:, 0] / dx
+    v = layout.inplane_mm[:, 1] / dy
+    first_i, first_j = min(0.0, float(u.min())), min(0.0, float(v.min()))
+    extra_i = int(np.ceil(float(u.max()) - first_i - 1e-6))
+    extra_j = int(np.ceil(float(v.max()) - first_j - 1e-6))
+    return first_i, first_j, max(0, extra_i), max(0, extra_j)
+
+
 def resample_stack(stack: np.ndarray, layout: Layout, spacing_xy: tuple[float, float], fill: float) -> np.ndarray:
     """Resample one (k, j, i) stack onto the regular grid of ``regular_grid(layout)``.
 
-    Output slice ``m`` lies at ``m * dz`` along the normal from slice 0, with
-    slice 0's in-plane origin, as 3D Slicer's acquisition-geometry
-    regularisation and dcm2niix's tilt correction do. Each output voxel is
-    linearly interpolated between the two nearest input slices, after moving
-    each of them in-plane by its drift (bilinear). Returns float64.
+    Output slice ``m`` lies at ``m * dz`` along the normal from slice 0, as 3D
+    Slicer's acquisition-geometry regularisation and dcm2niix's tilt correction
+    place it; in-plane the grid grows to hold every drifted slice whole
+    (:func:`inplane_extent`). Each output voxel is linearly interpolated between
+    the two nearest input slices, after moving each of them in-plane by its
+    drift (bilinear). Returns float64.
     """
     dx, dy = spacing_xy
     n_out, dz = regular_grid(layout)
     d = layout.offsets_mm
+    first_i, first_j, extra_i, extra_j = inplane_extent(layout, spacing_xy)
+    rows, cols = stack.shape[1] + extra_j, stack.shape[2] + extra_i
+    if extra_i or extra_j:
+        padded = np.full((stack.shape[0], rows, cols) + stack.shape[3:], fill, dtype=np.float64)
+        padded[:, : stack.shape[1], : stack.shape[2]] = stack
+        stack = padded
     out = np.empty((n_out,) + stack.shape[1:], dtype=np.float64)
     for m in range(n_out):
         z = m * dz
@@ -85,8 +110,8 @@ def resample_stack(stack: np.ndarray, layout: Layout, spacing_xy: tuple[float, f
         for idx, weight in ((a, 1.0 - w), (b, w)):
             if weight <= 1e-12:
                 continue
-            di = layout.inplane_mm[idx, 0] / dx
-            dj = layout.inplane_mm[idx, 1] / dy
+            di = layout.inplane_mm[idx, 0] / dx - first_i
+            dj = layout.inplane_mm[idx, 1] / dy - first_j
             # output (i, j) sits at input index (i - di, j - dj) of slice idx
             if abs(di) < 1e-9 and abs(dj) < 1e-9:
                 plane += weight * stack[idx]

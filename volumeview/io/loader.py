@@ -14,7 +14,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 
 from ..errors import NoImagesError, Problem, SeriesNotFoundError, VolumeviewError, VolumeviewWarning
-from ..regularize import regular_grid, resample_stack, sheared_direction
+from ..regularize import inplane_extent, regular_grid, resample_stack, sheared_direction
 from ..values import ValueMapping
 from ..volume import Volume
 from .pixels import output_layout, read_pixels
@@ -165,15 +165,20 @@ def load_series(
     array = read_pixels(series, mapping, workers=workers)  # (t, k, j, i[, 3])
     warnings = list(series.warnings) + (list(mapping.warnings) if mapping else [])
     direction, spacing = layout.direction.copy(), list(layout.spacing)
+    origin = layout.origin.copy()
     if not layout.is_regular and layout.geometry_known:
         if regularize:
             array = _regularize(array, series)
+            first_i, first_j, _, _ = inplane_extent(layout, layout.spacing[:2])
+            origin = origin + first_i * spacing[0] * direction[:, 0] + first_j * spacing[1] * direction[:, 1]
             n_out, dz = regular_grid(layout)
             spacing[2] = dz
             what = "gantry tilt" if layout.sheared else "irregular slice spacing"
+            _, _, extra_i, extra_j = inplane_extent(layout, layout.spacing[:2])
+            grown = f"; the grid is {extra_i} columns and {extra_j} rows larger so no slice is cut off" if extra_i or extra_j else ""
             warnings.append(
                 f"resampled onto a regular grid of {n_out} slices, {dz:.4g} mm apart, to correct the {what} "
-                "(as 3D Slicer and dcm2niix do); load with regularize=False / --no-regularize for the raw stack"
+                f"(as 3D Slicer and dcm2niix do){grown}; load with regularize=False / --no-regularize for the raw stack"
             )
         elif layout.sheared:
             axis, step = sheared_direction(layout)
@@ -190,7 +195,7 @@ def load_series(
     return Volume(
         array=array,
         spacing=tuple(spacing),
-        origin=tuple(layout.origin),
+        origin=tuple(origin),
         direction=direction,
         modality=series.modality,
         unit=mapping.unit if mapping else "",
@@ -206,13 +211,12 @@ def load_series(
 
 def _regularize(array: np.ndarray, series: Series) -> np.ndarray:
     layout = series.layout
-    n_out, _ = regular_grid(layout)
     fill = float(array.min())
-    out = np.empty((array.shape[0], n_out) + array.shape[2:], dtype=array.dtype)
+    frames = []
     for t in range(array.shape[0]):
         res = resample_stack(array[t], layout, layout.spacing[:2], fill)
-        out[t] = np.rint(res) if array.dtype.kind in "iu" else res
-    return out
+        frames.append(np.rint(res).astype(array.dtype) if array.dtype.kind in "iu" else res.astype(array.dtype))
+    return np.stack(frames)
 
 
 def _frame_time(ds: Any, series: Series) -> float:
