@@ -1,8 +1,8 @@
 """Ultrasound: cine frame rate, physical spacing from the ultrasound regions, colour.
 
-The loader calls :func:`us_region_spacing` and :func:`us_frame_time_ms` (plain
-functions, not hooks) to place US pixels in millimetres and to time cine
-frames.
+Pixel spacing reaches the loader through ``volumeview_get_pixel_spacing``
+(:func:`us_region_spacing`); the cine frame time is the loader's own rule
+(``volumeview.io.loader.cine_frame_time_ms``), shown in the summary.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from volumeview.hookspecs import hookimpl
+from volumeview.io.loader import cine_frame_time_ms
 from volumeview.presets import VolumePreset
 
 from ._common import dicom_or_auto, pick
@@ -70,23 +71,8 @@ def volumeview_get_pixel_spacing(series: Any) -> tuple[float, float] | None:
 
 
 def us_frame_time_ms(ds: Dataset) -> float | None:
-    """Milliseconds between cine frames.
-
-    FrameTime (0018,1063); else the mean of FrameTimeVector (0018,1065)
-    without its first entry (which is 0); else 1000 / CineRate (0018,0040);
-    else 1000 / RecommendedDisplayFrameRate (0008,2144).
-    """
-    frame_time = ds.get("FrameTime")
-    if frame_time not in (None, "") and float(frame_time) > 0:
-        return float(frame_time)
-    vector = [float(v) for v in (ds.get("FrameTimeVector") or [])][1:]
-    if vector and sum(vector) > 0:
-        return sum(vector) / len(vector)
-    for keyword in ("CineRate", "RecommendedDisplayFrameRate"):
-        rate = ds.get(keyword)
-        if rate not in (None, "") and float(rate) > 0:
-            return 1000.0 / float(rate)
-    return None
+    """Milliseconds between cine frames (the loader's rule), or None when the header does not say."""
+    return cine_frame_time_ms(ds) or None
 
 
 @hookimpl

@@ -221,7 +221,7 @@ def _regularize(array: np.ndarray, series: Series) -> np.ndarray:
 
 def _frame_time(ds: Any, series: Series) -> float:
     """Milliseconds between frames of a cine or 4D series (0 when unknown)."""
-    cine = _cine_frame_time(ds)
+    cine = cine_frame_time_ms(ds)
     if cine:
         return cine
     if series.modality == "MR" and series.layout.n_times > 1 and series.layout.time_tag != "EchoTime":
@@ -232,27 +232,35 @@ def _frame_time(ds: Any, series: Series) -> float:
     return 0.0
 
 
-def _cine_frame_time(ds: Any) -> float:
-    for kw in ("FrameTime",):
-        try:
-            v = float(ds.get(kw) or 0)
-        except (TypeError, ValueError):
-            v = 0
-        if v > 0:
-            return v
-    vector = ds.get("FrameTimeVector")
-    if vector:
-        vals = [float(v) for v in vector][1:]
-        if vals:
-            return float(np.mean(vals))
-    for kw in ("CineRate", "RecommendedDisplayFrameRate"):
-        try:
-            rate = float(ds.get(kw) or 0)
-        except (TypeError, ValueError):
-            rate = 0
-        if rate > 0:
+def cine_frame_time_ms(ds: Any) -> float:
+    """Milliseconds between cine frames from one header; 0 when it does not say.
+
+    FrameTime (0018,1063); else the mean of FrameTimeVector (0018,1065) without
+    its first entry (which is 0); else 1000 / CineRate (0018,0040); else
+    1000 / RecommendedDisplayFrameRate (0008,2144).
+    """
+    frame_time = _positive(ds.get("FrameTime"))
+    if frame_time:
+        return frame_time
+    try:
+        vector = [float(v) for v in (ds.get("FrameTimeVector") or [])][1:]
+    except (TypeError, ValueError):
+        vector = []
+    if vector and sum(vector) > 0:
+        return sum(vector) / len(vector)
+    for keyword in ("CineRate", "RecommendedDisplayFrameRate"):
+        rate = _positive(ds.get(keyword))
+        if rate:
             return 1000.0 / rate
     return 0.0
+
+
+def _positive(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if number > 0 else 0.0
 
 
 def _plain(value: Any) -> Any:
