@@ -92,7 +92,11 @@ def x_env(display: str) -> dict[str, str]:
 def grab(display: str) -> np.ndarray:
     from PIL import Image
 
-    run = subprocess.run(["import", "-window", "root", "png:-"], env=x_env(display), capture_output=True, timeout=20)
+    for _ in range(3):  # ImageMagick's grab can fail while the window is being redrawn on a busy machine
+        run = subprocess.run(["import", "-window", "root", "png:-"], env=x_env(display), capture_output=True, timeout=20)
+        if run.returncode == 0:
+            break
+        time.sleep(0.5)
     assert run.returncode == 0, run.stderr.decode(errors="replace")
     png = run.stdout
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(float)
