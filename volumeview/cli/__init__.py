@@ -42,6 +42,9 @@ def _root(
 ) -> None:
     state.debug = debug
     state.quiet = quiet
+    from ..progress import set_quiet
+
+    set_quiet(quiet)  # every progress bar (volumeview.progress) honours --quiet
     # Every command (and render's worker processes) loads through volumeview.load, which reads these.
     if pet_units not in (None, "suv", "native"):
         raise typer.BadParameter("use suv or native", param_hint="--pet-units")
