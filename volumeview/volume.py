@@ -58,6 +58,9 @@ class Volume:
     geometry_known: bool = True
     #: False when the files gave no pixel spacing and 1 mm pixels were assumed (no scale bar then).
     spacing_known: bool = True
+    #: Annotations shown over this volume (``volumeview.annotations.Segmentation`` objects, dose volumes):
+    #: filled by ``load(..., overlays=True)`` or by the caller.
+    overlays: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "spacing", tuple(float(s) for s in self.spacing))
@@ -67,6 +70,7 @@ class Volume:
         object.__setattr__(self, "direction", direction)
         object.__setattr__(self, "warnings", tuple(self.warnings))
         object.__setattr__(self, "time_values", tuple(self.time_values))
+        object.__setattr__(self, "overlays", tuple(self.overlays))
 
     # -- shape -----------------------------------------------------------------
     @property
