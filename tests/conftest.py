@@ -11,7 +11,8 @@ import pytest
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# A worktree elsewhere can point at the data with VOLUMEVIEW_SHARED_DATA.
+SHARED = Path(os.environ.get("VOLUMEVIEW_SHARED_DATA") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 
 
 def shared_path(*parts: str) -> Path:

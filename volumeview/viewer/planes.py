@@ -125,3 +125,17 @@ def slab_label(slab_type: str | None, thickness: float) -> str:
     if not slab_type or thickness <= 0:
         return ""
     return f"{SLAB_LABELS[slab_type]} {thickness:g} mm"
+
+
+def clip_line(point: np.ndarray, direction: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two ends of the line ``point + t * direction`` inside the box ``lo..hi`` (the point itself if it misses)."""
+    p, d = np.asarray(point, float), np.asarray(direction, float)
+    t0, t1 = -np.inf, np.inf
+    for axis in range(3):
+        if abs(d[axis]) < 1e-12:
+            continue
+        a, b = (lo[axis] - p[axis]) / d[axis], (hi[axis] - p[axis]) / d[axis]
+        t0, t1 = max(t0, min(a, b)), min(t1, max(a, b))
+    if not np.isfinite(t0) or not np.isfinite(t1) or t0 > t1:
+        return p, p
+    return p + t0 * d, p + t1 * d
