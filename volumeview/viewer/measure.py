@@ -33,12 +33,18 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ..errors import VolumeviewError
+
 Kind = Literal["ruler", "angle", "ellipse", "polygon"]
 KINDS: tuple[str, ...] = ("ruler", "angle", "ellipse", "polygon")
 #: Radius (mm) of the 1 cm^3 sphere of SUVpeak: (3 / (4 pi) cm^3)^(1/3).
 SUVPEAK_RADIUS_MM = 10.0 * (3.0 / (4.0 * math.pi)) ** (1.0 / 3.0)
 FORMAT = "volumeview-measurements"
 FORMAT_VERSION = 1
+
+
+class MeasurementsFileError(VolumeviewError, ValueError):
+    """A measurements file that cannot be read (the message names it)."""
 
 
 @dataclass
@@ -305,4 +311,4 @@ def load_measurements(path: str | Path) -> list[Measurement]:
         items = doc["measurements"] if isinstance(doc, dict) else doc
         return [Measurement.from_dict(d) for d in items]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: not a volumeview measurements file ({exc})") from None
+        raise MeasurementsFileError(f"{path}: not a volumeview measurements file ({exc})") from None

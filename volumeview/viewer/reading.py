@@ -37,6 +37,7 @@ class ReadingState:
     tool: str | None = None  # None: navigate; else one of TOOLS
     crop_lps: np.ndarray | None = None  # (2, 3): opposite corners of the crop box along the volume's axes
     show_crop_box: bool = False
+    source: str | None = None  # the path the series came from (saved in sessions)
     version: int = 0  # bumped on every change of the measurements (the scene redraws them)
     _next_id: int = 1
 

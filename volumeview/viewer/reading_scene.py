@@ -181,6 +181,39 @@ class ReadingLayer:
             actors.append(text)
         return actors
 
+    # -- cameras (sessions) ----------------------------------------------------------------
+    def camera_state(self) -> dict[str, Any]:
+        """Every pane's camera in LPS mm (a session stores it)."""
+        out = {}
+        for name, ren in self.scene.renderers.items():
+            cam = ren.GetActiveCamera()
+            out[name] = {"position": list(cam.GetPosition()), "focal_point": list(cam.GetFocalPoint()),
+                         "view_up": list(cam.GetViewUp()), "parallel_scale": cam.GetParallelScale(),
+                         "view_angle": cam.GetViewAngle()}
+        return out
+
+    def apply_cameras(self, cameras: dict[str, Any]) -> None:
+        lo, hi = self.scene._world_bounds()
+        for name, c in (cameras or {}).items():
+            ren = self.scene.renderers.get(name)
+            values = [c.get(k) for k in ("position", "focal_point", "view_up")]
+            if ren is None or any(v is None or len(v) != 3 or not np.all(np.isfinite(v)) for v in values):
+                continue
+            cam = ren.GetActiveCamera()
+            cam.SetPosition(*values[0])
+            cam.SetFocalPoint(*values[1])
+            cam.SetViewUp(*values[2])
+            if np.isfinite(c.get("parallel_scale", np.nan)) and c["parallel_scale"] > 0:
+                cam.SetParallelScale(float(c["parallel_scale"]))
+            if np.isfinite(c.get("view_angle", np.nan)) and 0 < c["view_angle"] < 180:
+                cam.SetViewAngle(float(c["view_angle"]))
+            if name == "3d":
+                ren.ResetCameraClippingRange()
+            else:
+                ren.ResetCameraClippingRange(*np.ravel(np.column_stack([lo, hi])))
+        for name in VIEWS:  # the restored cameras already face their planes
+            self._oriented[name] = self.state.reading.frames[name].rotation.copy()
+
     # -- crop box ------------------------------------------------------------------------
     def _data_box(self) -> tuple[np.ndarray, np.ndarray]:
         """The crop box in the ray caster's data coordinates (mm along the volume's axes from voxel 0)."""
