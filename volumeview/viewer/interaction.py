@@ -229,9 +229,9 @@ class Controller:
         if log.isEnabledFor(logging.INFO):
             s = self.state
             slices = " ".join(f"{v}={s.slice_info(v)[0]}" for v in ("axial", "coronal", "sagittal"))
-            log.info("%s: %s; %s; volume %s%s; %s", what, s.window_text, slices,
+            log.info("%s: %s; %s; volume %s%s; %s%s", what, s.window_text, slices,
                      "MIP" if s.mip else s.volume_preset.name, "" if s.show_volume else " (off)",
-                     s.readout().replace("\n", "  "))
+                     s.readout().replace("\n", "  "), self.reading.log_text())
 
     def handle_key(self, key: str) -> bool:
         """Apply one key (an X keysym such as "Up", "3", "space"); True when the view changed."""

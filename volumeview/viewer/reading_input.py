@@ -244,6 +244,14 @@ class ReadingInput:
     def reset_crop(self) -> None:
         self.reading.crop_lps = None
 
+    def log_text(self) -> str:
+        """The reading state for the action log: crosshair (0.01 mm), slabs, oblique planes, tool."""
+        r, c = self.reading, self.state.cursor
+        slabs = ",".join(f"{n}={t}:{r.slab_mm[n]:g}" for n in SLICE_PANES if (t := r.slab_type[n]))
+        oblique = ",".join(n for n in SLICE_PANES if r.frames[n].is_rotated)
+        return (f"; cursor ({c[0]:.2f}, {c[1]:.2f}, {c[2]:.2f}); slab {slabs or 'off'}; oblique {oblique or 'none'}"
+                f"; tool {r.tool or 'none'}")
+
     # -- files ---------------------------------------------------------------------------
     def _log_measurement(self, m: Measurement) -> None:
         if log.isEnabledFor(logging.INFO):
