@@ -65,6 +65,10 @@ class ReadingLayer:
     # -- per frame --------------------------------------------------------------------
     def update(self) -> None:
         reading = self.state.reading
+        frame_key = (self.state.series, self.state.time)
+        if frame_key != getattr(self, "_values_for", frame_key):  # another series or time point: new values
+            reading.update_values(self.state.frame)
+        self._values_for = frame_key
         for name in VIEWS:
             frame = reading.frames[name]
             if not np.array_equal(frame.rotation, self._oriented[name]):
