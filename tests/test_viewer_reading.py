@@ -259,3 +259,25 @@ def test_cli_measurements_and_sessions(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 1 and "bad.json" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "c.png").exists()
+
+
+def test_histogram_in_the_3d_pane_drags_the_window(scene_of):
+    from volumeview.viewer.histogram_actor import MARGIN
+    from volumeview.viewer.interaction import Controller
+    from volumeview.viewer.web_reading import HIST_W, histogram
+
+    vol = blob_volume()
+    plotter, scene, state = scene_of([vol])
+    controller = Controller(plotter, scene, state, timers=False)
+    assert controller.handle_key("i") and scene.reading.histogram.visible
+    level, width = state.level, state.width
+    _, lo, hi = histogram(state.frame)
+    x0, y0 = SIZE[0] // 2 + MARGIN[0] + 100, SIZE[1] // 2 + MARGIN[1] + 40  # inside it (the 3D pane is top right)
+    assert controller.reading.press("3d", x0, y0)
+    controller.reading.drag(x0 + 26, y0 + 5)
+    controller.reading.release(x0 + 26, y0 + 5)
+    per_px = (hi - lo) / HIST_W
+    assert state.level == pytest.approx(level + 26 * per_px)
+    assert state.width == pytest.approx(width + 10 * per_px)
+    assert "(custom)" in state.window_text
+    assert not controller.reading.press("3d", 5, 5)  # outside it: the 3D pane rotates as before

@@ -140,13 +140,14 @@ class Controller:
     def _left_down(self, *_: Any) -> None:
         x, y = self._pos()
         pane = self.scene.view_at(x, y)
+        if pane is not None and self.reading.press(pane, x, y, ctrl=bool(self.iren.GetControlKey()),
+                                                   alt=bool(self.iren.GetAltKey())):
+            self._drag = {"pane": pane, "reading": True}
+            return
         if pane in (None, "3d"):
             self._drag = {"pane": "3d"}
             self.scene.set_quality(interactive=True)
             self.style.OnLeftButtonDown()
-            return
-        if self.reading.press(pane, x, y, ctrl=bool(self.iren.GetControlKey()), alt=bool(self.iren.GetAltKey())):
-            self._drag = {"pane": pane, "reading": True}
             return
         self._drag = {"pane": pane, "x": x, "y": y, "moved": False, "width": self.state.width, "level": self.state.level}
 

@@ -40,7 +40,8 @@ l a e g          ruler, angle, ellipse, polygon
 Esc  Delete      end tool, delete measurement
 Ctrl+Alt drag    rotate plane (also , . ; ')
 t  [ ]           slab MIP/MinIP/mean, thickness
-b  B             crop box, reset crop"""
+b  B             crop box, reset crop
+i                histogram (drag: window)"""
 
 
 class ReadingInput:
@@ -60,7 +61,10 @@ class ReadingInput:
 
     # -- mouse -------------------------------------------------------------------------
     def press(self, pane: str, x: int, y: int, *, ctrl: bool = False, alt: bool = False) -> bool:
-        """A left press in a slice pane; True when a reading tool takes the gesture."""
+        """A left press in a pane; True when a reading tool (or the 3D pane's histogram) takes the gesture."""
+        if pane == "3d" and self.scene.reading.histogram.press(x, y):
+            self._gesture = {"kind": "histogram", "pane": pane}
+            return True
         if pane not in SLICE_PANES:
             return False
         if ctrl and alt:
@@ -89,6 +93,10 @@ class ReadingInput:
         if g is None or g["kind"] == "angle":
             return
         pane = g["pane"]
+        if g["kind"] == "histogram":
+            self.scene.reading.histogram.drag(x, y)
+            self.c.refresh()
+            return
         if g["kind"] == "rotate":
             frame: PlaneFrame = g["frame"]
             dx, dy = x - g["x"], y - g["y"]
@@ -125,6 +133,11 @@ class ReadingInput:
             return
         g, self._gesture = self._gesture, None
         if g is None:
+            return
+        if g["kind"] == "histogram":
+            self.scene.reading.histogram.release(x, y)
+            self.c.refresh()
+            self.c._log("histogram")
             return
         if g["kind"] == "rotate":
             self.c._log(f"rotate {g['pane']}")
@@ -233,6 +246,7 @@ class ReadingInput:
             "semicolon": rotate("right", -ROTATION_STEP_DEG), "apostrophe": rotate("right", ROTATION_STEP_DEG),
             "r": self.reset,
             "b": lambda: setattr(r, "show_crop_box", not r.show_crop_box),
+            "i": self.toggle_histogram,
             "B": self.reset_crop,
         }
 
@@ -240,6 +254,10 @@ class ReadingInput:
         """``r``: the planes back to axial, coronal and sagittal, and the cameras reset."""
         self.reading.reset_planes()
         self.scene.reset_cameras()
+
+    def toggle_histogram(self) -> None:
+        overlay = self.scene.reading.histogram
+        overlay.visible = not overlay.visible
 
     def reset_crop(self) -> None:
         self.reading.crop_lps = None

@@ -61,6 +61,9 @@ class ReadingLayer:
         self._slabs: dict[str, Any] = {}
         self.box_widget: vtkBoxWidget2 | None = None
         self._crop_applied: Any = None
+        from .histogram_actor import HistogramOverlay
+
+        self.histogram = HistogramOverlay(scene)
 
     # -- per frame --------------------------------------------------------------------
     def update(self) -> None:
@@ -82,6 +85,7 @@ class ReadingLayer:
                 corner.SetText(slot, letters[edge])
         self._draw_measurements()
         self._apply_crop()
+        self.histogram.update()
 
     def pane_suffix(self, name: str) -> str:
         """Added to a pane's title: "oblique" and the slab ("MIP 20 mm")."""
