@@ -281,3 +281,62 @@ def test_histogram_in_the_3d_pane_drags_the_window(scene_of):
     assert state.width == pytest.approx(width + 10 * per_px)
     assert "(custom)" in state.window_text
     assert not controller.reading.press("3d", 5, 5)  # outside it: the 3D pane rotates as before
+
+
+def test_drawing_moving_and_deleting_with_the_mouse_handlers(scene_of):
+    """The reading input's press/drag/release on display pixels, as the window and the page send them."""
+    from volumeview.viewer.interaction import Controller
+
+    vol = blob_volume()
+    plotter, scene, state = scene_of([vol])
+    controller = Controller(plotter, scene, state, timers=False)
+    r = controller.reading
+    z = state.cursor[2]
+    px = lambda x, y: tuple(int(round(v)) for v in scene.display_of("axial", [x, y, z]))
+
+    controller.handle_key("l")  # ruler: 30 mm along x
+    r.press("axial", *px(20, 20))
+    r.drag(*px(35, 20))
+    r.release(*px(50, 20))
+    ruler = state.reading.measurements[-1]
+    assert ruler.kind == "ruler" and ruler.values["length_mm"] == pytest.approx(30.0, abs=0.5)
+    controller.handle_key("a")  # angle: three clicks, a right angle
+    for x, y in ((50, 10), (30, 10), (30, 30)):
+        r.press("axial", *px(x, y))
+        r.release(*px(x, y))
+    assert state.reading.measurements[-1].values["angle_deg"] == pytest.approx(90.0, abs=2.0)
+    controller.handle_key("g")  # freehand polygon: a 10 x 10 mm square traced with the mouse
+    trace = [(35, 35), (40, 35), (45, 35), (45, 40), (45, 45), (40, 45), (35, 45), (35, 40)]
+    r.press("axial", *px(*trace[0]))
+    for p in trace[1:]:
+        r.drag(*px(*p))
+    r.release(*px(35, 36))
+    poly = state.reading.measurements[-1]
+    assert poly.kind == "polygon" and poly.values["area_mm2"] == pytest.approx(100.0, rel=0.1)
+    controller.handle_key("Escape")
+    # move the ruler by its middle: 5 mm posterior (screen down in the axial pane)
+    r.press("axial", *px(35, 20))
+    r.drag(*px(35, 25))
+    r.release(*px(35, 25))
+    assert np.allclose(ruler.points[:, 1], 25.0, atol=0.5) and ruler.values["length_mm"] == pytest.approx(30.0, abs=0.5)
+    assert state.reading.selected == ruler.id
+    assert ">1 ruler" in scene.reading.list_text()
+    assert controller.handle_key("Delete")
+    assert [m.kind for m in state.reading.measurements] == ["angle", "polygon"]
+
+
+def test_crop_box_widget_sets_the_crop_in_lps(scene_of):
+    vol = blob_volume()
+    plotter, scene, state = scene_of([vol])
+    widget = scene.reading.ensure_box_widget()
+    assert widget is not None
+    widget.GetRepresentation().PlaceWidget([10.0, 50.0, 5.0, 40.0, 20.0, 55.0])  # as if the handles were dragged
+    scene.reading.crop_from_widget(final=True)
+    assert np.allclose(state.reading.crop_lps, [[10.0, 5.0, 20.0], [50.0, 40.0, 55.0]])
+    assert scene.volume_mapper.GetCropping()
+    assert np.allclose(scene.volume_mapper.GetCroppingRegionPlanes(), [10, 50, 5, 40, 20, 55])
+    from volumeview.viewer.interaction import Controller
+
+    assert Controller(plotter, scene, state, timers=False).handle_key("B")
+    scene.update()
+    assert state.reading.crop_lps is None and not scene.volume_mapper.GetCropping()

@@ -64,6 +64,7 @@ class ReadingLayer:
         from .histogram_actor import HistogramOverlay
 
         self.histogram = HistogramOverlay(scene)
+        self.list_actor = self._list_actor()
 
     # -- per frame --------------------------------------------------------------------
     def update(self) -> None:
@@ -119,6 +120,29 @@ class ReadingLayer:
         self._slabs[name] = (slab_type, thickness)
 
     # -- measurements --------------------------------------------------------------------
+    def _list_actor(self) -> vtkTextActor:
+        """The measurement list in the 3D pane, under its title (the desktop window's panel)."""
+        actor = vtkTextActor()
+        prop = actor.GetTextProperty()
+        prop.SetFontFamilyToCourier()
+        prop.SetFontSize(12)
+        prop.SetColor(*MEASURE_COLOUR)
+        prop.SetBackgroundColor(0.0, 0.0, 0.0)
+        prop.SetBackgroundOpacity(0.5)
+        prop.SetVerticalJustificationToTop()
+        actor.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+        actor.SetPosition(0.01, 0.84)
+        actor.SetVisibility(False)
+        self.scene.renderers["3d"].AddViewProp(actor)
+        return actor
+
+    def list_text(self) -> str:
+        """One line per measurement: its number, kind and first value line; ">" marks the selected one."""
+        reading = self.state.reading
+        lines = [f"{'>' if m.id == reading.selected else ' '}{m.id} {m.kind:<7} {label(m).splitlines()[0]}"
+                 for m in reading.measurements[-12:]]
+        return "\n".join(lines)
+
     def visible(self, name: str, m: Measurement) -> bool:
         """A measurement shows in a pane whose plane (or slab) holds it and faces the same way."""
         frame = self.state.reading.frames[name]
@@ -137,6 +161,9 @@ class ReadingLayer:
         if key == self._drawn_key:
             return
         self._drawn_key = key
+        text = self.list_text()
+        self.list_actor.SetInput(text or " ")
+        self.list_actor.SetVisibility(bool(text) and not self.scene.help_text)
         for name in VIEWS:
             ren = self.scene.renderers[name]
             for actor in self._actors[name]:
