@@ -11,7 +11,11 @@ import pytest
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+# ../shared/data beside the repo (or beside a worktree's parent folder, e.g. /work/wt/NAME -> /work/shared).
+SHARED = next(
+    (p / "shared" / "data" for p in Path(__file__).resolve().parents[1].parents if (p / "shared" / "data").is_dir()),
+    Path(__file__).resolve().parents[1].parent / "shared" / "data",
+)
 
 
 def shared_path(*parts: str) -> Path:

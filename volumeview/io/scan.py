@@ -18,7 +18,8 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
-from ..errors import Problem
+from ..errors import InvalidHeaderError, Problem
+from . import sniff, validate
 from .records import PixelLocation, SliceRecord
 from .tags import get_int, get_list, get_value
 
@@ -60,7 +61,12 @@ def iter_paths(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
                     if name.upper() in IGNORED_NAMES:
                         notes.append(Problem(str(Path(root) / name), "skipped DICOMDIR index (images are read from the folder)"))
                         continue
+                    if (why := sniff.not_regular(str(Path(root) / name))) is not None:
+                        notes.append(Problem(str(Path(root) / name), why))
+                        continue
                     files.append(str(Path(root) / name))
+        elif path.exists() and (why := sniff.not_regular(str(path))) is not None:
+            notes.append(Problem(str(path), why))
         elif path.is_file():
             if path.name.upper() == "DICOMDIR":
                 files.extend(_dicomdir_files(path, notes))
@@ -84,16 +90,31 @@ def _dicomdir_files(path: Path, notes: list[Problem]) -> list[str]:
 
 def read_header(path: str) -> tuple[Dataset, PixelLocation | None]:
     """Parse one file's header up to the pixel data. Raises on non-DICOM or truncated files."""
-    with open(path, "rb") as fp:
-        try:
+    with open(path, "rb") as raw:
+        fp = raw
+        head = raw.read(132)
+        raw.seek(0)
+        if sniff.has_preamble(head):
             ds = pydicom.dcmread(fp, stop_before_pixels=True)
-        except InvalidDicomError:
-            fp.seek(0)
+        elif sniff.looks_like_dicom(head) or sniff.looks_like_dicom(head[128:]):
+            fp = sniff.bounded(raw)  # no preamble: parse a bounded prefix, never an endless stream of zeros
             ds = pydicom.dcmread(fp, stop_before_pixels=True, force=True)
             if not _looks_like_dicom(ds):
                 raise InvalidDicomError("not a DICOM file") from None
+        else:
+            raise InvalidDicomError("not a DICOM file")
         location = _pixel_location(fp, ds)
+        if _is_image(ds, location):  # every declared size and value checked before anything is built from it
+            validate.check_header(path, ds, location, fragments=_fragments(fp, ds, location))
     return ds, location
+
+
+def _fragments(fp, ds: Dataset, location: PixelLocation | None) -> int | None:
+    """Encapsulated fragments after the header (at most NumberOfFrames of them), for the declared-size check."""
+    if location is None or location.offset is not None or location.transfer_syntax == "1.2.840.10008.1.2.1.99":
+        return None
+    limit = max(1, get_int(ds, "NumberOfFrames", 1) or 1)
+    return validate.count_fragments(fp, little_endian=location.transfer_syntax != "1.2.840.10008.1.2.2", limit=limit)
 
 
 def _looks_like_dicom(ds: Dataset) -> bool:
@@ -115,7 +136,8 @@ def _pixel_location(fp, ds: Dataset) -> PixelLocation | None:
     """Offset and length of the pixel data element's value; ``None`` if the file has none."""
     ts = transfer_syntax(ds)
     if ts not in NATIVE_LE:  # compressed, deflated or big-endian: pydicom decodes it
-        return PixelLocation(ts) if _maybe_has_pixels(ds) else None
+        present = sniff.pixel_tag_follows(fp, ts) if ts != "1.2.840.10008.1.2.1.99" else _maybe_has_pixels(ds)
+        return PixelLocation(ts) if present else None
     start = fp.tell()
     head = fp.read(12)
     if len(head) < 8:
@@ -129,12 +151,20 @@ def _pixel_location(fp, ds: Dataset) -> PixelLocation | None:
         length, offset = struct.unpack("<I", head[8:12])[0], start + 12
     if length == 0xFFFFFFFF:  # encapsulated despite a native syntax: let pydicom decide
         return PixelLocation(ts)
-    size = os.fstat(fp.fileno()).st_size
+    size = sniff.file_size(fp)
     if offset + length > size:
         raise EOFError(f"truncated pixel data: header says {length} bytes, the file holds {max(0, size - offset)}")
     if tag != 0x7FE00010:
         return PixelLocation(ts)  # float pixel data: decoded by pydicom
     return PixelLocation(ts, offset=offset, nbytes=length)
+
+
+def _is_image(ds: Dataset, location: PixelLocation | None) -> bool:
+    """An image by its SOP class or by its pixel data, whatever else the header holds (or lacks)."""
+    sop = str(get_value(ds, "SOPClassUID", "") or "")
+    if any(sop.startswith(prefix) for prefix in NON_IMAGE_SOP_PREFIXES):
+        return False
+    return location is not None or sniff.is_image_sop(sop)
 
 
 def _is_image_storage(ds: Dataset) -> bool:
@@ -155,7 +185,7 @@ def non_image_kind(ds: Dataset, location: PixelLocation | None) -> str | None:
     for prefix, kind in NON_IMAGE_SOP_PREFIXES.items():
         if sop.startswith(prefix):
             return kind
-    if location is None:
+    if location is None and not sniff.is_image_sop(sop):
         return str(get_value(ds, "Modality", "") or "NON-IMAGE")
     return None
 
@@ -267,11 +297,8 @@ def frames_are_slices(ds: Dataset) -> bool:
 
 
 def _slice_step(ds: Dataset) -> float:
-    for kw in ("SpacingBetweenSlices", "SliceThickness"):
-        value = get_value(ds, kw)
-        if isinstance(value, (int, float)) and value > 0:
-            return float(value)
-    return 1.0
+    step, _ = validate.slice_step(ds)
+    return step or 1.0
 
 
 def _frame_bytes(ds: Dataset) -> int:
@@ -302,11 +329,14 @@ def scan_headers(paths: Iterable[str]) -> tuple[list[SliceRecord], list[tuple[st
         except PermissionError:
             problems.append(Problem(path, "permission denied"))
             continue
+        except InvalidHeaderError as exc:
+            problems.append(Problem(path, f"bad header value: {exc.message}, skipped"))
+            continue
         except Exception as exc:  # any other parse failure: name the file, keep going
             problems.append(Problem(path, f"unreadable DICOM header: {type(exc).__name__}: {exc}"))
             continue
         kind = non_image_kind(ds, location)
-        if kind is not None and location is None and _is_image_storage(ds):
+        if kind is None and location is None:
             problems.append(Problem(path, "image without pixel data (truncated or corrupt file), skipped"))
             continue
         if kind is not None:
@@ -317,7 +347,9 @@ def scan_headers(paths: Iterable[str]) -> tuple[list[SliceRecord], list[tuple[st
             problems.append(Problem(path, f"image without {', '.join(missing)}, skipped"))
             continue
         try:
-            records.extend(records_from_file(path, ds, location))
+            records.extend(validate.check_records(path, records_from_file(path, ds, location)))
+        except InvalidHeaderError as exc:
+            problems.append(Problem(path, f"bad header value: {exc.message}, skipped"))
         except Exception as exc:
             problems.append(Problem(path, f"bad image header: {type(exc).__name__}: {exc}"))
     return records, others, problems
