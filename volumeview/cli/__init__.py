@@ -74,14 +74,33 @@ def _load_commands() -> None:
             console_err.print(f"[yellow]Warning:[/] plugin {escape(name)} failed to add commands: {escape(str(exc))}")
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` (temporary outputs) runs; exit 143."""
+
+
+def _on_sigterm(signum, frame):  # type: ignore[no-untyped-def]
+    raise Terminated()
+
+
+def _interrupted(exc: BaseException) -> int:
+    term = isinstance(exc, Terminated) or isinstance(exc.__cause__ or exc.__context__, Terminated)
+    console_err.print("Terminated." if term else "Interrupted.", highlight=False)
+    return 143 if term else 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``volumeview`` console script."""
+    import signal
+
     from ..errors import VolumeviewError
+    from ..isolation import item_of
 
     _load_commands()
     route_warnings()
     argv = list(sys.argv[1:] if argv is None else argv)
     state.debug = "--debug" in argv
+    if threading_main():
+        signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         app(args=argv, standalone_mode=False)
     except VolumeviewError as exc:
@@ -91,9 +110,8 @@ def main(argv: list[str] | None = None) -> int:
         if exc.hint:
             console_err.print(f"  {escape(exc.hint)}", highlight=False)
         return exc.exit_code
-    except KeyboardInterrupt:
-        console_err.print("Interrupted.")
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     except SystemExit as exc:  # typer.Exit inside commands
         return int(exc.code or 0)
     except Exception as exc:  # click usage errors and unexpected bugs
@@ -103,14 +121,22 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a ClickException: usage errors exit 2
             exc.show()
             return int(exc.exit_code)
-        if name == "Abort":
-            return 1
+        if name == "Abort":  # click turns Ctrl-C into Abort: still an interruption (exit 130, one line)
+            return _interrupted(exc) if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt) else 1
         if state.debug:
             raise
-        console_err.print(f"[red]Error:[/] {name}: {escape(str(exc))}", highlight=False)
+        item = item_of(exc)
+        where = f" (while reading {escape(item)})" if item else ""
+        console_err.print(f"[red]Error:[/] {name}: {escape(str(exc))}{where}", highlight=False)
         console_err.print("  Run again with --debug for the traceback, and please report it.")
         return 1
     return 0
+
+
+def threading_main() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,7 @@ import typer
 from ..io.convert import EXPORT_SUFFIXES, export as export_volume
 from ..io.loader import load
 from . import app
+from . import _validate
 from ._common import console_err, warn
 
 
@@ -24,6 +25,7 @@ def export(
 
     PET values follow the global options: `volumeview --pet-units native export ...` keeps Bq/mL.
     """
+    _validate.output_file(out, "OUT")
     if not any(out.name.lower().endswith(s) for s in EXPORT_SUFFIXES):
         raise typer.BadParameter(f"unknown format {out.name!r}; use one of {', '.join(EXPORT_SUFFIXES)}", param_hint="OUT")
     vol = load(path, series=series, regularize=regularize)  # PET units: the global --pet-units / --suv-type

@@ -19,6 +19,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from ..errors import InvalidHeaderError, Problem
+from ..isolation import processing
 from . import sniff, validate
 from .records import PixelLocation, SliceRecord
 from .tags import get_int, get_list, get_value
@@ -90,7 +91,7 @@ def _dicomdir_files(path: Path, notes: list[Problem]) -> list[str]:
 
 def read_header(path: str) -> tuple[Dataset, PixelLocation | None]:
     """Parse one file's header up to the pixel data. Raises on non-DICOM or truncated files."""
-    with open(path, "rb") as raw:
+    with open(path, "rb") as raw, processing(path):  # warnings while parsing name this file
         fp = raw
         head = raw.read(132)
         raw.seek(0)
@@ -347,7 +348,8 @@ def scan_headers(paths: Iterable[str]) -> tuple[list[SliceRecord], list[tuple[st
             problems.append(Problem(path, f"image without {', '.join(missing)}, skipped"))
             continue
         try:
-            records.extend(validate.check_records(path, records_from_file(path, ds, location)))
+            with processing(path):
+                records.extend(validate.check_records(path, records_from_file(path, ds, location)))
         except InvalidHeaderError as exc:
             problems.append(Problem(path, f"bad header value: {exc.message}, skipped"))
         except Exception as exc:
