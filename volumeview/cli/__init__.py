@@ -78,12 +78,17 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that every ``finally`` (temporary outputs) runs; exit 143."""
 
 
+_terminated = False
+
+
 def _on_sigterm(signum, frame):  # type: ignore[no-untyped-def]
+    global _terminated
+    _terminated = True
     raise Terminated()
 
 
-def _interrupted(exc: BaseException) -> int:
-    term = isinstance(exc, Terminated) or isinstance(exc.__cause__ or exc.__context__, Terminated)
+def _interrupted(exc: BaseException | None = None) -> int:
+    term = _terminated or isinstance(exc, Terminated)
     console_err.print("Terminated." if term else "Interrupted.", highlight=False)
     return 143 if term else 130
 
@@ -102,7 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     if threading_main():
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, standalone_mode=False)
+        if code == 130:  # typer turns KeyboardInterrupt (Ctrl-C, or SIGTERM above) into a returned 130
+            return _interrupted()
+        if isinstance(code, int) and code:
+            return code
     except VolumeviewError as exc:
         if state.debug:
             raise

@@ -24,8 +24,8 @@ state = _State()
 
 def warn(message: str) -> None:
     """One line on stderr, unless ``--quiet``."""
-    if not state.quiet:
-        console_err.print(f"[yellow]Warning:[/] {escape(message)}", highlight=False)
+    if not state.quiet:  # one line, whatever the message held
+        console_err.print(f"[yellow]Warning:[/] {escape(' '.join(message.split()))}", highlight=False)
 
 
 def note(message: str) -> None:

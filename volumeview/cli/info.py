@@ -218,8 +218,8 @@ def info(
         warn(f"series [{rec['index']}] cannot be loaded: {rec['load_error']}")
     if failed and len(failed) == len(records):  # nothing loads: a script must not carry on as if it did
         _print(records, others, result, as_json)
-        what = "the only image series" if len(records) == 1 else f"none of the {len(records)} image series"
-        raise VolumeviewError(f"{what} could be loaded (see the warnings above)")
+        what = "the only image series could not" if len(records) == 1 else f"none of the {len(records)} image series could"
+        raise VolumeviewError(f"{what} be loaded (see the warnings above)")
     _print(records, others, result, as_json)
     if not images:
         console_err.print("[yellow]No image series found.[/]")

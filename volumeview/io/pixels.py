@@ -44,7 +44,8 @@ def decoder_guard(path: str) -> Iterator[None]:
     except MemoryError:
         raise PixelDataError("not enough memory to decode the pixel data", path=path) from None
     except BaseException as exc:  # noqa: B036 - see the docstring
-        raise PixelDataError(f"cannot read pixel data: {type(exc).__name__}: {exc}", path=path) from exc
+        text = " ".join(str(exc).split())  # decoders' messages run over several lines; a problem is one line
+        raise PixelDataError(f"cannot read pixel data: {type(exc).__name__}: {text}", path=path) from exc
 
 
 def stored_dtype(ds: pydicom.Dataset) -> np.dtype:

@@ -18,7 +18,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
-from ..errors import InvalidHeaderError, Problem
+from ..errors import InvalidHeaderError, Problem, ResourceLimitError
 from ..isolation import processing
 from . import sniff, validate
 from .records import PixelLocation, SliceRecord
@@ -330,7 +330,7 @@ def scan_headers(paths: Iterable[str]) -> tuple[list[SliceRecord], list[tuple[st
         except PermissionError:
             problems.append(Problem(path, "permission denied"))
             continue
-        except InvalidHeaderError as exc:
+        except (InvalidHeaderError, ResourceLimitError) as exc:
             problems.append(Problem(path, f"bad header value: {exc.message}, skipped"))
             continue
         except Exception as exc:  # any other parse failure: name the file, keep going
@@ -350,7 +350,7 @@ def scan_headers(paths: Iterable[str]) -> tuple[list[SliceRecord], list[tuple[st
         try:
             with processing(path):
                 records.extend(validate.check_records(path, records_from_file(path, ds, location)))
-        except InvalidHeaderError as exc:
+        except (InvalidHeaderError, ResourceLimitError) as exc:
             problems.append(Problem(path, f"bad header value: {exc.message}, skipped"))
         except Exception as exc:
             problems.append(Problem(path, f"bad image header: {type(exc).__name__}: {exc}"))

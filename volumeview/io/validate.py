@@ -54,7 +54,7 @@ def _number(ds: Dataset, keyword: str, default: float | None, path: str) -> floa
     try:
         value = get_value(ds, keyword, None)
     except Exception as exc:  # an element pydicom cannot convert (bad length, bad VR)
-        raise InvalidHeaderError(f"{keyword} cannot be read: {type(exc).__name__}: {exc}", path=path) from None
+        raise InvalidHeaderError(f"{keyword} cannot be read: {_first_sentence(exc)}", path=path) from None
     if isinstance(value, list):
         value = value[0] if value else None
     if value is None or value == "":
@@ -66,6 +66,12 @@ def _number(ds: Dataset, keyword: str, default: float | None, path: str) -> floa
     if not math.isfinite(number):
         raise InvalidHeaderError(f"{keyword} {number} is not a finite number", path=path)
     return number
+
+
+def _first_sentence(exc: Exception) -> str:
+    """pydicom's conversion errors run to several sentences of advice; the first says what is wrong."""
+    text = str(exc).split(". ")[0].strip()
+    return f"{type(exc).__name__}: {text[:200]}"
 
 
 def _integer(ds: Dataset, keyword: str, default: int | None, lo: int, hi: int, path: str, allowed: Sequence[int] = ()) -> int | None:
@@ -142,10 +148,10 @@ def check_header(path: str, ds: Dataset, location: PixelLocation | None, *, frag
         try:
             values = get_value(ds, kw, None)
         except Exception as exc:
-            raise InvalidHeaderError(f"{kw} cannot be read: {type(exc).__name__}: {exc}", path=path) from None
+            raise InvalidHeaderError(f"{kw} cannot be read: {_first_sentence(exc)}", path=path) from None
         check_spacing(values, kw, path)
-    check_voxels(frames * rows * cols * samples, what=f"{frames} frame(s) of {rows} x {cols} x {samples}", path=path)
     _check_declared_size(path, location, frames, _frame_bits(rows, cols, samples, bits), fragments)
+    check_voxels(frames * rows * cols * samples, what=f"{frames} frame(s) of {rows} x {cols} x {samples}", path=path)
 
 
 def _check_declared_size(path: str, location: PixelLocation | None, frames: int, frame_bits: int, fragments: int | None) -> None:
