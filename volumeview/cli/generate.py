@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from . import app
+from . import _validate
 from ._common import console_out
 
 
@@ -65,11 +66,15 @@ def generate(
         gaps = tuple(int(m) for m in missing.split(",") if m.strip())
     except ValueError:
         raise typer.BadParameter(f"expected slice indices like 5,6, got {missing!r}", param_hint="--missing")
+    for value, name in ((tilt, "tilt"), (oblique, "oblique"), (n_times, "n_times"), (edge, "edge"), (seed, "seed")):
+        _validate.number(value, name)
+    shape_kji = _validate.numbers(_numbers(shape, 3, "--shape", int), "shape")
+    _validate.number(math.prod(shape_kji) * n_times, "generated_voxels", "--shape")
     spec = write_series(
         out_dir,
         modality=modality.upper(),  # type: ignore[arg-type]
-        shape=_numbers(shape, 3, "--shape", int),
-        spacing=_numbers(spacing, 3, "--spacing"),
+        shape=shape_kji,
+        spacing=_validate.numbers(_numbers(spacing, 3, "--spacing"), "spacing"),
         orientation=_oblique_orientation(oblique, oblique_axis),
         tilt_deg=tilt,
         missing=gaps,
