@@ -155,6 +155,8 @@ def export_cmd(
         raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(_FORMATS)}", param_hint="--format")
     if fmt != "dicom" and (deidentify or retain_uids or retain_dates or retain_device or allow_burned_in):
         raise typer.BadParameter("de-identification options go with --format dicom", param_hint="--deidentify")
+    if deidentify and show_patient:
+        raise typer.BadParameter("--show-patient would put patient IDs in the folder names of de-identified data", param_hint="--show-patient")
     if not deidentify and (retain_uids or retain_dates or retain_device):
         raise typer.BadParameter("--retain-* options need --deidentify", param_hint="--deidentify")
     _engine(dask, workers)
@@ -171,7 +173,10 @@ def export_cmd(
             if deidentify:
                 from ..batch.deid import DeidOptions, load_or_create_key
 
-                key = load_or_create_key(deid_key or out_dir / ".deid-key")
+                key_file = deid_key or out_dir / ".deid-key"
+                key = load_or_create_key(key_file)
+                console_err.print(f"De-identifying with the key in {escape(str(key_file))}. Share the series folders only: "
+                                  "manifest.jsonl holds the original series keys, and the key file the secret.")
                 deid = DeidOptions(key=key, retain_uids=retain_uids, retain_dates=retain_dates,
                                    retain_device=retain_device, allow_burned_in=allow_burned_in).as_dict()
             return partial(dicom_task, out_dir=str(out_dir), deid=deid)
