@@ -11,9 +11,11 @@ finishes, so the client never holds more than rows (never pixel data).
 * Dask: a ``distributed.LocalCluster`` (``"local"``) or a running scheduler
   (``"tcp://host:port"``). Scheduling, transport and recovery from lost workers
   are Dask's own: ``retries`` on each task, and the scheduler's
-  ``allowed-failures`` (set to ``retries`` for a LocalCluster), after which a
-  series that keeps killing workers ends as ``KilledWorker``, which becomes its
-  error.
+  ``allowed-failures`` (set to ``retries`` for a LocalCluster, with
+  ``worker-saturation`` 1.0 so a dying worker charges only the series it was
+  running), after which a series that keeps killing workers ends as
+  ``KilledWorker``, which becomes its error. A remote scheduler should be started
+  with the same two settings (README, "Scaling out").
 """
 
 from __future__ import annotations
@@ -100,7 +102,10 @@ def connect_dask(address: str, *, workers: int, retries: int = 1, on_info: Calla
         for name in ("distributed", "distributed.scheduler", "distributed.nanny", "distributed.core", "distributed.http.proxy"):
             logging.getLogger(name).setLevel(logging.ERROR)
     if address == "local":
-        with dask.config.set({"distributed.scheduler.allowed-failures": retries}):
+        # One task in flight per worker thread (saturation 1.0): a worker that dies then charges only the series
+        # it was running, so a series that crashes workers fails after retries + 1 crashes and its neighbours do not.
+        with dask.config.set({"distributed.scheduler.allowed-failures": retries,
+                              "distributed.scheduler.worker-saturation": 1.0}):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                    dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
         client = Client(cluster)
