@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from .manifest import Manifest
 from .runner import BatchReport, run_batch
-from .source import Listing, SeriesFilter, list_archive, series_key
+from .source import Listing, SeriesFilter, list_archive
 from .tasks import SeriesTask, dicom_task, export_task, render_task
 
 __all__ = ["BatchReport", "Listing", "Manifest", "SeriesFilter", "SeriesTask", "dicom_task", "export_task",
-           "list_archive", "render_task", "run_batch", "series_key"]
+           "list_archive", "render_task", "run_batch"]

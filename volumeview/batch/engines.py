@@ -51,15 +51,17 @@ def run_serial(tasks: Iterable[Any], fn: TaskFn) -> Iterator[tuple[Any, Row]]:
         yield task, fn(task)
 
 
-def run_local(tasks: Iterable[Any], fn: TaskFn, *, workers: int, retries: int = 1) -> Iterator[tuple[Any, Row]]:
-    """In ``workers`` spawned processes, as they finish."""
+def run_local(tasks: Iterable[Any], fn: TaskFn, *, workers: int, retries: int = 1,
+              pool: ProcessPoolExecutor | None = None) -> Iterator[tuple[Any, Row]]:
+    """In ``workers`` spawned processes, as they finish (``pool``: a started executor to use first)."""
     import multiprocessing
 
     pending = list(tasks)[::-1]  # pop() from the end keeps the given order
     attempts: dict[int, int] = {}
     context = multiprocessing.get_context("spawn")  # never fork a parent holding threads or GL state
+    given = pool
     while pending:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        pool, given = (given or ProcessPoolExecutor(max_workers=workers, mp_context=context)), None
         running: dict[Future, Any] = {}
         broken = False
         try:
@@ -127,6 +129,7 @@ def run_dask(tasks: Iterable[Any], fn: TaskFn, *, client: Any, retries: int = 1)
     for task in tasks:
         future = client.submit(fn, task, key=_dask_key(task, run_id), pure=False, retries=retries)
         futures[future.key] = (future, task)
+    done: list[Any] = []
     for future in as_completed([f for f, _ in futures.values()]):
         task = futures.pop(future.key)[1]
         try:
@@ -137,8 +140,12 @@ def run_dask(tasks: Iterable[Any], fn: TaskFn, *, client: Any, retries: int = 1)
                 row = failure_row(task, f"it killed its Dask worker {retries + 1} times (out of memory or a crash); not retried again")
             else:
                 row = failure_row(task, f"{name}: {exc}")
-        future.release()  # the client keeps nothing of a finished series
+        # The finished future is kept (a small row on a worker, never pixels) until the run ends: released
+        # ones would shrink the task group below Dask's "root-ish" size, after which the scheduler stops
+        # queueing and assigns several series to one worker, and one crash would then charge them all.
+        done.append(future)
         yield task, row
+    done.clear()
 
 
 def run_tasks(tasks: list[Any], fn: TaskFn, *, workers: int | None = None, dask: str | None = None, retries: int = 1,

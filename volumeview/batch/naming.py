@@ -2,9 +2,9 @@
 
 A series is named ``<patient>/<study date>/S<series number>_<description>[_<label>]``:
 
-* ``<patient>`` is ``P0001``, ``P0002``, ... numbered in the sorted order of the
-  archive's PatientIDs (so the same archive gives the same numbers every run), or
-  the PatientID itself with ``show_patient=True``;
+* ``<patient>`` is ``P0001``, ``P0002``, ... as ``volumeview studies`` numbers the
+  archive's patients (sorted by PatientID and name, so the same archive gives the
+  same numbers every run), or the PatientID itself with ``show_patient=True``;
 * ``<study date>`` is the StudyDate (``YYYYMMDD``) or ``nodate``;
 * names that collide (two studies on one day, two series with one number) get
   ``_2``, ``_3``, ... in the sorted order of their series keys, compared without
@@ -71,7 +71,8 @@ def _series_part(info: NamingInfo) -> str:
     return safe_component("_".join(words), fallback="series")
 
 
-def assign_names(infos: Iterable[NamingInfo], *, show_patient: bool = False) -> dict[str, str]:
+def assign_names(infos: Iterable[NamingInfo], *, show_patient: bool = False,
+                 patient_numbers: dict[str, int] | None = None) -> dict[str, str]:
     """Map each series key to its relative output stem (``/``-separated, no suffix).
 
     >>> a = NamingInfo("1.2.3", patient_id="123", study_date="20240102", series_number=2, description="Head")
@@ -82,6 +83,8 @@ def assign_names(infos: Iterable[NamingInfo], *, show_patient: bool = False) -> 
     infos = sorted(infos, key=lambda i: i.key)
     patients = sorted({i.patient_id for i in infos})
     number = {p: n + 1 for n, p in enumerate(patients)}
+    if patient_numbers:  # the numbers ``volumeview studies`` shows, by series key
+        number = {i.patient_id: patient_numbers.get(i.key, number[i.patient_id]) for i in infos}
     names: dict[str, str] = {}
     taken: set[str] = set()
     for info in infos:

@@ -39,8 +39,8 @@ class FileRecord:
 class SeriesTask:
     """The unit of work: one series, named, with its files.
 
-    ``key`` is the series key (SeriesInstanceUID, plus ``#label`` for a
-    sub-series such as an echo or a localizer); ``name`` is the output stem
+    ``key`` is the index's series key (``Series.key``: SeriesInstanceUID and the
+    sub-series label, hashed); ``name`` is the output stem
     relative to OUT (:func:`volumeview.batch.naming.assign_names`).
     """
 
@@ -87,7 +87,7 @@ def check_unchanged(task: SeriesTask) -> None:
 
 
 def _select(result: Any, task: SeriesTask) -> Any:
-    images = [s for s in result.images if s.uid == task.uid and (s.label or "") == task.label]
+    images = [s for s in result.images if s.key == task.key]
     if not images:
         problems = "; ".join(str(p) for p in result.problems[:3])
         raise TaskError(f"series not found in its files{': ' + problems if problems else ''}")
@@ -107,7 +107,9 @@ def load_task_volume(task: SeriesTask, *, max_bytes: int = DEFAULT_MAX_BYTES, re
     from ..io.loader import load_series, scan
 
     check_unchanged(task)
-    result = scan([f.path for f in task.files])
+    # Only this series' own files, and never the index: on a cluster the index is the client's (read once),
+    # and a worker must not open SQLite on a shared filesystem. The headers are needed for the pixels anyway.
+    result = scan([f.path for f in task.files], index=False)
     notes = [str(p) for p in [*result.problems, *result.notes]]
     series = _select(result, task)
     need = series_bytes(series)
