@@ -45,11 +45,13 @@ def _max_bytes(mb: float) -> int:
     return int(mb * 2**20)
 
 
-def _filters(modality: List[str], since: Optional[str], until: Optional[str], description: Optional[str]) -> Any:
+def _filters(modality: List[str], since: Optional[str], until: Optional[str], description: Optional[str],
+             patient: Optional[str] = None) -> Any:
     from ..batch.source import SeriesFilter
 
     mods = tuple(m.strip() for item in modality for m in item.split(",") if m.strip())
-    return SeriesFilter(modality=mods, since=_date(since, "--since"), until=_date(until, "--until"), description=description)
+    return SeriesFilter(modality=mods, since=_date(since, "--since"), until=_date(until, "--until"), description=description,
+                        patient=patient)
 
 
 def _run(archive: Path, out: Path, make_fn: Callable[[Path], Any], *, what: str, where: Any, show_patient: bool,
@@ -143,7 +145,8 @@ def export_cmd(
     modality: List[str] = typer.Option([], "--modality", "-m", help="Only these modalities (repeat or comma-separate)."),
     since: Optional[str] = typer.Option(None, "--since", help="Only studies on or after this date (YYYYMMDD)."),
     until: Optional[str] = typer.Option(None, "--until", help="Only studies on or before this date (YYYYMMDD)."),
-    description: Optional[str] = typer.Option(None, "--description", "-d", help="Only series whose description matches this glob (case-insensitive)."),
+    description: Optional[str] = typer.Option(None, "--description", "-d", help="Only series whose (study) description matches this glob (case-insensitive)."),
+    patient: Optional[str] = typer.Option(None, "--patient", help="Only patients whose name or ID matches this glob."),
     show_patient: bool = typer.Option(False, "--show-patient", help="Name folders by PatientID and keep identifiers in sidecars."),
     workers: Optional[int] = _workers_opt(),
     dask: Optional[str] = _dask_opt(),
@@ -161,7 +164,7 @@ def export_cmd(
         raise typer.BadParameter("--retain-* options need --deidentify", param_hint="--deidentify")
     _engine(dask, workers)
     limit = _max_bytes(max_series_mb)
-    where = _filters(modality, since, until, description)
+    where = _filters(modality, since, until, description, patient)
 
     def make_fn(out_dir: Path) -> Any:
         from functools import partial
@@ -202,7 +205,8 @@ def render_cmd(
     modality: List[str] = typer.Option([], "--modality", "-m", help="Only these modalities (repeat or comma-separate)."),
     since: Optional[str] = typer.Option(None, "--since", help="Only studies on or after this date (YYYYMMDD)."),
     until: Optional[str] = typer.Option(None, "--until", help="Only studies on or before this date (YYYYMMDD)."),
-    description: Optional[str] = typer.Option(None, "--description", "-d", help="Only series whose description matches this glob."),
+    description: Optional[str] = typer.Option(None, "--description", "-d", help="Only series whose (study) description matches this glob."),
+    patient: Optional[str] = typer.Option(None, "--patient", help="Only patients whose name or ID matches this glob."),
     show_patient: bool = typer.Option(False, "--show-patient", help="Name folders by PatientID and draw identifiers."),
     workers: Optional[int] = _workers_opt(),
     dask: Optional[str] = _dask_opt(),
@@ -227,7 +231,7 @@ def render_cmd(
         options["size"] = parse_size(size)
     if presets:
         options["presets"] = [p.strip() for p in presets.split(",") if p.strip()]
-    where = _filters(modality, since, until, description)
+    where = _filters(modality, since, until, description, patient)
 
     def make_fn(out_dir: Path) -> Any:
         from functools import partial
