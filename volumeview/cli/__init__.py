@@ -31,7 +31,7 @@ app = typer.Typer(
 # Each module registers its command(s) on ``app`` when imported. They import only typer, rich and the
 # standard library at their top level (heavy imports go inside the command functions), so that
 # ``volumeview --help`` and ``volumeview COMMAND --help`` import neither pydicom, SimpleITK, VTK nor plugins.
-COMMAND_MODULES = ["info", "export", "generate", "plugins_cmd", "presets_cmd", "view", "render", "studies", "index"]
+COMMAND_MODULES = ["info", "export", "generate", "plugins_cmd", "presets_cmd", "view", "render", "studies", "index", "batch"]
 
 #: Root options that take a value (to find the command name in argv without parsing).
 _VALUE_OPTIONS = {"--pet-units", "--suv-type", "--index"}
@@ -99,7 +99,8 @@ def builtin_commands() -> set[str]:
     """Names of the built-in commands (imports the command modules, which are cheap)."""
     for name in COMMAND_MODULES:
         importlib.import_module(f"{__name__}.{name}")
-    return {c.name or (c.callback.__name__.replace("_", "-") if c.callback else "") for c in app.registered_commands}
+    names = {c.name or (c.callback.__name__.replace("_", "-") if c.callback else "") for c in app.registered_commands}
+    return names | {g.name for g in app.registered_groups if g.name}  # sub-apps such as ``batch``
 
 
 def _load_commands(argv: list[str] | None = None) -> None:
