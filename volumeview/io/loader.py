@@ -19,6 +19,7 @@ from ..values import ValueMapping
 from ..volume import Volume
 from .pixels import output_layout, read_pixels
 from .records import Series
+from .imagefile import image_format, read_image_file, scan_image_files
 from .scan import decoder_problem, iter_paths, scan_headers
 from .series import group_series
 
@@ -106,8 +107,13 @@ def scan(path: PathLike | Sequence[PathLike]) -> ScanResult:
     >>> [(s.modality, len(s.slices)) for s in result.images]  # doctest: +SKIP
     """
     paths, notes = iter_paths(path)
-    records, others, problems = scan_headers(paths)
-    series = group_series(records, others)
+    # NIfTI, NRRD and MetaImage files named as paths (not found in folders: see io/imagefile.py).
+    named = [str(p) for p in ([path] if isinstance(path, (str, os.PathLike)) else list(path))]
+    image_paths = [p for p in paths if p in named and image_format(p)]
+    image_series, problems_files = scan_image_files(image_paths)
+    records, others, problems = scan_headers([p for p in paths if p not in image_paths])
+    series = image_series + group_series(records, others)
+    problems = problems_files + problems
     for s in series:
         if s.kind == "image" and s.slices[0].pixel is not None:
             problem = decoder_problem(s.slices[0].pixel.transfer_syntax)
@@ -160,6 +166,10 @@ def load_series(
     suv_type = _choice(suv_type, "VOLUMEVIEW_SUV_TYPE", SUV_TYPES)  # type: ignore[assignment]
     if series.kind != "image":
         raise VolumeviewError(f"{series.kind} object is not an image and is not loaded", path=series.slices[0].path)
+    if getattr(series, "image_file", None) is not None:  # NIfTI, NRRD, MetaImage
+        vol = read_image_file(series.image_file.path, info=series.image_file)
+        series.first.Modality = vol.modality  # guessed from the values: menus and labels say the same
+        return vol
     layout = series.layout
     mapping = value_mapping(series, {"pet_units": pet_units, "suv_type": suv_type})
     array = read_pixels(series, mapping, workers=workers)  # (t, k, j, i[, 3])
