@@ -55,11 +55,23 @@ def generate(
     ),
     rgb: bool = typer.Option(False, "--rgb", help="Three samples per pixel (US, OT)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random file names."),
-    edge: float = typer.Option(0.0, "--edge", help="Partial-volume blur of the phantom's edges (mm); 0 = hard edges."),
+    edge: float = typer.Option(0.0, "--edge", help="Simple phantom: partial-volume ramp at its edges (mm); 0 = hard."),
+    phantom: str = typer.Option(
+        None, "--phantom",
+        help="head (anatomical: skull with diploë, grey/white matter, ventricles, eyes, sinuses, a left marker; "
+             "CT, MR, PT; the default for those) or simple (air, skull, brain, ventricles, marker).",
+    ),
+    psf: float = typer.Option(0.0, "--psf", help="Head phantom: 3D Gaussian point-spread, FWHM in mm (e.g. 1.2)."),
+    noise: float = typer.Option(0.0, "--noise", help="Head phantom: noise standard deviation (HU for CT, e.g. 6)."),
 ) -> None:
     """Write a synthetic DICOM series (a head phantom) with the geometry asked for."""
+    from .._synthetic_head import TISSUES
     from ..datasets import write_series
 
+    if phantom is None:
+        phantom = "head" if modality.upper() in TISSUES and not edge else "simple"
+    if phantom not in ("head", "simple"):
+        raise typer.BadParameter(f"choose head or simple, not {phantom!r}", param_hint="--phantom")
     if oblique_axis not in ("x", "y", "z"):
         raise typer.BadParameter("choose x, y or z", param_hint="--oblique-axis")
     try:
@@ -84,6 +96,9 @@ def generate(
         rgb=rgb,
         seed=seed,
         edge_mm=edge,
+        phantom=phantom,  # type: ignore[arg-type]
+        psf_mm=psf,
+        noise=noise,
     )
     k, rows, cols = spec.shape
     sx, sy, sz = spec.spacing

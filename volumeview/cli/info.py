@@ -91,6 +91,7 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
             vol = None
         if vol is not None:
             warnings = list(vol.warnings)
+            rec["modality"] = vol.modality  # a NIfTI's modality is known from its values only
             rec["size_ijk"] = list(vol.size)
             rec.update(
                 spacing_mm=_round(vol.spacing),

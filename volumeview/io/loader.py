@@ -24,6 +24,7 @@ from .records import Series
 from .entries import split_entries
 from .scan import decoder_problem, iter_paths
 from .scanning import read_entries
+from .imagefile import image_format, read_image_file, scan_image_files
 from .series import group_series
 
 PathLike = str | os.PathLike[str]
@@ -119,8 +120,14 @@ def scan(path: PathLike | Sequence[PathLike], *, index: Any = None) -> ScanResul
     paths, notes = iter_paths(path)
     items = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     folders = [os.fspath(p) for p in items if os.path.isdir(p)]
-    records, others, problems = split_entries(read_entries(paths, index=index, folders=folders))
-    series = group_series(records, others, problems)
+    # NIfTI, NRRD and MetaImage files named as paths (not found in folders: see io/imagefile.py).
+    named = [os.fspath(p) for p in items]
+    image_paths = [p for p in paths if p in named and image_format(p)]
+    image_series, problems_files = scan_image_files(image_paths)
+    dicom_paths = [p for p in paths if p not in image_paths]
+    records, others, problems = split_entries(read_entries(dicom_paths, index=index, folders=folders))
+    series = image_series + group_series(records, others, problems)
+    problems = problems_files + problems
     for s in series:
         if s.kind == "image" and s.slices[0].pixel is not None:
             problem = decoder_problem(s.slices[0].pixel.transfer_syntax)
@@ -177,6 +184,10 @@ def load_series(
     suv_type = _choice(suv_type, "VOLUMEVIEW_SUV_TYPE", SUV_TYPES)  # type: ignore[assignment]
     if series.kind != "image":
         raise VolumeviewError(f"{series.kind} object is not an image and is not loaded", path=series.slices[0].path)
+    if getattr(series, "image_file", None) is not None:  # NIfTI, NRRD, MetaImage
+        vol = read_image_file(series.image_file.path, info=series.image_file)
+        series.first.Modality = vol.modality  # guessed from the values: menus and labels say the same
+        return vol
     path = series.slices[0].path
     try:
         with processing(path):
