@@ -231,3 +231,30 @@ def test_volume_overlays_are_used_and_every_2d_mode_draws(ct, seg):
     grid = render_grid(with_seg, [WINDOW, WindowPreset("w2", 40, 800)], point=liver, size=(600, 300), **PLAIN)
     for img in (three, grid):
         assert (np.abs(img.astype(int) - [153, 77, 77]).sum(-1) < 60).sum() > 50
+
+
+def test_volume_and_mip_show_segment_surfaces(ct, seg):
+    from volumeview import VolumePreset
+    from volumeview.render.volume import render_volume
+
+    faint = VolumePreset("faint", colors=((-1000, 0, 0, 0), (40, 0.8, 0.7, 0.6), (1000, 1, 1, 1)),
+                         opacity=((-1000, 0), (0, 0), (40, 0.05), (1000, 0.9)), shade=False)
+    size = (200, 200)
+    plain = dict(annotations=False, colorbar=False, legend=False, size=size)
+
+    def centroid_of(img, test):
+        rows, cols = np.nonzero(test(img.astype(int)))
+        assert rows.size > 100, "colour not found"
+        return rows.mean(), cols.mean()
+
+    red = lambda a: (a[..., 0] > 150) & (a[..., 1] < 90) & (a[..., 2] < 90)  # noqa: E731
+    blue = lambda a: (a[..., 2] > 150) & (a[..., 0] < 90) & (a[..., 1] < 90)  # noqa: E731
+    img = render_volume(ct, preset=faint, overlays=[seg], camera="anterior", **plain)
+    _, col = centroid_of(img, red)
+    assert col > size[0] / 2  # anterior view: the patient's left on the right
+    img = render_volume(ct, preset=faint, overlays=[seg], camera="superior", **plain)
+    row, col = centroid_of(img, red)
+    assert row < size[1] / 2 and col < size[0] / 2  # seen from above, anterior up: the left is on the left
+    assert not red(render_volume(ct, preset=faint, camera="anterior", **plain).astype(int)).any()
+    img = render_volume(ct, mode="mip", overlays=[seg], camera="anterior", **plain)
+    assert centroid_of(img, blue)[1] < size[0] / 2 < centroid_of(img, red)[1]
