@@ -330,6 +330,45 @@ def segment_names_at(overlay_items: Iterable[Any], point_lps: Sequence[float]) -
     return names
 
 
+def dose_at(dose: "Volume", point_lps: Sequence[float]) -> float | None:
+    """Trilinear dose at an LPS point (``None`` outside the dose grid)."""
+    frame = dose.frame(0) if dose.is_4d else dose
+    ijk = frame.lps_to_index(np.asarray(point_lps, float))
+    nk, nj, ni = frame.shape
+    size = np.array([ni, nj, nk], float)
+    if np.any(ijk < -0.5) or np.any(ijk > size - 0.5):
+        return None
+    ijk = np.clip(ijk, 0, size - 1)
+    base = np.minimum(np.floor(ijk).astype(int), np.maximum(size.astype(int) - 2, 0))
+    f = ijk - base
+    a = np.asarray(frame.array)
+    total = 0.0
+    for dk in (0, 1):
+        for dj in (0, 1):
+            for di in (0, 1):
+                w = (f[0] if di else 1 - f[0]) * (f[1] if dj else 1 - f[1]) * (f[2] if dk else 1 - f[2])
+                if w:
+                    k, j, i = (min(base[2] + dk, nk - 1), min(base[1] + dj, nj - 1), min(base[0] + di, ni - 1))
+                    total += w * float(a[k, j, i])
+    return total
+
+
+def overlay_readout(items: Iterable[Any], point_lps: Sequence[float]) -> str:
+    """The viewer's readout line for the overlays at a point: segment names, then the dose."""
+    items = tuple(items or ())
+    if not items:
+        return ""
+    parts = []
+    names = segment_names_at(items, point_lps)
+    if names:
+        parts.append(", ".join(names))
+    for dose in (i for i in items if is_dose(i)):
+        value = dose_at(dose, point_lps)
+        if value is not None:
+            parts.append(f"dose {value:.2f} {dose.unit or 'Gy'}")
+    return "  ".join(parts)
+
+
 # -- legend -----------------------------------------------------------------------------------------------
 MAX_LEGEND_ROWS = 12
 
