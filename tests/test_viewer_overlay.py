@@ -84,3 +84,22 @@ def test_keys_toggle_segments_outline_and_opacity(viewer):
     assert keys.handle_key("g") and not any(e.visible for e in scene.overlays.entries)
     assert keys.handle_key("g") and all(e.visible for e in scene.overlays.entries)
     assert not keys.handle_key("F9")  # only two segments
+
+
+def test_web_page_panel_drives_the_overlays():
+    pytest.importorskip("trame_pyvista", reason="needs trame")
+    from volumeview.viewer.web import WebViewer
+
+    ct = make_ct()
+    web = WebViewer([replace(ct, overlays=(make_seg(ct),))], size=(320, 240))
+    try:
+        values = web._page_values()
+        assert [i["title"] for i in values["segment_items"]] == ["liver", "spleen"]
+        assert values["segments_on"] == [0, 1] and values["outline_only"] is False
+        web._on_overlays(segments_on=[1], overlay_opacity=0.7, outline_only=True)
+        entries = web.scene.overlays.entries
+        assert [e.visible for e in entries] == [False, True]
+        assert web.scene.overlays.opacity == pytest.approx(0.7) and web.scene.overlays.outline_only
+        assert web.server.state.segments_on == [1]
+    finally:
+        web.close()

@@ -307,3 +307,39 @@ class SceneOverlays:
         else:
             return False
         return True
+
+    # -- the web page's panel -------------------------------------------------------
+    def page_values(self) -> dict[str, Any]:
+        """The panel's values for the trame page (segments shown, opacity, outline mode)."""
+        return {
+            "segment_items": [{"title": e.segment.label, "value": n} for n, e in enumerate(self.entries)],
+            "segments_on": [n for n, e in enumerate(self.entries) if e.visible],
+            "overlay_opacity": round(self.opacity, 2),
+            "outline_only": self.outline_only,
+        }
+
+    def apply_page(self, *, segments_on: Any = None, overlay_opacity: Any = None, outline_only: Any = None) -> bool:
+        """Take the panel's values; True when something changed."""
+        before = self.page_values()
+        if segments_on is not None:
+            shown = {int(n) for n in segments_on}
+            for n, entry in enumerate(self.entries):
+                entry.visible = n in shown
+        if overlay_opacity is not None:
+            self.opacity = float(np.clip(float(overlay_opacity), 0.0, 1.0))
+        if outline_only is not None:
+            self.outline_only = bool(outline_only)
+        self.update()
+        return self.page_values() != before
+
+
+def page_controls(v3: Any) -> None:
+    """The segment panel on the web page: which segments, fill opacity, outline only (hidden without segments)."""
+    v3.VSelect(label="Segments", v_model=("segments_on",), items=("segment_items",), multiple=True, chips=True,
+               closable_chips=True, density="compact", hide_details=True, style="min-width: 220px; max-width: 420px",
+               classes="mx-1 overlay-segments", v_show="segment_items.length > 0")
+    v3.VSlider(label="Opacity", v_model=("overlay_opacity",), min=0, max=1, step=0.05, density="compact",
+               hide_details=True, style="min-width: 160px; max-width: 220px", classes="overlay-opacity",
+               v_show="segment_items.length > 0")
+    v3.VCheckbox(label="Outline only", v_model=("outline_only",), density="compact", hide_details=True,
+                 classes="overlay-outline", v_show="segment_items.length > 0")
