@@ -71,11 +71,15 @@ class Scene:
         self.corners: dict[str, vtkCornerAnnotation] = {}
         self.crosshairs: dict[str, list[vtkLineSource]] = {}
         self.plane_actors: list[vtkImageSlice] = []
+        self.slice_actors: dict[str, vtkImageSlice] = {}
         self.hover_text = ""
         self.help_text = ""
         for name in VIEWS:
             self._build_slice_pane(name)
         self._build_3d_pane()
+        from .overlays import SceneOverlays
+
+        self.overlays = SceneOverlays(self)  # segments and dose of the series (nothing when it has none)
         self.reset_cameras()
         self.update()
 
@@ -108,7 +112,8 @@ class Scene:
     def _build_slice_pane(self, name: str) -> None:
         ren = self.renderers[name]
         ren.SetBackground(*BACKGROUND)
-        ren.AddViewProp(self._slice_actor(self.planes[name]))
+        self.slice_actors[name] = self._slice_actor(self.planes[name])
+        ren.AddViewProp(self.slice_actors[name])
         lines = []
         for other in VIEWS:
             if other == name:
@@ -250,6 +255,7 @@ class Scene:
         self.volume_actor.SetUserMatrix(placement(self.state.frame))
         self._shown_frame = key
         if series_changed:
+            self.overlays.rebuild()
             self.reset_cameras()
 
     def update(self) -> None:

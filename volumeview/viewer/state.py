@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..render.overlay import overlay_readout
 from ..volume import Volume
 from .layout import VIEWS
 
@@ -234,7 +235,8 @@ class ViewerState:
         ijk, value = hit
         first = [format_value(value, self.volume.unit)]
         first += [f"{k}: {v}" for k, v in status_fields(self.frame, ijk, value).items()]
-        return "  ".join(first) + f"\n{pos}\nijk ({ijk[0]}, {ijk[1]}, {ijk[2]})"
+        extra = overlay_readout(self.volume.overlays, point)
+        return "  ".join(first) + f"\n{pos}\nijk ({ijk[0]}, {ijk[1]}, {ijk[2]})" + (f"\n{extra}" if extra else "")
 
     # -- window and presets --------------------------------------------------------
     def set_window_preset(self, index: int) -> None:
