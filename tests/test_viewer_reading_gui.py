@@ -98,7 +98,7 @@ def test_ruler_slab_oblique_and_roi_in_the_window(xvfb, tmp_path, ct_phantom_dir
 
         # 1. A ruler across the square insert, edge to edge on its half-maximum.
         (sx0, sy), (sx1, _) = to_screen(x_left, y_row), to_screen(x_right, y_row)
-        act("key", "l", expect="key l:")
+        act("key", "d", expect="key d:")
         xdo(xvfb, "mousemove", str(round(sx0)), str(round(sy)), "mousedown", "1")
         for f in (0.3, 0.6, 1.0):
             xdo(xvfb, "mousemove", str(round(sx0 + f * (sx1 - sx0))), str(round(sy)))

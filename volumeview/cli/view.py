@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from . import app
+from . import _validate
 from ._common import atomic_path, console_err, warn
 
 
@@ -42,14 +43,18 @@ def view(
     Keys: wheel/Up/Down slice, click crosshair, drag window/level, 1-9 and w
     window presets, v volume presets, m MIP, o volume, p planes, n series,
     space cine, s screenshot (and measurements), r reset, h help, q quit;
-    l a e g ruler, angle, ellipse, polygon; t [ ] slab; Ctrl+Alt drag or , . ; ' oblique
-    plane; b B crop box.
+    d a e f ruler, angle, ellipse, polygon; t - + slab; Ctrl+Alt drag or , . ; ' oblique
+    plane; b B crop box; i histogram.
     """
     from ..viewer import view as run_viewer
 
     if path is None and session is None:
         raise typer.BadParameter("give a DICOM folder, or --session FILE", param_hint="PATH")
-    width_height = parse_size(size)
+    width_height = _validate.numbers(parse_size(size), "size", "--size")
+    _validate.number(port, "port")
+    _validate.output_file(screenshot, "--screenshot")
+    if save_session is not None:
+        _validate.output_file(save_session, "--save-session")
     reading = {"measurements": measurements, "session": session, "save_session": save_session}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

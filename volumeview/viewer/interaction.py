@@ -46,6 +46,8 @@ n / N            next / previous series
 c  r             centre crosshair, reset views
 s                save screenshot
 h  q             help, quit
+g  l  [  ]       segments, outline, opacity
+F1-F12           toggle segment 1-12
 """ + READING_KEYS_HELP
 
 
@@ -260,6 +262,8 @@ class Controller:
             "q": self.quit,
             **self.reading.keys(pane),
         }
+        if self.scene.overlays.handle_key(key):
+            return True
         if key.isdigit() and key != "0":
             if int(key) > len(s.window_presets):
                 return False

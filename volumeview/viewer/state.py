@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..render.overlay import overlay_readout
 from ..volume import Volume
 from .layout import VIEWS
 from .reading import ReadingState
@@ -94,7 +95,7 @@ class ViewerState:
     volume_index: int = 0
     show_volume: bool = True
     mip: bool = False
-    show_planes: bool = True
+    show_planes: bool = False  # opaque planes would hide the volume: shown on request (p)
     time: int = 0
     playing: bool = False
     #: Oblique planes, slabs, measurements and crop box (``volumeview.viewer.reading``).
@@ -252,7 +253,8 @@ class ViewerState:
         ijk, value = hit
         first = [format_value(value, self.volume.unit)]
         first += [f"{k}: {v}" for k, v in status_fields(self.frame, ijk, value).items()]
-        return "  ".join(first) + f"\n{pos}\nijk ({ijk[0]}, {ijk[1]}, {ijk[2]})"
+        extra = overlay_readout(self.volume.overlays, point)
+        return "  ".join(first) + f"\n{pos}\nijk ({ijk[0]}, {ijk[1]}, {ijk[2]})" + (f"\n{extra}" if extra else "")
 
     # -- window and presets --------------------------------------------------------
     def set_window_preset(self, index: int) -> None:

@@ -91,6 +91,7 @@ class WebViewer:
             values[f"{view}_slice"] = index
             values[f"{view}_max"] = count - 1
         values.update(self.reading.page_values())
+        values.update(self.scene.overlays.page_values())
         return values
 
     def _init_state(self) -> None:
@@ -104,6 +105,13 @@ class WebViewer:
         for view in VIEWS:
             state.change(f"{view}_slice")(self._slice_handler(view))
         self.reading.bind()
+        state.change("segments_on", "overlay_opacity", "outline_only")(self._on_overlays)
+
+    def _on_overlays(self, segments_on: Any = None, overlay_opacity: Any = None, outline_only: Any = None,
+                     **_: Any) -> None:
+        if not self._updating and self.scene.overlays.apply_page(
+                segments_on=segments_on, overlay_opacity=overlay_opacity, outline_only=outline_only):
+            self._apply()
 
     def _push_state(self) -> None:
         """After the mouse moved the crosshair or the window: show it in the page controls."""
@@ -203,6 +211,9 @@ class WebViewer:
                                    v_show="n_times > 1", style="min-width: 200px")
                         v3.VBtn("{{ playing ? 'Pause' : 'Play' }}", click=self.toggle_cine, v_show="n_times > 1",
                                 variant="tonal", size="small", classes="cine-play")
+                        from .overlays import page_controls
+
+                        page_controls(v3)
                         html.Div("{{ window_text }}  |  {{ readout }}", classes="text-caption volumeview-readout",
                                  style="font-family: monospace")
                     self.reading.controls()
