@@ -102,13 +102,10 @@ def _collect(ds: Any, path: str) -> tuple[Header, int, str]:
     raw: list[tuple[int, str, bytes]] = []
     tags: list[int] = []
     ts = ""
-    end = 0
-    last_length = 0
+    last = None
     for elem in ds:
         tag = elem.tag()
-        length = elem.length()
-        end = elem.offset() + length
-        last_length = length
+        last = elem
         if tag < 0x00030000:
             if tag == 0x00020010:
                 ts = elem.toBytes().decode("latin-1").rstrip("\x00 ")
@@ -121,8 +118,14 @@ def _collect(ds: Any, path: str) -> tuple[Header, int, str]:
         raise Refused("no TransferSyntaxUID")
     if not _accepted(ts):
         raise Refused(f"transfer syntax {ts}")
-    if last_length == _UNDEFINED or not tags:
-        raise Refused("cannot tell where the header ends")
+    if last is None or not tags:
+        raise Refused("no data elements")
+    # The header must end where its last element ends; a sequence's end (undefined length, or one never
+    # closed that swallowed the rest of the file) cannot be checked from its offset and length: pydicom then.
+    last_length = last.length()
+    if last_length == _UNDEFINED or _VR_NAMES.get(int(last.vr())) == "SQ":
+        raise Refused("the header ends in a sequence")
+    end = last.offset() + last_length
     implicit = ts == IMPLICIT_LE
     values: dict[str, Any] = {}
     encodings: list[str] | None = None
