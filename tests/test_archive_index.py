@@ -102,7 +102,7 @@ def test_corrupt_and_old_index_is_rebuilt_with_one_warning(tmp_path):
     assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM files").fetchone()[0] == 3
     old = tmp_path / "old.sqlite"
     con = sqlite3.connect(old)
-    con.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('schema_version', '0');"
+    con.executescript("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('schema_version', '1');"
                       "CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, entry TEXT);")
     con.execute("INSERT INTO files VALUES (?, ?, ?, ?)", (str(spec.files[0].resolve()), 1, 1, "{garbage"))
     con.commit()

@@ -70,7 +70,16 @@ def _root(
         os.environ["VOLUMEVIEW_INDEX"] = os.path.abspath(os.path.expanduser(index))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # pydicom logs decoder failures with tracebacks; we report them as one line per file instead.
-    logging.getLogger("pydicom").setLevel(logging.DEBUG if debug else logging.CRITICAL)
+    # A filter, not only a level: pydicom is imported later (lazily) and resets its logger's level then.
+    pydicom_log = logging.getLogger("pydicom")
+    pydicom_log.setLevel(logging.DEBUG if debug else logging.CRITICAL)
+    if not debug:  # on the handlers: records of pydicom's child loggers reach them without the logger's filters
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_quiet_pydicom)
+
+
+def _quiet_pydicom(record: logging.LogRecord) -> bool:
+    return not record.name.startswith("pydicom") or record.levelno >= logging.CRITICAL
 
 
 def _command_name(argv: list[str]) -> str | None:

@@ -56,13 +56,14 @@ def iter_paths(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
         if path.is_dir():
             for root, dirs, names in os.walk(path):
                 dirs.sort()
+                prefix = str(Path(root)) + os.sep  # str(Path(root) / name), without a Path per file
                 for name in sorted(names):
                     if name.startswith("."):
                         continue
                     if name.upper() in IGNORED_NAMES:
-                        notes.append(Problem(str(Path(root) / name), "skipped DICOMDIR index (images are read from the folder)"))
+                        notes.append(Problem(prefix + name, "skipped DICOMDIR index (images are read from the folder)"))
                         continue
-                    files.append(str(Path(root) / name))
+                    files.append(prefix + name)
         elif path.is_file():
             if path.name.upper() == "DICOMDIR":
                 files.extend(_dicomdir_files(path, notes))
