@@ -82,6 +82,9 @@ def _index(volumes: list[Volume], series: int | str | None, *, default: int) -> 
             raise SeriesNotFoundError(f"series index {index} out of range: there are {len(volumes)} series (0..{len(volumes) - 1})")
         return index
     for n, v in enumerate(volumes):
+        if v.meta.get("key") == series:  # a series key (volumeview studies)
+            return n
+    for n, v in enumerate(volumes):
         if v.meta.get("SeriesInstanceUID") == series:
             return n
     raise SeriesNotFoundError(f"no series with SeriesInstanceUID {series}")
