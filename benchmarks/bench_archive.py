@@ -224,7 +224,10 @@ def main() -> None:
             out_dir = Path(tempfile.mkdtemp(prefix="volumeview-bench-dcm2niix-"))
             load["dcm2niix"].append(timed(["dcm2niix", "-z", "n", "-o", str(out_dir), str(study)]))
             shutil.rmtree(out_dir, ignore_errors=True)
-    help_times = [timed([str(Path(sys.executable).parent / "volumeview"), "--help"]) for _ in range(args.repeats)]
+    exe = str(Path(sys.executable).parent / "volumeview")
+    help_times = [timed([exe, "--help"]) for _ in range(args.repeats)]
+    one_file = sorted((study / "series0").iterdir())[0]
+    info_times = [timed([exe, "--no-index", "info", str(one_file)]) for _ in range(args.repeats)]
     pass_times = [timed([sys.executable, "-c", "pass"]) for _ in range(args.repeats)]
     print(f"load average after: {os.getloadavg()}", file=sys.stderr)
 
@@ -240,7 +243,8 @@ def main() -> None:
     la, sl, dn = median(load["load_all"]), median(load["sitk-load"]), median(load["dcm2niix"])
     print(f"\n| 2,400-file 8-series study | volumeview load_all s | SimpleITK s | ratio | dcm2niix s |\n|---|---:|---:|---:|---:|\n| generated 8 x 300 x 256² | {la:.2f} | {sl:.2f} | {la / sl:.2f} | {dn:.2f} |")
     print(f"\nfirst series of the archive, index warm (scan + load, in process): {first.get('seconds', float('nan')):.2f} s {first.get('shape', '')}")
-    print(f"`volumeview --help` {median(help_times):.2f} s wall; `python -c pass` {median(pass_times):.2f} s")
+    print(f"`volumeview --help` {median(help_times):.2f} s wall; `python -c pass` {median(pass_times):.2f} s; "
+          f"`volumeview info ONE_FILE` {median(info_times):.2f} s")
 
 
 def res_ok(m: dict, key: str) -> bool:
