@@ -63,9 +63,11 @@ def header_lines(volume: "Volume", *, show_patient: bool) -> tuple[list[str], li
     right: list[str] = []
     if show_patient:
         patient = meta.get("patient") or {}
+        from ..text import person_name
+
         for key in ("PatientName", "PatientID", "PatientBirthDate"):
             if patient.get(key):
-                right.append(str(patient[key]).replace("^", " ").strip())
+                right.append(person_name(patient[key]) if key == "PatientName" else str(patient[key]).strip())
     return left, right
 
 
