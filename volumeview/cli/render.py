@@ -10,6 +10,7 @@ import typer
 
 from . import app
 from ._common import console_err, show_progress, warn
+from ._window import check_window
 
 _MODES = ("slice", "slices", "volume", "mip", "grid", "movie")
 _VIEWS = ("axial", "coronal", "sagittal")
@@ -59,7 +60,8 @@ def render(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output .png (or .gif/.mp4 for --mode movie)."),
     mode: str = typer.Option("slices", "--mode", "-m", help="slice | slices | volume | mip | grid | movie."),
     preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Window (slices, mip) or volume preset (volume) name."),
-    presets: Optional[str] = typer.Option(None, "--presets", help="Windows for --mode grid, e.g. brain,subdural,bone."),
+    window: Optional[str] = typer.Option(None, "--window", "-w", help="Window LEVEL,WIDTH or LEVEL/WIDTH (e.g. 40,80) or a window preset name; slice, slices, grid, mip, histogram, movie."),
+    presets: Optional[str] = typer.Option(None, "--presets", help="Windows for --mode grid, e.g. brain,subdural,bone or brain,40/80."),
     size: Optional[str] = typer.Option(None, "--size", help="WIDTHxHEIGHT in pixels (default depends on the mode)."),
     series: Optional[str] = typer.Option(None, "--series", "-s", help="Series index (from `info`) or SeriesInstanceUID."),
     view: str = typer.Option("axial", "--view", help="axial | coronal | sagittal (slice, grid, sweep)."),
@@ -96,6 +98,12 @@ def render(
         raise typer.BadParameter("must be at least 1", param_hint="--frames")
     if fps is not None and fps <= 0:
         raise typer.BadParameter("must be positive", param_hint="--fps")
+    preset = _window_or_preset(window, preset, mode)
+    if presets:
+        from ..render.presets_lookup import split_preset_names
+
+        for name in split_preset_names(presets):
+            check_window(name, "--presets")
     options: dict[str, Any] = dict(
         mode=mode, preset=preset, view=view, camera=_camera(camera), convention=convention, t=time_index,
         background=background, cmap=cmap, annotations=annotations, colorbar=colorbar, show_patient=show_patient,
@@ -108,8 +116,6 @@ def render(
     if position is not None:
         options["position_mm"] = _numbers(position, "--position")
     if presets:
-        from ..render.presets_lookup import split_preset_names
-
         options["presets"] = split_preset_names(presets)
     if mode == "movie":
         options.update(movie=movie, frames=frames, fps=fps, projection=projection)
@@ -117,6 +123,19 @@ def render(
         _run_batch(path, batch, workers, options)
         return
     _render_one(path, out, series, options)
+
+
+def _window_or_preset(window: Optional[str], preset: Optional[str], mode: str) -> Optional[str]:
+    """``--window`` is the window preset of the 2D modes and MIP; ``--preset`` may hold a typed window too."""
+    check_window(window)
+    if window is None:
+        return check_window(preset, "--preset") if mode != "volume" else preset
+    if preset is not None:
+        raise typer.BadParameter("give --window or --preset, not both", param_hint="--window")
+    if mode == "volume":
+        raise typer.BadParameter("a volume rendering takes a volume preset (--preset CT-Bone), not a window; "
+                                 "use --mode mip or a slice mode with --window", param_hint="--window")
+    return window
 
 
 def _render_one(path: Path, out: Path, series: Optional[str], options: dict[str, Any]) -> None:

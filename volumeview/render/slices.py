@@ -72,7 +72,8 @@ def header_lines(volume: "Volume", *, show_patient: bool) -> tuple[list[str], li
 
 
 def window_line(window: WindowPreset, unit: str) -> str:
-    name = f"{window.name}: " if window.name and window.name not in ("auto",) else ""
+    typed = getattr(window, "source", "") == "--window"  # "L40/W80": the numbers already say it
+    name = f"{window.name}: " if window.name and window.name not in ("auto",) and not typed else ""
     return f"{name}W {window.width:g} L {window.level:g}" + (f" {unit}" if unit else "")
 
 
