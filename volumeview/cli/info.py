@@ -75,6 +75,10 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
         n_volumes=layout.n_times,
         time_tag=layout.time_tag if layout.n_times > 1 else "",
     )
+    from ..io.tag_groups import lecture_tags
+
+    rec["tags"] = lecture_tags(ds, modality=series.modality, show_patient=show_patient,
+                               transfer_syntax=rec["transfer_syntax"])
     warnings = list(series.warnings)
     if stats:
         try:
@@ -186,6 +190,9 @@ def print_record(rec: dict[str, Any]) -> None:
         unit = rec.get("unit", "")
         shown = [f"{w['name']}{' (default)' if w.get('default') else ''}: L {w['level']:.6g} W {w['width']:.6g}" for w in rec["window"]]
         out.print("    window " + (f"({unit}) " if unit else "") + "; ".join(shown))
+    for group, values in (rec.get("tags") or {}).items():  # the lecture's tags, one line a group
+        if values and group != "patient":
+            out.print(f"    {group}: " + escape("  ".join(f"{k} {v}" for k, v in values.items())))
     summary = rec.get("summary") or {}
     if summary:
         out.print("    " + escape("  ".join(f"{k} {v}" for k, v in summary.items())))

@@ -12,7 +12,7 @@ from . import app
 from ._common import console_err, show_progress, warn
 from ._window import check_window
 
-_MODES = ("slice", "slices", "volume", "mip", "grid", "movie")
+_MODES = ("slice", "slices", "volume", "mip", "grid", "movie", "histogram")
 _VIEWS = ("axial", "coronal", "sagittal")
 _MOVIES = ("auto", "turntable", "sweep", "cine")
 
@@ -58,7 +58,7 @@ def _camera(text: str) -> Any:
 def render(
     path: Path = typer.Argument(..., help="DICOM folder, file or DICOMDIR."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output .png (or .gif/.mp4 for --mode movie)."),
-    mode: str = typer.Option("slices", "--mode", "-m", help="slice | slices | volume | mip | grid | movie."),
+    mode: str = typer.Option("slices", "--mode", "-m", help="slice | slices | volume | mip | grid | movie | histogram."),
     preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Window (slices, mip) or volume preset (volume) name."),
     window: Optional[str] = typer.Option(None, "--window", "-w", help="Window LEVEL,WIDTH or LEVEL/WIDTH (e.g. 40,80) or a window preset name; slice, slices, grid, mip, histogram, movie."),
     presets: Optional[str] = typer.Option(None, "--presets", help="Windows for --mode grid, e.g. brain,subdural,bone or brain,40/80."),
