@@ -6,6 +6,7 @@ optional marks (the window's edges), in the same fonts as every other picture.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
@@ -22,6 +23,21 @@ AXIS_COLOR = (200, 200, 200)
 MARK_COLOR = (255, 150, 40)
 #: Values sampled at most for a volume's histogram: the shape of 512^3 is the same from 4 M samples.
 MAX_SAMPLES = 4_000_000
+
+
+@dataclass(frozen=True)
+class HistogramAxes:
+    """What ``draw_histogram`` drew: the counts and where a value sits on the picture's x axis."""
+
+    counts: np.ndarray
+    lo: float
+    hi: float
+    x0: int  # picture column of ``lo``
+    width: int  # columns from ``lo`` to ``hi``
+    bottom: int  # picture row of the zero line
+
+    def x_of(self, value: float) -> float:
+        return self.x0 + (value - self.lo) / (self.hi - self.lo) * self.width
 
 
 def histogram_counts(values: np.ndarray, value_range: tuple[float, float], bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -47,8 +63,8 @@ def value_range(values: np.ndarray) -> tuple[float, float]:
 
 def draw_histogram(image: Image.Image, box: Box, values: np.ndarray, *, unit: str = "", title: str = "",
                    value_range_: tuple[float, float] | None = None, marks: Sequence[float] = (),
-                   mark_labels: Sequence[str] = (), log: bool = True, bins: int | None = None) -> np.ndarray:
-    """Draw the histogram of ``values`` into ``box`` of ``image``; returns the counts drawn."""
+                   mark_labels: Sequence[str] = (), log: bool = True, bins: int | None = None) -> HistogramAxes:
+    """Draw the histogram of ``values`` into ``box`` of ``image``; returns the counts and the value axis."""
     draw = ImageDraw.Draw(image)
     x0, y0, x1, y1 = box
     font = get_font(int(np.clip((y1 - y0) / 14, 9, 18)))
@@ -90,7 +106,7 @@ def draw_histogram(image: Image.Image, box: Box, values: np.ndarray, *, unit: st
                 _text(draw, (x + 3, py0 + fsize * (1.2 + n)), mark_labels[n], small, MARK_COLOR, "la")
     if title:
         _text(draw, ((x0 + x1) // 2, y0 + 2), fit_text(title, font, x1 - x0 - 4), font, (255, 255, 255), "ma")
-    return counts
+    return HistogramAxes(counts, float(lo), float(hi), px0, width, py1)
 
 
 def _sample(values: np.ndarray) -> np.ndarray:
@@ -103,7 +119,7 @@ def _sample(values: np.ndarray) -> np.ndarray:
 
 def render_histogram(volume: "Volume", *, preset: "str | WindowPreset | None" = None, t: int = 0,
                      size: tuple[int, int] = (800, 480), background=(0, 0, 0), annotations: bool = True,
-                     show_patient: bool = False, **_ignored) -> np.ndarray:
+                     show_patient: bool = False, axes_out: list | None = None, **_ignored) -> np.ndarray:
     """The value histogram of ``volume`` (time point ``t``) in its unit, with the window's edges marked.
 
     The title carries the series description; the window is the named preset, a typed ``L,W``
@@ -124,7 +140,9 @@ def render_histogram(volume: "Volume", *, preset: "str | WindowPreset | None" = 
     unit = volume.unit or "value"
     title = f"{left[0]}: values in {unit}" if annotations and left and left[0] else f"values in {unit}"
     name = f"{window.name} " if window.name and getattr(window, "source", "") != "--window" else ""
-    draw_histogram(image, (0, 0, w, h), values, unit=unit, title=title, marks=(lo, hi),
-                   mark_labels=(f"{name}L {window.level:g} W {window.width:g}", ""),
-                   value_range_=value_range(values))
+    axes = draw_histogram(image, (0, 0, w, h), values, unit=unit, title=title, marks=(lo, hi),
+                          mark_labels=(f"{name}L {window.level:g} W {window.width:g}", ""),
+                          value_range_=value_range(values))
+    if axes_out is not None:  # for tests and callers that place things on the axis
+        axes_out.append(axes)
     return np.asarray(image)
