@@ -191,8 +191,14 @@ def _run_batch(path: Path, outdir: Path, workers: int, options: dict[str, Any]) 
     for r in failed:
         where = r.job.files[0] if r.job.files else ""
         console_err.print(f"  [red]failed[/] {escape(r.job.name)}: {escape(r.message)} ({escape(where)})", highlight=False)
-    report_problems(problems)
-    if failed or problems:
+    from ..render.batch import split_problems
+
+    skipped, bad = split_problems(problems)
+    if skipped:  # README, LICENSE, .txt beside the DICOM: listed, not an error
+        shown = ", ".join(Path(p.path).name for p in skipped[:3]) + (f", and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+        console_err.print(f"Skipped {len(skipped)} non-DICOM file(s): {escape(shown)}", highlight=False)
+    report_problems(bad)
+    if failed or bad:
         what = [f"{len(failed)} of {len(results)} series failed to render"] if failed else []
-        what += [f"{len(problems)} file(s) could not be read"] if problems else []
+        what += [f"{len(bad)} file(s) could not be read"] if bad else []
         raise VolumeviewError(" and ".join(what) + " (listed above)")
