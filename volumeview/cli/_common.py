@@ -38,7 +38,7 @@ def route_warnings() -> None:
     """Show the library's VolumeviewWarnings as one ``Warning:`` line each (no file and line number)."""
     import warnings
 
-    from ..io.loader import VolumeviewWarning
+    from ..errors import VolumeviewWarning
 
     default = warnings.showwarning
 

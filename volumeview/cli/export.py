@@ -7,8 +7,6 @@ from typing import List, Optional
 
 import typer
 
-from ..io.convert import EXPORT_SUFFIXES, export as export_volume
-from ..io.loader import load
 from . import app
 from ._common import console_err, warn
 
@@ -16,7 +14,7 @@ from ._common import console_err, warn
 @app.command()
 def export(
     path: Path = typer.Argument(..., help="DICOM folder, file or DICOMDIR."),
-    out: Path = typer.Argument(..., help=f"Output file: {', '.join(EXPORT_SUFFIXES)}."),
+    out: Path = typer.Argument(..., help="Output file: .nii.gz, .nii, .nrrd, .nhdr, .mha, .mhd or .vti."),
     series: Optional[str] = typer.Option(None, "--series", "-s", help="Series index (from `info`) or SeriesInstanceUID."),
     regularize: bool = typer.Option(True, "--regularize/--no-regularize", help="Resample tilted or irregular stacks (default)."),
 ) -> None:
@@ -24,6 +22,9 @@ def export(
 
     PET values follow the global options: `volumeview --pet-units native export ...` keeps Bq/mL.
     """
+    from ..io.convert import EXPORT_SUFFIXES, export as export_volume
+    from ..io.loader import load
+
     if not any(out.name.lower().endswith(s) for s in EXPORT_SUFFIXES):
         raise typer.BadParameter(f"unknown format {out.name!r}; use one of {', '.join(EXPORT_SUFFIXES)}", param_hint="OUT")
     vol = load(path, series=series, regularize=regularize)  # PET units: the global --pet-units / --suv-type

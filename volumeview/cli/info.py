@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
-import numpy as np
 import typer
 from rich.markup import escape
 
 from ..errors import NoImagesError, Problem, VolumeviewError
-from ..io.loader import PATIENT_FIELDS, ScanResult, load_series, scan
-from ..io.records import Series
 from . import app
 from ._common import console_err, console_out, note, warn
+
+if TYPE_CHECKING:  # the loader imports pydicom and numpy: only inside the command (fast --help)
+    from ..io.loader import ScanResult
+    from ..io.records import Series
 
 
 def report_problems(problems: list[Problem], *, limit: int = 5) -> None:
@@ -33,11 +34,15 @@ def report_problems(problems: list[Problem], *, limit: int = 5) -> None:
 
 
 def _round(values: Any, ndigits: int = 4) -> Any:
+    import numpy as np
+
     return [round(float(v), ndigits) for v in np.asarray(values).ravel()]
 
 
 def series_record(index: int | None, series: Series, *, stats: bool, show_patient: bool) -> dict[str, Any]:
     """A JSON-able description of one series (loading pixels only when ``stats``)."""
+    from ..io.loader import PATIENT_FIELDS, load_series
+
     ds = series.first
     rec: dict[str, Any] = {
         "index": index,
@@ -209,6 +214,8 @@ def info(
     series: Optional[str] = typer.Option(None, "--series", "-s", help="Only this series (index or SeriesInstanceUID)."),
 ) -> None:
     """List every series with its geometry, 4D volume count, values, window and warnings."""
+    from ..io.loader import scan
+
     result: ScanResult = scan([str(p) for p in paths])
     report_problems(result.problems)
     for n in result.notes:

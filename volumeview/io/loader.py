@@ -19,7 +19,9 @@ from ..values import ValueMapping
 from ..volume import Volume
 from .pixels import output_layout, read_pixels
 from .records import Series
-from .scan import decoder_problem, iter_paths, scan_headers
+from .entries import split_entries
+from .scan import decoder_problem, iter_paths
+from .scanning import read_entries
 from .series import group_series
 
 PathLike = str | os.PathLike[str]
@@ -54,7 +56,7 @@ class ScanResult:
         return [s for s in self.series if s.kind != "image"]
 
     def select(self, series: int | str | None = None) -> Series:
-        """An image series by index (as listed by ``info``), by SeriesInstanceUID, or the largest."""
+        """An image series by index (as listed by ``info``), by key (``Series.key``), by SeriesInstanceUID, or the largest."""
         images = self.images
         if not images:
             raise NoImagesError(_no_images_message(self), hint=_problem_hint(self))
@@ -66,6 +68,9 @@ class ScanResult:
             if not 0 <= idx < len(images):
                 raise SeriesNotFoundError(f"series index {idx} out of range: there are {len(images)} image series (0..{len(images) - 1})")
             return images[idx]
+        keyed = [s for s in images if s.key == series]
+        if keyed:
+            return keyed[0]
         matches = [s for s in images if s.uid == series]
         if not matches:
             raise SeriesNotFoundError(f"no image series with SeriesInstanceUID {series}", hint="run `volumeview info PATH` to list them")
@@ -92,13 +97,17 @@ def _problem_hint(result: ScanResult) -> str | None:
     return None
 
 
-def scan(path: PathLike | Sequence[PathLike]) -> ScanResult:
+def scan(path: PathLike | Sequence[PathLike], *, index: Any = None) -> ScanResult:
     """List the series under ``path`` from headers only (no pixel data is read).
 
     Parameters
     ----------
     path : str, Path, or a list of them
         A folder (walked recursively), a file, a DICOMDIR, or several.
+    index : None, False or path
+        The header index (``volumeview.io.index``): ``None`` uses the default
+        (``VOLUMEVIEW_INDEX``, else the user cache folder), a path names the
+        index file, ``False`` reads every file and stores nothing.
 
     Examples
     --------
@@ -106,7 +115,9 @@ def scan(path: PathLike | Sequence[PathLike]) -> ScanResult:
     >>> [(s.modality, len(s.slices)) for s in result.images]  # doctest: +SKIP
     """
     paths, notes = iter_paths(path)
-    records, others, problems = scan_headers(paths)
+    items = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    folders = [os.fspath(p) for p in items if os.path.isdir(p)]
+    records, others, problems = split_entries(read_entries(paths, index=index, folders=folders))
     series = group_series(records, others)
     for s in series:
         if s.kind == "image" and s.slices[0].pixel is not None:
@@ -325,6 +336,7 @@ def load(
     pet_units: Literal["suv", "native"] | None = None,
     suv_type: Literal["bw", "lbm", "bsa"] | None = None,
     workers: int | None = None,
+    index: Any = None,
 ) -> Volume:
     """Load one series as a Volume: the largest image series, or the one chosen.
 
@@ -333,7 +345,8 @@ def load(
     path : str, Path, or a list of them
         A folder (recursive), file(s) or a DICOMDIR.
     series : int or str, optional
-        Index as listed by ``volumeview info`` / ``scan(path).images``, or a
+        Index as listed by ``volumeview info`` / ``scan(path).images``, a
+        series key (``Series.key``, as ``volumeview studies`` shows it), or a
         SeriesInstanceUID. Default: the largest non-localizer image series.
     regularize : bool
         Resample gantry-tilted (sheared) stacks and irregularly spaced stacks
@@ -345,6 +358,8 @@ def load(
     suv_type : {"bw", "lbm", "bsa"}
         SUV normalisation: body weight, lean body mass (SUL) or body surface area.
         Default: ``VOLUMEVIEW_SUV_TYPE``, else "bw".
+    index : None, False or path
+        The header index (see ``scan``); ``False`` bypasses it.
 
     Examples
     --------
@@ -352,20 +367,20 @@ def load(
     >>> vol.array.shape, vol.spacing, vol.unit            # doctest: +SKIP
     ((140, 512, 512), (0.45, 0.45, 1.0), 'HU')
     """
-    result = scan(path)
+    result = scan(path, index=index)
     for problem in [*result.problems, *result.notes]:
         _warnings.warn(str(problem), VolumeviewWarning, stacklevel=2)
     return load_series(result.select(series), regularize=regularize, pet_units=pet_units, suv_type=suv_type, workers=workers)
 
 
-def load_all(path: PathLike | Sequence[PathLike], **options: Any) -> list[Volume]:
-    """Every image series under ``path`` as Volumes.
+def load_all(path: PathLike | Sequence[PathLike], *, index: Any = None, **options: Any) -> list[Volume]:
+    """Every image series under ``path`` as Volumes (``options`` as for ``load``).
 
     A series that fails to load (or a file that is not usable) is reported
     with a ``VolumeviewWarning`` naming the file and the problem; the other
     series still load. Raises ``NoImagesError`` when there is no image at all.
     """
-    result = scan(path)
+    result = scan(path, index=index)
     for problem in [*result.problems, *result.notes]:
         _warnings.warn(str(problem), VolumeviewWarning, stacklevel=2)
     if not result.images:

@@ -19,6 +19,8 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from ..errors import Problem
+from .header import Header
+from .headers import read_file
 from .records import PixelLocation, SliceRecord
 from .tags import get_int, get_list, get_value
 
@@ -227,7 +229,7 @@ def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) ->
     if "MOSAIC" in image_type:
         from .multiframe import mosaic_records
 
-        mosaic = mosaic_records(base, ds, location)
+        mosaic = mosaic_records(base, ds, location)  # the CSA header: a private element of the full parse
         if mosaic:
             return mosaic
     if location is not None and location.offset is not None and not frame_bytes:
@@ -281,46 +283,44 @@ def _frame_bytes(ds: Dataset) -> int:
     return get_int(ds, "Rows", 0) * get_int(ds, "Columns", 0) * (get_int(ds, "SamplesPerPixel", 1) or 1) * bits // 8
 
 
-def scan_headers(paths: Iterable[str]) -> tuple[list[SliceRecord], list[tuple[str, Dataset, str]], list[Problem]]:
-    """Read every file's header once.
+def scan_file(path: str) -> "FileEntry":
+    """Read one file's header (fast reader, else pydicom) and turn it into what the scan keeps of it."""
+    from .entries import FileEntry
+
+    try:
+        ds, location, reader = read_file(path)
+    except InvalidDicomError:
+        return FileEntry(path, "problem", message="not a DICOM file, skipped")
+    except (EOFError, struct.error) as exc:
+        return FileEntry(path, "problem", message=f"truncated file: {exc}")
+    except PermissionError:
+        return FileEntry(path, "problem", message="permission denied")
+    except Exception as exc:  # any other parse failure: name the file, keep going
+        return FileEntry(path, "problem", message=f"unreadable DICOM header: {type(exc).__name__}: {exc}")
+    kind = non_image_kind(ds, location)
+    if kind is not None and location is None and _is_image_storage(ds):
+        return FileEntry(path, "problem", message="image without pixel data (truncated or corrupt file), skipped", reader=reader)
+    if kind is not None:
+        return FileEntry(path, "other", header=ds, object_kind=kind, reader=reader)
+    missing = [kw for kw in ("Rows", "Columns") if kw not in ds]
+    if missing:
+        return FileEntry(path, "problem", message=f"image without {', '.join(missing)}, skipped", reader=reader)
+    try:
+        records = records_from_file(path, ds, location)
+    except Exception as exc:
+        return FileEntry(path, "problem", message=f"bad image header: {type(exc).__name__}: {exc}", reader=reader)
+    return FileEntry(path, "image", header=ds, records=records, reader=reader)
+
+
+def scan_headers(paths: Iterable[str]) -> tuple[list[SliceRecord], list[tuple[str, Header, str]], list[Problem]]:
+    """Read every file's header once (no index).
 
     Returns image records, non-image objects ``(path, header, kind)``, and one
     problem per file that could not be used.
     """
-    records: list[SliceRecord] = []
-    others: list[tuple[str, Dataset, str]] = []
-    problems: list[Problem] = []
-    for path in paths:
-        try:
-            ds, location = read_header(path)
-        except InvalidDicomError:
-            problems.append(Problem(path, "not a DICOM file, skipped"))
-            continue
-        except (EOFError, struct.error) as exc:
-            problems.append(Problem(path, f"truncated file: {exc}"))
-            continue
-        except PermissionError:
-            problems.append(Problem(path, "permission denied"))
-            continue
-        except Exception as exc:  # any other parse failure: name the file, keep going
-            problems.append(Problem(path, f"unreadable DICOM header: {type(exc).__name__}: {exc}"))
-            continue
-        kind = non_image_kind(ds, location)
-        if kind is not None and location is None and _is_image_storage(ds):
-            problems.append(Problem(path, "image without pixel data (truncated or corrupt file), skipped"))
-            continue
-        if kind is not None:
-            others.append((path, ds, kind))
-            continue
-        missing = [kw for kw in ("Rows", "Columns") if kw not in ds]
-        if missing:
-            problems.append(Problem(path, f"image without {', '.join(missing)}, skipped"))
-            continue
-        try:
-            records.extend(records_from_file(path, ds, location))
-        except Exception as exc:
-            problems.append(Problem(path, f"bad image header: {type(exc).__name__}: {exc}"))
-    return records, others, problems
+    from .entries import split_entries
+
+    return split_entries([scan_file(p) for p in paths])
 
 
 def decoder_problem(ts: str) -> str | None:
