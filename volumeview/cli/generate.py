@@ -104,6 +104,7 @@ def generate(
     edge: float = typer.Option(0.0, "--edge", help="Partial-volume blur of the phantom's edges (mm); 0 = hard edges."),
     description: str = typer.Option("synthetic", "--description", help="SeriesDescription (any Unicode text)."),
     patient_name: str = typer.Option("Synthetic^Phantom", "--patient-name", help="PatientName (family^given)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar (also `volumeview -q generate ...`)."),
     charset: str = typer.Option(
         "", "--charset",
         help="SpecificCharacterSet for the texts: korean (ISO 2022 IR 149), japanese (ISO 2022 IR 87), shift-jis, "
@@ -112,6 +113,11 @@ def generate(
 ) -> None:
     """Write a synthetic DICOM series (a head phantom) with the geometry asked for."""
     from ..datasets import write_series
+
+    if quiet:
+        from ..progress import set_quiet
+
+        set_quiet(True)
 
     if oblique_axis not in ("x", "y", "z"):
         raise typer.BadParameter("choose x, y or z", param_hint="--oblique-axis")

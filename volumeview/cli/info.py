@@ -224,7 +224,14 @@ def info(
         raise NoImagesError(f"no DICOM images among {result.n_files} file(s)", path=str(paths[0]))
     images = result.images
     chosen = [result.select(series)] if series is not None else images
-    records = [series_record(images.index(s), s, stats=stats, show_patient=show_patient) for s in chosen]
+    from ..progress import progress
+
+    records = []
+    # Statistics read every series' pixels: seconds for thousands of files, so show a bar (stderr, terminals only).
+    with progress("Reading pixels" if stats else "Reading headers", total=len(chosen), unit="series") as advance:
+        for s in chosen:
+            records.append(series_record(images.index(s), s, stats=stats, show_patient=show_patient))
+            advance()
     others = [] if series is not None else [series_record(None, s, stats=False, show_patient=show_patient) for s in result.non_images]
     if as_json:
         payload = {
