@@ -80,6 +80,10 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
         n_volumes=layout.n_times,
         time_tag=layout.time_tag if layout.n_times > 1 else "",
     )
+    from ..io.tag_groups import lecture_tags
+
+    rec["tags"] = lecture_tags(ds, modality=series.modality, show_patient=show_patient,
+                               transfer_syntax=rec["transfer_syntax"])
     warnings = list(series.warnings)
     if stats:
         try:
@@ -193,6 +197,9 @@ def print_record(rec: dict[str, Any]) -> None:
         unit = rec.get("unit", "")
         shown = [f"{w['name']}{' (default)' if w.get('default') else ''}: L {w['level']:.6g} W {w['width']:.6g}" for w in rec["window"]]
         out.print("    window " + (f"({unit}) " if unit else "") + "; ".join(shown))
+    for group, values in (rec.get("tags") or {}).items():  # the lecture's tags, one line a group
+        if values and group != "patient":
+            out.print(f"    {group}: " + escape("  ".join(f"{k} {v}" for k, v in values.items())))
     summary = rec.get("summary") or {}
     if summary:
         out.print("    " + escape("  ".join(f"{k} {v}" for k, v in summary.items())))
@@ -219,7 +226,14 @@ def info(
         raise NoImagesError(f"no DICOM images among {result.n_files} file(s)", path=str(paths[0]))
     images = result.images
     chosen = [result.select(series)] if series is not None else images
-    records = [_guarded_record(images.index(s), s, stats=stats, show_patient=show_patient) for s in chosen]
+    from ..progress import progress
+
+    records = []
+    # Statistics read every series' pixels: seconds for thousands of files, so show a bar (stderr, terminals only).
+    with progress("Reading pixels" if stats else "Reading headers", total=len(chosen), unit="series") as advance:
+        for s in chosen:
+            records.append(_guarded_record(images.index(s), s, stats=stats, show_patient=show_patient))
+            advance()
     others = [] if series is not None else [_guarded_record(None, s, stats=False, show_patient=show_patient) for s in result.non_images]
     failed = [r for r in records if r.get("load_error")]
     for rec in failed:
