@@ -9,6 +9,7 @@ Importing this package does not import VTK.
 
 from __future__ import annotations
 
+from .annotations.api import load_segmentation
 from .hookspecs import hookimpl
 from .io.convert import from_sitk
 from .io.loader import ScanResult, load, load_all, scan
@@ -33,6 +34,7 @@ __all__ = [
     "hookimpl",
     "load",
     "load_all",
+    "load_segmentation",
     "scan",
     "__version__",
 ]

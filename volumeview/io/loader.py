@@ -53,6 +53,13 @@ class ScanResult:
     def non_images(self) -> list[Series]:
         return [s for s in self.series if s.kind != "image"]
 
+    @property
+    def links(self) -> list[Any]:
+        """Each SEG, RTSTRUCT and RTDOSE file with the image series it references (``annotations.link.Link``)."""
+        from ..annotations.link import link_annotations
+
+        return link_annotations(self)
+
     def select(self, series: int | str | None = None) -> Series:
         """An image series by index (as listed by ``info``), by SeriesInstanceUID, or the largest."""
         images = self.images
@@ -325,6 +332,7 @@ def load(
     pet_units: Literal["suv", "native"] | None = None,
     suv_type: Literal["bw", "lbm", "bsa"] | None = None,
     workers: int | None = None,
+    overlays: bool = False,
 ) -> Volume:
     """Load one series as a Volume: the largest image series, or the one chosen.
 
@@ -345,6 +353,10 @@ def load(
     suv_type : {"bw", "lbm", "bsa"}
         SUV normalisation: body weight, lean body mass (SUL) or body surface area.
         Default: ``VOLUMEVIEW_SUV_TYPE``, else "bw".
+    overlays : bool
+        Also read the SEG, RTSTRUCT and RTDOSE objects under ``path`` that reference this series and put
+        them on ``vol.overlays`` (``Segmentation``s on this volume's grid, dose ``Volume``s). One that cannot
+        be placed is left out with a warning on ``vol.warnings``.
 
     Examples
     --------
@@ -355,7 +367,14 @@ def load(
     result = scan(path)
     for problem in [*result.problems, *result.notes]:
         _warnings.warn(str(problem), VolumeviewWarning, stacklevel=2)
-    return load_series(result.select(series), regularize=regularize, pet_units=pet_units, suv_type=suv_type, workers=workers)
+    chosen = result.select(series)
+    options = dict(regularize=regularize, pet_units=pet_units, suv_type=suv_type, workers=workers)
+    volume = load_series(chosen, **options)
+    if overlays:
+        from ..annotations.link import attach_overlays
+
+        volume = attach_overlays(volume, result, chosen, lambda s: load_series(s, **options))
+    return volume
 
 
 def load_all(path: PathLike | Sequence[PathLike], **options: Any) -> list[Volume]:
