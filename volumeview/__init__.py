@@ -10,6 +10,7 @@ Importing this package does not import VTK.
 from __future__ import annotations
 
 from .annotations.api import load_segmentation
+from .annotations.write import write_seg
 from .hookspecs import hookimpl
 from .io.convert import from_sitk
 from .io.loader import ScanResult, load, load_all, scan
@@ -35,6 +36,7 @@ __all__ = [
     "load",
     "load_all",
     "load_segmentation",
+    "write_seg",
     "scan",
     "__version__",
 ]

@@ -79,7 +79,9 @@ def link_annotations(result: Any) -> list[Link]:
             continue
         same_for = [s for s in images if str(s.first.get("FrameOfReferenceUID", "")) in frames]
         missing = []
-        if series_uids:
+        if kind == "RTDOSE":  # a dose references its plan, not images: only the frame of reference can match
+            pass
+        elif series_uids:
             missing.append(f"series {', '.join(sorted(series_uids))}")
         elif sops:
             missing.append(f"{len(sops)} referenced image(s)")

@@ -28,7 +28,7 @@ app = typer.Typer(
 )
 
 # Each module registers its command(s) on ``app`` when imported.
-COMMAND_MODULES = ["info", "export", "generate", "plugins_cmd", "presets_cmd", "view", "render"]
+COMMAND_MODULES = ["info", "export", "generate", "plugins_cmd", "presets_cmd", "view", "render", "stats", "dvh", "surface"]
 
 
 @app.callback()

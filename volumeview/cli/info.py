@@ -211,11 +211,17 @@ def info(
     images = result.images
     chosen = [result.select(series)] if series is not None else images
     records = [series_record(images.index(s), s, stats=stats, show_patient=show_patient) for s in chosen]
+    from ._annotations import annotation_records, print_annotations
+
+    annotations, unlinked = annotation_records(result)
+    for s, rec in zip(chosen, records):
+        rec["annotations"] = annotations.get(id(s), [])
     others = [] if series is not None else [series_record(None, s, stats=False, show_patient=show_patient) for s in result.non_images]
     if as_json:
         payload = {
             "series": records,
             "non_image_objects": others,
+            "unlinked_annotations": unlinked,
             "problems": [{"path": p.path, "message": p.message} for p in result.problems],
             "notes": [{"path": p.path, "message": p.message} for p in result.notes],
         }
@@ -223,6 +229,9 @@ def info(
         return
     for rec in records:
         print_record(rec)
+        print_annotations(rec["annotations"])
+    if unlinked:
+        print_annotations(unlinked, header="Annotations whose images are not here (they load on their own grid):")
     for rec in others:
         what = rec["series_description"] or rec.get("sop_class", "")
         console_out.print(f"[bold]{escape(rec['kind'])}[/] object (not an image, not loaded): {escape(what + '  ' + ', '.join(rec['paths']))}")
