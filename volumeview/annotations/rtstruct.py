@@ -161,9 +161,14 @@ def _plane_normal(points: np.ndarray) -> np.ndarray:
 
 
 def assign_planes(roi: Roi, grid: Volume) -> tuple[dict[int, list[np.ndarray]], list[str]]:
-    """Each contour's (i, j) pixel polygon by grid plane, and the problems (off-plane or off-grid contours)."""
+    """Each contour's (i, j) pixel polygon by grid plane, and the problems (off-plane or off-grid contours).
+
+    Contours drawn on one plane of their own series combine by the even-odd rule. When the grid is coarser than
+    the contour spacing (an RTDOSE grid), several contour planes fall within half a voxel of one grid plane;
+    the nearest one is used, so contours from different heights never cancel each other out.
+    """
     k_n = grid.shape[0]
-    by_plane: dict[int, list[np.ndarray]] = {}
+    by_source: dict[float, tuple[int, float, list[np.ndarray]]] = {}
     off_plane, outside, worst = 0, 0, 0.0
     for points in roi.contours:
         ijk = grid.lps_to_index(points)
@@ -175,7 +180,13 @@ def assign_planes(roi: Roi, grid: Volume) -> tuple[dict[int, list[np.ndarray]], 
         elif not 0 <= plane < k_n:
             outside += 1
         else:
-            by_plane.setdefault(plane, []).append(ijk[:, :2])
+            height = round(float(np.mean(ijk[:, 2])), 2)  # the contour's own plane, in grid slices
+            by_source.setdefault(height, (plane, abs(height - plane), []))[2].append(ijk[:, :2])
+    by_plane: dict[int, list[np.ndarray]] = {}
+    nearest: dict[int, float] = {}
+    for plane, distance, polys in by_source.values():
+        if plane not in nearest or distance < nearest[plane]:
+            nearest[plane], by_plane[plane] = distance, polys
     problems = []
     if off_plane:
         problems.append(f"ROI {roi.name!r} is off-plane: {off_plane} of {len(roi.contours)} contour(s) are not within "
