@@ -142,6 +142,7 @@ def test_surface_volume_and_position_in_patient_space(method):
     assert np.allclose(np.asarray(mesh.points).mean(axis=0), centre, atol=0.3)
     ras = segment_surface(seg, "ball", method=method, ras=True)
     assert np.allclose(np.asarray(ras.points).mean(axis=0), centre * [-1, -1, 1], atol=0.3)
+    assert mesh_volume(ras) == pytest.approx(voxels, rel=0.03)  # still outward after the mirror
 
 
 def test_surface_command_for_segments_and_a_threshold(tmp_path, capsys):

@@ -299,3 +299,48 @@ def test_hook_get_segment_color(tmp_path, small_ct, npz_plugin):
     seg = volumeview.load_segmentation(path)
     assert seg.segment("liver").color == (0.1, 0.2, 0.3)  # the file gave none: the plugin's
     assert seg.segment("spleen").color == (0.0, 0.0, 1.0)  # the file's own colour wins
+
+
+def test_example_plugin_reads_its_format_and_colours_segments(tmp_path, small_ct, monkeypatch):
+    import importlib
+    import sys
+
+    from volumeview.plugins import get_plugin_manager
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "examples" / "plugin-example"))
+    example = importlib.import_module("volumeview_example_plugin")
+    pm = get_plugin_manager()
+    registered = pm.get_plugin("example") is not None
+    if not registered:
+        pm.register(example, name="example-test")
+    try:
+        labels = np.zeros(small_ct.shape, np.uint8)
+        labels[2, 3:6, 4:9] = 2
+        np.savez(tmp_path / "pred.labels.npz", labels=labels, affine=small_ct.affine, names=np.array(["liver", "spleen"]))
+        seg = volumeview.load_segmentation(tmp_path / "pred.labels.npz", reference=small_ct)
+        assert seg.segment("spleen").color == example.ORGAN_COLORS["spleen"] and int(seg.mask(2).array.sum()) == 15
+        nii = _write_labels(tmp_path, small_ct, labels)
+        (tmp_path / "pred.json").write_text(json.dumps({"2": "Kidney left"}))
+        assert volumeview.load_segmentation(nii).segment(2).color == example.ORGAN_COLORS["kidney_left"]
+    finally:
+        if not registered:
+            pm.unregister(name="example-test")
+        sys.modules.pop("volumeview_example_plugin", None)
+
+
+@needs_data
+def test_fast_frame_index_gives_highdicoms_voxels_on_every_test_seg():
+    from volumeview.annotations.seg import read_seg
+    from volumeview.annotations.seg_frames import header, read_frame_index
+
+    files = sorted((DATA / "seg-rt").glob("*/seg/*")) + [CT3 / "liver.dcm"]
+    assert len(files) == 9
+    for path in files:
+        ds, start = header(str(path))
+        assert read_frame_index(str(path), ds, start) is not None, path  # all of them take the fast path
+        fast, slow = read_seg(path), read_seg(path, engine="highdicom")
+        assert fast.segments == slow.segments and fast.warnings == slow.warnings, path
+        assert fast.grid.shape == slow.grid.shape, path
+        for s in slow.segments:
+            assert _lps_voxels(fast.mask(s.number)) == _lps_voxels(slow.mask(s.number)), (path, s.number)
+            assert float(fast.fraction(s.number).array.sum()) == pytest.approx(float(slow.fraction(s.number).array.sum()))

@@ -152,3 +152,21 @@ def test_bad_contours_give_one_line_each(tmp_path, ct_axial):
     assert "ROI 'far': 1 of 1 contour(s) lie outside the image's slices" in text
     assert all("\n" not in w for w in seg.warnings)
     assert seg.mask("ok").array.sum() == 64
+
+
+def test_all_planes_at_once_equals_plane_by_plane():
+    from volumeview.annotations.raster import fill_planes
+
+    rng = np.random.default_rng(5)
+    by_plane = {}
+    for k in (0, 2, 3):
+        polys = []
+        for _ in range(3):  # random (self-intersecting) polygons, partly outside the grid
+            polys.append(rng.uniform(-5, 25, (int(rng.integers(3, 12)), 2)))
+        by_plane[k] = polys
+    by_plane[9] = [rng.uniform(0, 10, (5, 2))]  # beyond the last plane: ignored
+    many = fill_planes(by_plane, (5, 17, 21))
+    for k in range(5):
+        expected = fill_even_odd(by_plane.get(k, []), (17, 21))
+        assert np.array_equal(many[k], expected), k
+    assert many.any()

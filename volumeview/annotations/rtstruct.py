@@ -19,7 +19,7 @@ from ..errors import VolumeviewError
 from ..volume import Volume
 from . import grid as _grid
 from .colors import default_color
-from .raster import fill_even_odd
+from .raster import fill_planes
 from .seg import check_frame_of_reference
 from .segmentation import Segment, Segmentation
 
@@ -76,8 +76,8 @@ def parse_rois(ds: Any, name: str, warnings: list[str]) -> list[Roi]:
         for c in item.get("ContourSequence", []) or []:
             kind = str(c.get("ContourGeometricType", "CLOSED_PLANAR") or "CLOSED_PLANAR")
             try:
-                values = np.array([float(v) for v in (c.get("ContourData") or [])], float)
-            except (TypeError, ValueError):
+                values = _contour_data(c)
+            except (TypeError, ValueError, UnicodeDecodeError):
                 skipped["unreadable ContourData"] = skipped.get("unreadable ContourData", 0) + 1
                 continue
             if values.size % 3:
@@ -99,6 +99,22 @@ def parse_rois(ds: Any, name: str, warnings: list[str]) -> list[Roi]:
         if not roi.contours:
             warnings.append(f"{name}: ROI {roi.name!r} is empty (no closed contours)")
     return sorted(rois.values(), key=lambda r: r.number)
+
+
+def _contour_data(item: Any) -> np.ndarray:
+    """ContourData as floats, parsed from the raw bytes when pydicom has not converted them yet.
+
+    pydicom turns each DS value into a Python object (about 5 us each); a structure set holds millions.
+    """
+    elem = item.get_item("ContourData") if "ContourData" in item else None
+    if elem is None:
+        return np.zeros(0)
+    raw = elem.value
+    if isinstance(raw, (bytes, bytearray)):
+        return np.array(raw.decode("ascii").replace("\\", " ").split(), dtype=float)
+    if raw is None:
+        return np.zeros(0)
+    return np.array([float(v) for v in (raw if isinstance(raw, (list, tuple)) or type(raw).__name__ == "MultiValue" else [raw])], float)
 
 
 def _int(value: Any) -> int:
@@ -199,12 +215,8 @@ def assign_planes(roi: Roi, grid: Volume) -> tuple[dict[int, list[np.ndarray]], 
 
 def rasterise(roi: Roi, grid: Volume) -> np.ndarray:
     """The ROI's mask on ``grid`` (k, j, i) bool: contours on a plane are combined by the even-odd rule."""
-    k_n, j_n, i_n = grid.shape
-    mask = np.zeros(grid.shape, bool)
     by_plane, _ = assign_planes(roi, grid)
-    for plane, polys in by_plane.items():
-        mask[plane] = fill_even_odd(polys, (j_n, i_n))
-    return mask
+    return fill_planes(by_plane, grid.shape)
 
 
 def read_rtstruct(path: str | os.PathLike[str], *, reference: Volume | None = None, colour: Any = None) -> Segmentation:

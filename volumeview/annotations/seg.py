@@ -66,7 +66,7 @@ def hd_to_volume(hvol: Any, array: np.ndarray | None = None) -> Volume:
 
 
 def read_seg(path: str | os.PathLike[str], *, reference: Volume | None = None, resample: bool = False,
-             colour: Any = None) -> Segmentation:
+             colour: Any = None, engine: str = "auto") -> Segmentation:
     """Read a DICOM SEG.
 
     Parameters
@@ -78,36 +78,82 @@ def read_seg(path: str | os.PathLike[str], *, reference: Volume | None = None, r
         grid (the frames' planes, gaps filled with empty slices).
     resample : bool
         Allow a nearest-neighbour resample when the SEG's frames do not lie on the reference's voxels.
+    engine : {"auto", "highdicom"}
+        ``"auto"`` reads large native SEGs through the frame index of ``seg_frames`` (the same voxels, without
+        highdicom's start-up cost) and everything else through highdicom; ``"highdicom"`` always uses highdicom.
     """
-    import highdicom as hd
+    from .seg_frames import header, read_frame_index, segment_fields
 
     path = str(path)
+    colour = colour or (lambda s, missing: s)
+    try:
+        ds, pixel_start = header(path)
+    except Exception as exc:
+        raise VolumeviewError(f"cannot read the SEG: {type(exc).__name__}: {exc}", path=path) from None
+    index = read_frame_index(path, ds, pixel_start) if engine == "auto" else None
+    if index is None:
+        return _read_with_highdicom(path, reference=reference, resample=resample, colour=colour)
+    segments = []
+    for f in segment_fields(ds):
+        if f["number"] == 0:  # LABELMAP's background segment: not a structure
+            continue
+        rgb = cielab_to_rgb(f["lab"]) if f["lab"] is not None else None
+        segments.append(colour(Segment(f["number"], f["label"], rgb or (1.0, 0.0, 0.0), f["category"], f["type"],
+                                       f["algorithm"]), rgb is None))
+    own = index.grid
+    warnings = _gap_warning(path, len(np.unique(index.slice_of)), own.shape[0])
+    target = _target(own, reference, ds, path, resample)
+    fractional = index.kind == "FRACTIONAL"
+
+    def fraction(number: int) -> np.ndarray:
+        return _grid.onto(index.volume(number), own, target, resample=resample, what="SEG")
+
+    def mask(number: int) -> np.ndarray:
+        values = fraction(number)
+        return values >= 0.5 if fractional else values
+
+    return Segmentation(segments, target, mask, kind="SEG", source=path, frame_of_reference=_for(ds),
+                        referenced_series_uid=_referenced_series(ds), warnings=warnings, may_overlap=True,
+                        fraction_source=fraction if fractional else None)
+
+
+def _for(ds: Any) -> str | None:
+    return str(ds.get("FrameOfReferenceUID", "") or "") or None
+
+
+def _gap_warning(path: str, n_positions: int, n_slices: int) -> list[str]:
+    if n_positions and n_positions < n_slices:
+        return [f"{os.path.basename(path)}: frames exist for {n_positions} of the {n_slices} slice positions "
+                "between its first and last frame; the others are empty"]
+    return []
+
+
+def _target(own: Volume, reference: Volume | None, ds: Any, path: str, resample: bool) -> Volume:
+    if reference is None:
+        return own
+    check_frame_of_reference(_for(ds), reference, path)
+    target = _grid.geometry_only(reference)
+    if not _grid.shares_voxels(own, target) and not resample:
+        raise VolumeviewError(
+            "the SEG's frames do not lie on the image's voxels (other spacing, orientation or a shift)",
+            path=path, hint="pass --resample (resample=True) for a nearest-neighbour resample")
+    return target
+
+
+def _read_with_highdicom(path: str, *, reference: Volume | None, resample: bool, colour: Any) -> Segmentation:
+    import highdicom as hd
+
     try:
         hseg = hd.seg.segread(path)
     except Exception as exc:
         raise VolumeviewError(f"cannot read the SEG: {type(exc).__name__}: {exc}", path=path) from None
-    colour = colour or (lambda s, missing: s)
     segments = _segments(hseg, colour)
-    warnings: list[str] = []
-    for_uid = str(hseg.get("FrameOfReferenceUID", "") or "") or None
     try:
         own = hd_to_volume(hseg.get_volume_geometry(allow_missing_positions=True))
     except Exception as exc:
         raise VolumeviewError(f"the SEG's frames do not form a volume: {exc}", path=path) from None
-    n_positions = _distinct_positions(hseg)
-    if n_positions and n_positions < own.shape[0]:
-        warnings.append(
-            f"{os.path.basename(path)}: frames exist for {n_positions} of the {own.shape[0]} slice positions "
-            "between its first and last frame; the others are empty"
-        )
-    target = own
-    if reference is not None:
-        check_frame_of_reference(for_uid, reference, path)
-        target = _grid.geometry_only(reference)
-        if not _grid.shares_voxels(own, target) and not resample:
-            raise VolumeviewError(
-                "the SEG's frames do not lie on the image's voxels (other spacing, orientation or a shift)",
-                path=path, hint="pass --resample (resample=True) for a nearest-neighbour resample")
+    warnings = _gap_warning(path, _distinct_positions(hseg), own.shape[0])
+    target = _target(own, reference, hseg, path, resample)
     fractional = str(getattr(hseg.segmentation_type, "value", hseg.segmentation_type)) == "FRACTIONAL"
 
     def fraction(number: int) -> np.ndarray:
@@ -120,13 +166,9 @@ def read_seg(path: str | os.PathLike[str], *, reference: Volume | None = None, r
         values = fraction(number)
         return values >= 0.5 if fractional else values
 
-    seg = Segmentation(
-        segments, target, mask, kind="SEG", source=path, frame_of_reference=for_uid,
-        referenced_series_uid=_referenced_series(hseg), warnings=warnings, may_overlap=True,
-    )
-    if fractional:
-        seg.fraction_source = fraction
-    return seg
+    return Segmentation(segments, target, mask, kind="SEG", source=path, frame_of_reference=_for(hseg),
+                        referenced_series_uid=_referenced_series(hseg), warnings=warnings, may_overlap=True,
+                        fraction_source=fraction if fractional else None)
 
 
 def _distinct_positions(hseg: Any) -> int:

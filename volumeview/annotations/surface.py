@@ -34,32 +34,46 @@ def _image_data(array: np.ndarray, spacing: tuple[float, float, float], name: st
 
 def _crop(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """The mask's bounding box with one empty voxel around it, and the box's first (k, j, i) index."""
-    where = np.argwhere(mask)
-    if not len(where):
-        return None
-    lo, hi = where.min(axis=0), where.max(axis=0) + 1
-    box = np.zeros(tuple(hi - lo + 2), np.uint8)
-    box[1:-1, 1:-1, 1:-1] = mask[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
-    return box, lo - 1
+    bounds = []
+    for axis in range(3):  # projections, not argwhere: a 512^3 label would need 1 GB of indices
+        hit = np.flatnonzero(np.any(mask, axis=tuple(a for a in range(3) if a != axis)))
+        if not hit.size:
+            return None
+        bounds.append((int(hit[0]), int(hit[-1]) + 1))
+    (k0, k1), (j0, j1), (i0, i1) = bounds
+    box = np.zeros((k1 - k0 + 2, j1 - j0 + 2, i1 - i0 + 2), np.uint8)
+    box[1:-1, 1:-1, 1:-1] = mask[k0:k1, j0:j1, i0:i1]
+    return box, np.array([k0 - 1, j0 - 1, i0 - 1])
 
 
 def _to_patient(mesh: Any, grid: Volume, start_kji: np.ndarray, *, ras: bool) -> Any:
-    """Move points from the (spacing-scaled, unrotated) box to LPS (or RAS) mm."""
+    """Move points from the (spacing-scaled, unrotated) box to LPS (or RAS) mm, keeping the faces outward."""
+    import pyvista as pv
+
+    flip = np.array([-1.0, -1.0, 1.0]) if ras else np.ones(3)
+    rotation = flip[:, None] * np.asarray(grid.direction, float)
     start = np.asarray(start_kji[::-1], float) * np.asarray(grid.spacing)  # i, j, k in mm
-    pts = (np.asarray(mesh.points, float) + start) @ np.asarray(grid.direction).T + np.asarray(grid.origin)
-    if ras:
-        pts[:, :2] *= -1.0
-    mesh.points = pts  # a left-handed grid or RAS turns faces inside out: _finish orients them outwards again
+    mesh.points = (np.asarray(mesh.points, float) + start) @ rotation.T + flip * np.asarray(grid.origin, float)
+    if np.linalg.det(rotation) < 0:  # a mirror (a left-handed grid, or RAS) turns the faces inside out
+        import vtk
+
+        reverse = vtk.vtkReverseSense()
+        reverse.SetInputData(mesh)
+        reverse.ReverseCellsOn()
+        reverse.Update()
+        mesh = pv.wrap(reverse.GetOutput())
     return mesh
 
 
-def _finish(mesh: Any, *, smooth: int, decimate: float) -> Any:
+def _finish(mesh: Any, *, decimate: float) -> Any:
     import pyvista as pv
 
-    mesh = pv.wrap(mesh).triangulate().clean()
+    mesh = pv.wrap(mesh)
+    if not mesh.is_all_triangles:
+        mesh = mesh.triangulate()
     if decimate > 0 and mesh.n_cells > 100:
         mesh = mesh.decimate(float(decimate), volume_preservation=True)
-    return mesh.compute_normals(auto_orient_normals=True, consistent_normals=True, split_vertices=False)
+    return mesh
 
 
 def mask_surface(mask: np.ndarray, grid: Volume, *, method: Method = "surfacenets", smooth: int = 15,
@@ -115,7 +129,7 @@ def mask_surface(mask: np.ndarray, grid: Volume, *, method: Method = "surfacenet
         raise VolumeviewError(f"unknown surface method {method!r}: use surfacenets or flyingedges")
     import pyvista as pv
 
-    return _finish(_to_patient(pv.wrap(mesh), grid, start, ras=ras), smooth=smooth, decimate=decimate)
+    return _finish(_to_patient(pv.wrap(mesh), grid, start, ras=ras), decimate=decimate)
 
 
 def segment_surface(seg: Segmentation, segment: int | str, **options: Any) -> Any:
@@ -143,17 +157,15 @@ def threshold_surface(image: Volume, level: float, *, smooth: int = 0, decimate:
     mesh = pv.wrap(f.GetOutput())
     if smooth:
         mesh = mesh.smooth_taubin(n_iter=int(smooth), pass_band=0.1)
-    return _finish(_to_patient(mesh, image, np.zeros(3), ras=ras), smooth=0, decimate=decimate)
+    return _finish(_to_patient(mesh, image, np.zeros(3), ras=ras), decimate=decimate)
 
 
 def mesh_volume(mesh: Any) -> float:
-    """Enclosed volume in mm³ of a closed triangle mesh."""
-    import vtk
-
-    m = vtk.vtkMassProperties()
-    m.SetInputData(mesh)
-    m.Update()
-    return float(m.GetVolume())
+    """Signed enclosed volume in mm³ of a closed triangle mesh (positive when the faces point outward)."""
+    faces = np.asarray(mesh.faces).reshape(-1, 4)[:, 1:]
+    p = np.asarray(mesh.points, float)
+    a, b, c = p[faces[:, 0]], p[faces[:, 1]], p[faces[:, 2]]
+    return float(np.einsum("ij,ij->i", a, np.cross(b, c)).sum() / 6.0)
 
 
 def write_mesh(mesh: Any, out: str | os.PathLike[str]) -> Path:
