@@ -344,3 +344,39 @@ def test_fast_frame_index_gives_highdicoms_voxels_on_every_test_seg():
         for s in slow.segments:
             assert _lps_voxels(fast.mask(s.number)) == _lps_voxels(slow.mask(s.number)), (path, s.number)
             assert float(fast.fraction(s.number).array.sum()) == pytest.approx(float(slow.fraction(s.number).array.sum()))
+
+
+# -- bad input: one line each, and the image still loads ---------------------------------------------
+def test_more_than_255_segments(tmp_path, small_ct):
+    labels = np.zeros(small_ct.shape, np.uint16)
+    labels.reshape(-1)[:300] = np.arange(1, 301)
+    path = tmp_path / "many.nrrd"
+    sitk.WriteImage(small_ct.with_array(labels).to_sitk(), str(path))
+    seg = volumeview.load_segmentation(path, reference=small_ct)
+    (warning,) = [w for w in seg.warnings if "more than 255" in w]
+    assert warning.startswith("many.nrrd: 300 segments") and "\n" not in warning
+    lab = seg.labelmap().array
+    assert lab.dtype == np.uint16 and np.array_equal(lab, labels) and int(seg.mask(300).array.sum()) == 1
+
+
+def test_info_lists_annotations_under_their_series_and_the_missing_ones(tmp_path, small_ct, capsys):
+    from volumeview.cli import main
+
+    z = small_ct.origin[2]
+    syn.write_rtstruct(tmp_path / "ct", {"간": [syn.rectangle((-3, -3), (3, 3), z)]}, tmp_path / "rs.dcm")
+    syn.write_rtstruct(None, {"lost": [syn.rectangle((-3, -3), (3, 3), z)]}, tmp_path / "lost.dcm")
+    code = main(["info", str(tmp_path), "--no-stats", "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    info = json.loads(out)
+    (series,) = info["series"]
+    assert [(a["kind"], Path(a["path"]).name, a["matched_by"]) for a in series["annotations"]] == [("RTSTRUCT", "rs.dcm", "series")]
+    (lost,) = info["unlinked_annotations"]
+    assert Path(lost["path"]).name == "lost.dcm" and "its images are missing" in lost["note"]
+    code = main(["info", str(tmp_path), "--no-stats"])
+    text = capsys.readouterr().out
+    assert "Annotations on this series:" in text and "Annotations whose images are not here" in text
+    seg = volumeview.load_segmentation(tmp_path / "rs.dcm", reference=small_ct)
+    assert seg.segments[0].label == "간"  # the Korean ROI name, decoded with its character set
+    alone = volumeview.load_segmentation(tmp_path / "lost.dcm")  # no images: its own grid, with a warning
+    assert any("no reference image" in w for w in alone.warnings) and alone.mask(1).array.sum() > 0

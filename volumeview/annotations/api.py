@@ -101,6 +101,17 @@ def load_segmentation(path: PathLike, *, reference: Volume | PathLike | None = N
         raise VolumeviewError("no such file", path=str(p))
     if not p.is_file():
         raise VolumeviewError("an annotation must be a file (a SEG, an RTSTRUCT or a label map)", path=str(p))
+    seg = _read(p, ref, resample=resample, labels=labels)
+    if len(seg.segments) > 255:  # 8-bit label maps (and viewers that assume them) cannot hold these
+        seg.warnings.append(f"{p.name}: {len(seg.segments)} segments, more than 255: its label map is 16-bit "
+                            "(uint16) and colours repeat")
+    return seg
+
+
+def _read(p: Path, ref: Volume | None, *, resample: bool, labels: PathLike | None) -> Segmentation:
+    from ..plugins import call_hook
+    from .labelmap import is_labelmap_path, read_labelmap
+
     found = call_hook("volumeview_get_annotation", path=str(p), reference=ref)
     if isinstance(found, Segmentation):
         return found

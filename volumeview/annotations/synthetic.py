@@ -67,6 +67,7 @@ def _base(modality: str, sop: str, like) -> "object":
     meta.MediaStorageSOPInstanceUID = generate_uid()
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.file_meta = meta
+    ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8: ROI names in any language (Korean, ...)
     ds.SOPClassUID, ds.SOPInstanceUID, ds.Modality = sop, meta.MediaStorageSOPInstanceUID, modality
     for kw in ("PatientName", "PatientID", "StudyInstanceUID", "StudyDate", "FrameOfReferenceUID"):
         if like is not None and kw in like:
