@@ -246,6 +246,8 @@ def test_seg_without_its_images_loads_on_its_own_grid():
     assert all(link.image is None and "missing" in link.note for link in result.links)
     seg = volumeview.load_segmentation(HD2 / "seg" / "seg_image_ct_binary.dcm")
     assert seg.grid.shape == (3, 16, 16)
+    (warning,) = seg.warnings  # names what is missing
+    assert "series 1.3.6.1.4.1.5962.1.1.0.0.0.1196530851.28319.0.2" in warning and "own grid" in warning
 
 
 def test_mismatched_frame_of_reference_is_one_line_and_the_image_loads(tmp_path, small_ct):

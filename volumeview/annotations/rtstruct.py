@@ -234,7 +234,9 @@ def read_rtstruct(path: str | os.PathLike[str], *, reference: Volume | None = No
         target = _grid.geometry_only(reference)
     else:
         target = own_grid(rois)
-        warnings.append(f"{name}: no reference image: rasterised on a grid of its own "
+        series = referenced_series_uid(ds)
+        what = f" (its images, series {series}, were not given)" if series else ""
+        warnings.append(f"{name}: no reference image{what}: rasterised on a grid of its own "
                         f"({target.spacing[0]:.2f} mm pixels, {target.spacing[2]:.2f} mm between planes)")
     colour = colour or (lambda s, missing: s)
     segments = [colour(Segment(r.number, r.name, r.color or default_color(i + 1), None,

@@ -102,7 +102,7 @@ def read_seg(path: str | os.PathLike[str], *, reference: Volume | None = None, r
                                        f["algorithm"]), rgb is None))
     own = index.grid
     warnings = _gap_warning(path, len(np.unique(index.slice_of)), own.shape[0])
-    target = _target(own, reference, ds, path, resample)
+    target = _target(own, reference, ds, path, resample, warnings)
     fractional = index.kind == "FRACTIONAL"
 
     def fraction(number: int) -> np.ndarray:
@@ -128,8 +128,13 @@ def _gap_warning(path: str, n_positions: int, n_slices: int) -> list[str]:
     return []
 
 
-def _target(own: Volume, reference: Volume | None, ds: Any, path: str, resample: bool) -> Volume:
+def _target(own: Volume, reference: Volume | None, ds: Any, path: str, resample: bool,
+            warnings: list[str] | None = None) -> Volume:
     if reference is None:
+        series = _referenced_series(ds)
+        if warnings is not None and series:
+            warnings.append(f"{os.path.basename(path)}: its images (series {series}) were not given: the masks are "
+                            "on the SEG's own grid")
         return own
     check_frame_of_reference(_for(ds), reference, path)
     target = _grid.geometry_only(reference)
@@ -153,7 +158,7 @@ def _read_with_highdicom(path: str, *, reference: Volume | None, resample: bool,
     except Exception as exc:
         raise VolumeviewError(f"the SEG's frames do not form a volume: {exc}", path=path) from None
     warnings = _gap_warning(path, _distinct_positions(hseg), own.shape[0])
-    target = _target(own, reference, hseg, path, resample)
+    target = _target(own, reference, hseg, path, resample, warnings)
     fractional = str(getattr(hseg.segmentation_type, "value", hseg.segmentation_type)) == "FRACTIONAL"
 
     def fraction(number: int) -> np.ndarray:

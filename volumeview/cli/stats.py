@@ -53,4 +53,7 @@ def stats(
         d = r.as_dict()
         table.add_row(str(r.number), escape(r.segment), str(r.voxels), fmt(r.volume_ml), fmt(r.mean), fmt(r.min),
                       fmt(r.max), fmt(r.std), *[fmt(d.get(k)) for k in extra])
-    console_out.print(table)
+    # Piped output is not cut to 80 columns: a table of 13 figures needs about 130.
+    from rich.console import Console
+
+    (console_out if console_out.is_terminal else Console(width=200, highlight=False)).print(table)

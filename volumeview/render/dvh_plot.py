@@ -32,7 +32,7 @@ def plot_dvh(dvhs: Sequence, out: str | os.PathLike[str], *, colors: Sequence[tu
     ax.grid(True, alpha=0.3)
     ax.set_title(title)
     if dvhs:
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     out = Path(out)
     with atomic_path(out) as tmp:
