@@ -465,3 +465,14 @@ def test_immutability_check_catches_a_modified_input(tmp_path):
             victim.write_bytes(b"DATA")
     with check_cli_inputs([sys.executable, "-m", "volumeview", "export", str(victim), str(tmp_path / "o.nii.gz")]):
         (tmp_path / "o.nii.gz").write_bytes(b"output may change")
+
+
+def test_high_bit_that_disagrees_is_a_warning(tmp_path):
+    spec = write_series(tmp_path, shape=(2, 8, 8))
+    for f in spec.files:
+        ds = pydicom.dcmread(f)
+        ds.HighBit = int(ds.BitsStored) - 3
+        ds.save_as(f)
+    vol = vv.load(tmp_path)
+    assert np.array_equal(vol.array, spec.expected_array())
+    assert any("HighBit" in w and "is not BitsStored - 1" in w for w in vol.warnings), vol.warnings
