@@ -17,6 +17,35 @@ SHARED = next(
     Path(__file__).resolve().parents[1].parent / "shared" / "data",
 )
 
+# The header index: one temporary file per test process (each xdist worker has its own), never the user's
+# cache. CLI tests' subprocesses inherit it. A test that wants another index sets VOLUMEVIEW_INDEX itself.
+if "VOLUMEVIEW_INDEX" not in os.environ or os.environ.get("PYTEST_XDIST_WORKER"):
+    import atexit
+    import shutil
+    import tempfile
+
+    _index_dir = tempfile.mkdtemp(prefix="volumeview-test-index-")
+    atexit.register(shutil.rmtree, _index_dir, ignore_errors=True)
+    os.environ["VOLUMEVIEW_INDEX"] = os.path.join(_index_dir, "index.sqlite")
+
+
+#: Test modules run twice, with the fast header reader (dicomsdl) on and off (pydicom only).
+BOTH_HEADER_READERS = ("test_core_bad_input",)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.module.__name__.rsplit(".", 1)[-1] in BOTH_HEADER_READERS and "header_reader" not in metafunc.fixturenames:
+        metafunc.fixturenames.append("header_reader")
+    if "header_reader" in metafunc.fixturenames:
+        metafunc.parametrize("header_reader", ["fast", "pydicom"], indirect=True)
+
+
+@pytest.fixture
+def header_reader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``"fast"`` (dicomsdl, then pydicom for what it refuses) or ``"pydicom"`` (VOLUMEVIEW_FAST_HEADERS=0)."""
+    monkeypatch.setenv("VOLUMEVIEW_FAST_HEADERS", "1" if request.param == "fast" else "0")
+    return request.param
+
 
 def shared_path(*parts: str) -> Path:
     path = SHARED.joinpath(*parts)

@@ -399,11 +399,11 @@ def test_catch_all_names_the_file_being_read(monkeypatch, capsys):
     from volumeview.cli import main
     from volumeview.isolation import processing
 
-    def broken_scan(paths):
+    def broken_scan(paths, **options):
         with processing("/data/x/broken.dcm"):
             raise RuntimeError("a bug")
 
-    monkeypatch.setattr("volumeview.cli.info.scan", broken_scan)
+    monkeypatch.setattr("volumeview.io.loader.scan", broken_scan)  # info imports it when it runs
     assert main(["info", "/data/x"]) == 1
     err = capsys.readouterr().err
     assert "RuntimeError: a bug (while reading /data/x/broken.dcm)" in err

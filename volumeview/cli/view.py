@@ -11,6 +11,7 @@ import typer
 from . import app
 from . import _validate
 from ._common import atomic_path, console_err, warn
+from ._window import check_window
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -31,7 +32,7 @@ def view(
     no_browser: bool = typer.Option(False, "--no-browser", help="With --web, do not open a browser."),
     screenshot: Path | None = typer.Option(None, "--screenshot", help="Render the initial layout offscreen to this PNG and exit."),
     size: str = typer.Option("1024x768", "--size", help="Window or screenshot size, WIDTHxHEIGHT."),
-    window: str | None = typer.Option(None, "--window", "-w", help="Start on this window preset (see `volumeview presets`)."),
+    window: str | None = typer.Option(None, "--window", "-w", help="Start on this window: LEVEL,WIDTH or LEVEL/WIDTH (e.g. 40,80), or a preset name (see `volumeview presets`)."),
     volume_preset: str | None = typer.Option(None, "--volume-preset", help="Start on this volume-rendering preset."),
     show_patient: bool = typer.Option(False, "--show-patient", help="Show patient name and ID in the title."),
 ) -> None:
@@ -46,6 +47,7 @@ def view(
     width_height = _validate.numbers(parse_size(size), "size", "--size")
     _validate.number(port, "port")
     _validate.output_file(screenshot, "--screenshot")
+    check_window(window)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

@@ -21,6 +21,8 @@ from pydicom.uid import UID
 from ..errors import InvalidHeaderError, Problem, ResourceLimitError
 from ..isolation import processing
 from . import sniff, validate
+from .header import Header
+from .headers import read_file
 from .records import PixelLocation, SliceRecord
 from .tags import get_int, get_list, get_value
 
@@ -28,12 +30,11 @@ PIXEL_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}
 NATIVE_LE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}
 IGNORED_NAMES = {"DICOMDIR"}
 
-# Non-image objects: listed by ``info``, never loaded as images.
+# Non-image objects: listed by ``info``, never loaded as images. (RTDOSE is an image: a dose grid in Gy.)
 NON_IMAGE_SOP_PREFIXES = {
     "1.2.840.10008.5.1.4.1.1.66.4": "SEG",
     "1.2.840.10008.5.1.4.1.1.481.3": "RTSTRUCT",
     "1.2.840.10008.5.1.4.1.1.481.5": "RTPLAN",
-    "1.2.840.10008.5.1.4.1.1.481.2": "RTDOSE",
     "1.2.840.10008.5.1.4.1.1.88.": "SR",
     "1.2.840.10008.5.1.4.1.1.11.": "PR",
     "1.2.840.10008.5.1.4.1.1.9.": "WAVEFORM",
@@ -258,13 +259,16 @@ def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) ->
     if "MOSAIC" in image_type:
         from .multiframe import mosaic_records
 
-        mosaic = mosaic_records(base, ds, location)
+        mosaic = mosaic_records(base, ds, location)  # the CSA header: a private element of the full parse
         if mosaic:
             return mosaic
     if location is not None and location.offset is not None and not frame_bytes:
         location = PixelLocation(location.transfer_syntax)  # 1-bit data: pydicom unpacks it
     slices = n_frames > 1 and frames_are_slices(ds)
     step = _slice_step(ds) if slices else 0.0
+    from .multiframe import grid_frame_offsets
+
+    offsets = grid_frame_offsets(ds, n_frames, base["position"], base["orientation"]) if slices else None
     normal = None
     if slices and base["position"] is not None and base["orientation"] is not None:
         from ..geometry import slice_normal
@@ -280,19 +284,20 @@ def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) ->
         if slices:
             tags["FrameIsSlice"] = True
             if normal is not None:  # NM tomography and the like: frame f lies f steps along the normal
-                frame_base = dict(base, position=base["position"] + f * step * normal)
+                along = offsets[f] if offsets is not None else f * step
+                frame_base = dict(base, position=base["position"] + along * normal)
         out.append(SliceRecord(frame=f, slope=slope, intercept=intercept, pixel=loc, tags=tags, **frame_base))
     return out
 
 
 #: FrameIncrementPointer values that make the frames of a classic multi-frame file slices, not time.
-SLICE_POINTERS = {0x00540080}  # SliceVector (NM tomography)
+SLICE_POINTERS = {0x00540080, 0x3004000C}  # SliceVector (NM tomography), GridFrameOffsetVector (RTDOSE)
 
 
 def frames_are_slices(ds: Dataset) -> bool:
     pointer = ds.get("FrameIncrementPointer")
-    if pointer is None:
-        return False
+    if pointer is None:  # an RTDOSE that omits the pointer still has one frame per GridFrameOffsetVector entry
+        return "GridFrameOffsetVector" in ds
     values = pointer if isinstance(pointer, (list, tuple)) or type(pointer).__name__ == "MultiValue" else [pointer]
     return any(int(v) in SLICE_POINTERS for v in values)
 
@@ -309,52 +314,67 @@ def _frame_bytes(ds: Dataset) -> int:
     return get_int(ds, "Rows", 0) * get_int(ds, "Columns", 0) * (get_int(ds, "SamplesPerPixel", 1) or 1) * bits // 8
 
 
-def scan_headers(paths: Iterable[str]) -> tuple[list[SliceRecord], list[tuple[str, Dataset, str]], list[Problem]]:
-    """Read every file's header once.
+def scan_file(path: str) -> "FileEntry":
+    """Read one file's header (fast reader, else pydicom) and turn it into what the scan keeps of it.
+
+    Every declared size and numeric value is checked (``validate``) whichever reader ran, before any
+    frame record is built from it.
+    """
+    from .entries import FileEntry
+
+    try:
+        with processing(path):  # library warnings while reading name this file
+            ds, location, reader = read_file(path)
+            if reader != "pydicom" and _is_image(ds, location):  # the pydicom path checks inside read_header
+                validate.check_header(path, ds, location, fragments=_fast_fragments(path, ds, location))
+    except InvalidDicomError:
+        return FileEntry(path, "problem", message="not a DICOM file, skipped")
+    except (EOFError, struct.error) as exc:
+        return FileEntry(path, "problem", message=f"truncated file: {exc}")
+    except PermissionError:
+        return FileEntry(path, "problem", message="permission denied")
+    except (InvalidHeaderError, ResourceLimitError) as exc:
+        return FileEntry(path, "problem", message=f"bad header value: {exc.message}, skipped")
+    except Exception as exc:  # any other parse failure: name the file, keep going
+        return FileEntry(path, "problem", message=f"unreadable DICOM header: {type(exc).__name__}: {exc}")
+    kind = non_image_kind(ds, location)
+    if location is None and (kind is None or _is_image_storage(ds)):
+        return FileEntry(path, "problem", message="image without pixel data (truncated or corrupt file), skipped", reader=reader)
+    if kind is not None:
+        return FileEntry(path, "other", header=ds, object_kind=kind, reader=reader)
+    missing = [kw for kw in ("Rows", "Columns") if kw not in ds]
+    if missing:
+        return FileEntry(path, "problem", message=f"image without {', '.join(missing)}, skipped", reader=reader)
+    try:
+        with processing(path):
+            records = validate.check_records(path, records_from_file(path, ds, location))
+    except (InvalidHeaderError, ResourceLimitError) as exc:
+        return FileEntry(path, "problem", message=f"bad header value: {exc.message}, skipped", reader=reader)
+    except Exception as exc:
+        return FileEntry(path, "problem", message=f"bad image header: {type(exc).__name__}: {exc}", reader=reader)
+    return FileEntry(path, "image", header=ds, records=records, reader=reader)
+
+
+def _fast_fragments(path: str, ds: Header, location: PixelLocation | None) -> int | None:
+    """The fragment count of an encapsulated multi-frame file read by the fast reader (as read_header counts it)."""
+    if location is None or location.offset is not None or (get_int(ds, "NumberOfFrames", 1) or 1) <= 1:
+        return None
+    with open(path, "rb") as raw:
+        fp = sniff.bounded(raw) if not sniff.has_preamble(raw.read(132)) else raw
+        raw.seek(0)
+        pydicom.dcmread(fp, stop_before_pixels=True)  # positions the file at the pixel data element
+        return _fragments(fp, ds, location)
+
+
+def scan_headers(paths: Iterable[str]) -> tuple[list[SliceRecord], list[tuple[str, Header, str]], list[Problem]]:
+    """Read every file's header once (no index).
 
     Returns image records, non-image objects ``(path, header, kind)``, and one
     problem per file that could not be used.
     """
-    records: list[SliceRecord] = []
-    others: list[tuple[str, Dataset, str]] = []
-    problems: list[Problem] = []
-    for path in paths:
-        try:
-            ds, location = read_header(path)
-        except InvalidDicomError:
-            problems.append(Problem(path, "not a DICOM file, skipped"))
-            continue
-        except (EOFError, struct.error) as exc:
-            problems.append(Problem(path, f"truncated file: {exc}"))
-            continue
-        except PermissionError:
-            problems.append(Problem(path, "permission denied"))
-            continue
-        except (InvalidHeaderError, ResourceLimitError) as exc:
-            problems.append(Problem(path, f"bad header value: {exc.message}, skipped"))
-            continue
-        except Exception as exc:  # any other parse failure: name the file, keep going
-            problems.append(Problem(path, f"unreadable DICOM header: {type(exc).__name__}: {exc}"))
-            continue
-        kind = non_image_kind(ds, location)
-        if kind is None and location is None:
-            problems.append(Problem(path, "image without pixel data (truncated or corrupt file), skipped"))
-            continue
-        if kind is not None:
-            others.append((path, ds, kind))
-            continue
-        missing = [kw for kw in ("Rows", "Columns") if kw not in ds]
-        if missing:
-            problems.append(Problem(path, f"image without {', '.join(missing)}, skipped"))
-            continue
-        try:
-            with processing(path):
-                records.extend(validate.check_records(path, records_from_file(path, ds, location)))
-        except (InvalidHeaderError, ResourceLimitError) as exc:
-            problems.append(Problem(path, f"bad header value: {exc.message}, skipped"))
-        except Exception as exc:
-            problems.append(Problem(path, f"bad image header: {type(exc).__name__}: {exc}"))
-    return records, others, problems
+    from .entries import split_entries
+
+    return split_entries([scan_file(p) for p in paths])
 
 
 def decoder_problem(ts: str) -> str | None:

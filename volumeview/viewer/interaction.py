@@ -43,7 +43,9 @@ space  Left/Right  cine play, step
 n / N            next / previous series
 c  r             centre crosshair, reset views
 s                save screenshot
-h  q             help, quit"""
+h  q             help, quit
+g  l  [  ]       segments, outline, opacity
+F1-F12           toggle segment 1-12"""
 
 
 class Controller:
@@ -245,6 +247,8 @@ class Controller:
             "s": self.save_screenshot,
             "q": self.quit,
         }
+        if self.scene.overlays.handle_key(key):
+            return True
         if key.isdigit() and key != "0":
             if int(key) > len(s.window_presets):
                 return False

@@ -35,7 +35,7 @@ from vtkmodules.vtkRenderingImage import vtkImageResliceMapper
 from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 
 from ..render.transfer import grey_ramp_property, volume_property
-from .images import image_from, placement, preview_frame, unrotated_image
+from .images import image_from, placement, preview_frame, shading_image
 from .layout import VIEWS, camera_3d
 from .state import ViewerState
 
@@ -71,11 +71,15 @@ class Scene:
         self.corners: dict[str, vtkCornerAnnotation] = {}
         self.crosshairs: dict[str, list[vtkLineSource]] = {}
         self.plane_actors: list[vtkImageSlice] = []
+        self.slice_actors: dict[str, vtkImageSlice] = {}
         self.hover_text = ""
         self.help_text = ""
         for name in VIEWS:
             self._build_slice_pane(name)
         self._build_3d_pane()
+        from .overlays import SceneOverlays
+
+        self.overlays = SceneOverlays(self)  # segments and dose of the series (nothing when it has none)
         self.reset_cameras()
         self.update()
 
@@ -108,7 +112,8 @@ class Scene:
     def _build_slice_pane(self, name: str) -> None:
         ren = self.renderers[name]
         ren.SetBackground(*BACKGROUND)
-        ren.AddViewProp(self._slice_actor(self.planes[name]))
+        self.slice_actors[name] = self._slice_actor(self.planes[name])
+        ren.AddViewProp(self.slice_actors[name])
         lines = []
         for other in VIEWS:
             if other == name:
@@ -137,8 +142,9 @@ class Scene:
         # The 3D pane (volume and its three planes) works on a subsampled copy: the CPU ray
         # caster's set-up and each plane's reslice cost scale with the voxels, and at a
         # quarter-window pane the full 0.45 mm grid shows no more detail.
-        self.preview_image, self._keep_preview = image_from(preview_frame(self.state.frame))
-        self.volume_image = unrotated_image(self.preview_image)
+        preview = preview_frame(self.state.frame)
+        self.preview_image, self._keep_preview = image_from(preview)
+        self.volume_image, self._keep_shading = shading_image(preview, self.preview_image)
         self.volume_mapper = vtkFixedPointVolumeRayCastMapper()
         self.volume_mapper.SetInputData(self.volume_image)
         self.volume_mapper.SetAutoAdjustSampleDistances(False)
@@ -243,11 +249,13 @@ class Scene:
             return
         series_changed = key[0] != self._shown_frame[0]
         self.image, self._keep = image_from(self.state.frame, self.image)
-        self.preview_image, self._keep_preview = image_from(preview_frame(self.state.frame), self.preview_image)
-        unrotated_image(self.preview_image, self.volume_image)
+        preview = preview_frame(self.state.frame)
+        self.preview_image, self._keep_preview = image_from(preview, self.preview_image)
+        self.volume_image, self._keep_shading = shading_image(preview, self.preview_image, self.volume_image)
         self.volume_actor.SetUserMatrix(placement(self.state.frame))
         self._shown_frame = key
         if series_changed:
+            self.overlays.rebuild()
             self.reset_cameras()
 
     def update(self) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..render.overlay import overlay_readout
 from ..volume import Volume
 from .layout import VIEWS
 
@@ -93,7 +94,7 @@ class ViewerState:
     volume_index: int = 0
     show_volume: bool = True
     mip: bool = False
-    show_planes: bool = True
+    show_planes: bool = False  # opaque planes would hide the volume: shown on request (p)
     time: int = 0
     playing: bool = False
 
@@ -234,7 +235,8 @@ class ViewerState:
         ijk, value = hit
         first = [format_value(value, self.volume.unit)]
         first += [f"{k}: {v}" for k, v in status_fields(self.frame, ijk, value).items()]
-        return "  ".join(first) + f"\n{pos}\nijk ({ijk[0]}, {ijk[1]}, {ijk[2]})"
+        extra = overlay_readout(self.volume.overlays, point)
+        return "  ".join(first) + f"\n{pos}\nijk ({ijk[0]}, {ijk[1]}, {ijk[2]})" + (f"\n{extra}" if extra else "")
 
     # -- window and presets --------------------------------------------------------
     def set_window_preset(self, index: int) -> None:
@@ -256,7 +258,17 @@ class ViewerState:
                                   hint="List them with: volumeview presets")
 
         if window:
-            self.set_window_preset(find(window, self.window_presets, "window"))
+            from ..window_spec import parse_window
+
+            try:
+                typed = parse_window(window)  # "40,80" or "40/80": level, width
+            except ValueError as exc:
+                raise VolumeviewError(str(exc)) from None
+            if typed is not None:
+                self.level, self.width = typed
+                self.window_index = -1
+            else:
+                self.set_window_preset(find(window, self.window_presets, "window"))
         if volume:
             self.volume_index = find(volume, self.volume_presets, "volume")
             self.mip = getattr(self.volume_preset, "mode", "") == "mip"

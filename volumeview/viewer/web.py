@@ -85,6 +85,7 @@ class WebViewer:
             index, count, _, _ = s.slice_info(view)
             values[f"{view}_slice"] = index
             values[f"{view}_max"] = count - 1
+        values.update(self.scene.overlays.page_values())
         return values
 
     def _init_state(self) -> None:
@@ -97,6 +98,13 @@ class WebViewer:
         state.change("time")(self._on_time)
         for view in VIEWS:
             state.change(f"{view}_slice")(self._slice_handler(view))
+        state.change("segments_on", "overlay_opacity", "outline_only")(self._on_overlays)
+
+    def _on_overlays(self, segments_on: Any = None, overlay_opacity: Any = None, outline_only: Any = None,
+                     **_: Any) -> None:
+        if not self._updating and self.scene.overlays.apply_page(
+                segments_on=segments_on, overlay_opacity=overlay_opacity, outline_only=outline_only):
+            self._apply()
 
     def _push_state(self) -> None:
         """After the mouse moved the crosshair or the window: show it in the page controls."""
@@ -196,6 +204,9 @@ class WebViewer:
                                    v_show="n_times > 1", style="min-width: 200px")
                         v3.VBtn("{{ playing ? 'Pause' : 'Play' }}", click=self.toggle_cine, v_show="n_times > 1",
                                 variant="tonal", size="small", classes="cine-play")
+                        from .overlays import page_controls
+
+                        page_controls(v3)
                         html.Div("{{ window_text }}  |  {{ readout }}", classes="text-caption volumeview-readout",
                                  style="font-family: monospace")
                     with html.Div(style="flex: 1 1 auto; width: 100%; position: relative; min-height: 400px",
