@@ -20,3 +20,18 @@ def check_window(text: str | None, hint: str = "--window") -> str | None:
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint=hint) from None
     return text
+
+
+PRESETS_FILE_HELP = "User presets TOML file (default: $VOLUMEVIEW_PRESETS, else presets.toml in the user config directory)."
+
+
+def use_presets_file(path) -> None:  # type: ignore[no-untyped-def]
+    """``--presets-file FILE``: read the user's presets from FILE here and in worker processes."""
+    import os
+
+    if path is None:
+        return
+    from .. import user_presets
+
+    user_presets.use_file(path)
+    os.environ[user_presets.ENV_VAR] = str(path)  # render --batch's worker processes read it too

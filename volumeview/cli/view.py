@@ -10,7 +10,7 @@ import typer
 
 from . import app
 from ._common import atomic_path, console_err, warn
-from ._window import check_window
+from ._window import PRESETS_FILE_HELP, check_window, use_presets_file
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -34,6 +34,7 @@ def view(
     window: str | None = typer.Option(None, "--window", "-w", help="Start on this window: LEVEL,WIDTH or LEVEL/WIDTH (e.g. 40,80), or a preset name (see `volumeview presets`)."),
     volume_preset: str | None = typer.Option(None, "--volume-preset", help="Start on this volume-rendering preset."),
     show_patient: bool = typer.Option(False, "--show-patient", help="Show patient name and ID in the title."),
+    presets_file: Path | None = typer.Option(None, "--presets-file", metavar="FILE", help=PRESETS_FILE_HELP),
 ) -> None:
     """Open the viewer: axial, coronal and sagittal slices linked with a 3D view.
 
@@ -45,6 +46,7 @@ def view(
 
     width_height = parse_size(size)
     check_window(window)
+    use_presets_file(presets_file)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
