@@ -119,13 +119,13 @@ def presets_command(
     plugins, then the user's presets file. Example file:
 
     \b
-        \[window.CT.bone]          # override the built-in "bone"
+        \\[window.CT.bone]          # override the built-in "bone"
         level = 500
         width = 2000
-        \[volume.CT.My-Bone]
-        colors = \[\[-1000, 0, 0, 0], \[3000, 1, 1, 1]]
-        opacity = \[\[-1000, 0], \[300, 0], \[3000, 0.8]]
-        \[default]
+        \\[volume.CT.My-Bone]
+        colors = \\[\\[-1000, 0, 0, 0], \\[3000, 1, 1, 1]]
+        opacity = \\[\\[-1000, 0], \\[300, 0], \\[3000, 0.8]]
+        \\[default]
         window = { CT = "lung" }
     """
     from .. import user_presets
