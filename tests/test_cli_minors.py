@@ -122,3 +122,31 @@ def test_missing_optional_module_names_the_extra(ct, tmp_path, capsys, monkeypat
     code, _, err = run(["render", ct, "-o", tmp_path / "x.png"], capsys)
     assert code == 1
     assert "No module named 'PIL'" in err and 'pip install "volumeview[render]"' in err and "report" not in err
+
+
+@pytest.mark.parametrize("command", ["render", "inspect"])
+def test_output_into_a_missing_folder_is_a_usage_error_unless_mkdir(ct, tmp_path, capsys, command):
+    target = tmp_path / "no" / "such" / "x.png"
+    code, _, err = run([command, ct, "-o", target], capsys)
+    assert code == 2 and "does not exist" in err and "--mkdir" in err
+    assert not (tmp_path / "no").exists()
+    code, _, err = run([command, ct, "-o", target, "--mkdir"], capsys)
+    assert code == 0, err
+    assert target.is_file()
+
+
+def test_long_title_is_ellipsized_to_the_picture(tmp_path):
+    from volumeview import load
+    from volumeview.render.api import render_image
+    from volumeview.render.annotate import TEXT_COLOR
+
+    import dataclasses
+
+    write_series(tmp_path / "long", shape=(3, 32, 32), description="두부 CT 조영증강 " * 5)  # 55 of LO's 64
+    vol = load(tmp_path / "long")
+    assert vol.meta["SeriesDescription"] == ("두부 CT 조영증강 " * 5).strip()  # written as UTF-8, not "?"
+    picture = render_image(vol, mode="slice", size=(256, 256), colorbar=False)
+    untitled = render_image(dataclasses.replace(vol, meta={**vol.meta, "SeriesDescription": ""}), mode="slice",
+                            size=(256, 256), colorbar=False)
+    columns = np.nonzero(np.any(picture != untitled, axis=-1).any(axis=0))[0]
+    assert columns.size and columns.max() < 256 * 0.46  # stops before the orientation letter in the middle

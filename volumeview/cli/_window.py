@@ -22,6 +22,22 @@ def check_window(text: str | None, hint: str = "--window") -> str | None:
     return text
 
 
+def check_out_folder(out, mkdir: bool, hint: str = "--out") -> None:  # type: ignore[no-untyped-def]
+    """An output file's folder must exist (a typo must not create folders), unless ``--mkdir``."""
+    if out is None:
+        return
+    from pathlib import Path
+
+    parent = Path(out).expanduser().parent
+    if parent.is_dir():
+        return
+    if mkdir:
+        parent.mkdir(parents=True, exist_ok=True)
+        return
+    what = "is not a folder" if parent.exists() else "does not exist"
+    raise typer.BadParameter(f"the folder {parent} {what}; create it or add --mkdir", param_hint=hint)
+
+
 PRESETS_FILE_HELP = "User presets TOML file (default: $VOLUMEVIEW_PRESETS, else presets.toml in the user config directory)."
 
 

@@ -10,7 +10,7 @@ import typer
 
 from . import app
 from ._common import console_err, show_progress, warn
-from ._window import PRESETS_FILE_HELP, check_window, use_presets_file
+from ._window import PRESETS_FILE_HELP, check_out_folder, check_window, use_presets_file
 
 _MODES = ("slice", "slices", "volume", "mip", "grid", "movie", "histogram")
 _VIEWS = ("axial", "coronal", "sagittal")
@@ -64,6 +64,7 @@ def render(
     windows: Optional[str] = typer.Option(None, "--windows", help="Windows for --mode grid, e.g. brain,subdural,bone or brain,40/80."),
     old_windows: Optional[str] = typer.Option(None, "--presets", hidden=True, help="Old name of --windows."),
     presets_file: Optional[Path] = typer.Option(None, "--presets-file", metavar="FILE", help=PRESETS_FILE_HELP),
+    mkdir: bool = typer.Option(False, "--mkdir", help="Create the folder of -o if it does not exist."),
     size: Optional[str] = typer.Option(None, "--size", help="WIDTHxHEIGHT in pixels (default depends on the mode)."),
     series: Optional[str] = typer.Option(None, "--series", "-s", help="Series index (from `info`) or SeriesInstanceUID."),
     view: str = typer.Option("axial", "--view", help="axial | coronal | sagittal (slice, grid, sweep)."),
@@ -101,6 +102,7 @@ def render(
     if fps is not None and fps <= 0:
         raise typer.BadParameter("must be positive", param_hint="--fps")
     use_presets_file(presets_file)
+    check_out_folder(out, mkdir)
     presets = windows or old_windows
     preset = _window_or_preset(window, preset, mode)
     if presets:
