@@ -150,3 +150,29 @@ def test_long_title_is_ellipsized_to_the_picture(tmp_path):
                             size=(256, 256), colorbar=False)
     columns = np.nonzero(np.any(picture != untitled, axis=-1).any(axis=0))[0]
     assert columns.size and columns.max() < 256 * 0.46  # stops before the orientation letter in the middle
+
+
+def test_a_raising_preset_hook_warns_like_every_other_hook():
+    import warnings
+
+    from volumeview import hookimpl
+    from volumeview.errors import VolumeviewWarning
+    from volumeview.plugins import get_plugin_manager
+    from volumeview.presets import window_presets
+
+    class Broken:
+        @hookimpl
+        def volumeview_window_presets(self, modality, meta):
+            raise RuntimeError("boom")
+
+    pm = get_plugin_manager()
+    pm.register(Broken(), name="broken_presets")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            found = window_presets("CT")
+    finally:
+        pm.unregister(name="broken_presets")
+    assert "brain" in found  # the other plugins' presets are still there
+    messages = [str(w.message) for w in caught if issubclass(w.category, VolumeviewWarning)]
+    assert "plugin 'broken_presets' failed in volumeview_window_presets: RuntimeError: boom" in messages
