@@ -176,3 +176,10 @@ def test_a_raising_preset_hook_warns_like_every_other_hook():
     assert "brain" in found  # the other plugins' presets are still there
     messages = [str(w.message) for w in caught if issubclass(w.category, VolumeviewWarning)]
     assert "plugin 'broken_presets' failed in volumeview_window_presets: RuntimeError: boom" in messages
+
+
+def test_help_folds_long_choice_lists_instead_of_cutting_them(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    _, out, _ = run(["render", "-h"], capsys)
+    assert "…" not in out
+    assert "inferior" in out and "histogram" in out  # the ends of the --camera and --mode lists

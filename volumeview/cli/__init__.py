@@ -17,9 +17,10 @@ import typer
 from rich.markup import escape
 
 from ._common import console_err, route_warnings, state
-from ._help import hide_flag_placeholders
+from ._help import hide_flag_placeholders, wrap_long_help_words
 
 hide_flag_placeholders()
+wrap_long_help_words()
 
 app = typer.Typer(
     name="volumeview",

@@ -25,3 +25,28 @@ def hide_flag_placeholders() -> None:
 
     display_type_rich._volumeview = True  # type: ignore[attr-defined]
     TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+def wrap_long_help_words() -> None:
+    """Fold, not cut, long words in option help (``anterior|posterior|left|...`` at 80 columns).
+
+    Typer's rich help table ends a word wider than its column with "…", so a list of choices
+    written without spaces lost its end on an 80-column terminal.
+    """
+    try:
+        from typer import rich_utils
+    except ImportError:  # pragma: no cover
+        return
+    original = getattr(rich_utils, "_get_parameter_help", None)
+    if original is None or getattr(original, "_volumeview", False):
+        return
+
+    def get_parameter_help(*args, **kwargs):  # type: ignore[no-untyped-def]
+        help_columns = original(*args, **kwargs)  # a rich Columns of Text items
+        for item in getattr(help_columns, "renderables", [help_columns]):
+            if hasattr(item, "overflow"):
+                item.overflow = "fold"
+        return help_columns
+
+    get_parameter_help._volumeview = True  # type: ignore[attr-defined]
+    rich_utils._get_parameter_help = get_parameter_help
