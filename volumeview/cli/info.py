@@ -91,9 +91,11 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
         except VolumeviewError as exc:
             if not any(w.startswith("cannot load") for w in warnings):
                 warnings.append(f"cannot load: {exc}")
+            rec["load_error"] = str(exc)
             vol = None
         if vol is not None:
             warnings = list(vol.warnings)
+            rec["modality"] = vol.modality  # a NIfTI's modality is known from its values only
             rec["size_ijk"] = list(vol.size)
             rec.update(
                 spacing_mm=_round(vol.spacing),
@@ -260,13 +262,55 @@ def info(
     # Statistics read every series' pixels: seconds for thousands of files, so show a bar (stderr, terminals only).
     with progress("Reading pixels" if stats else "Reading headers", total=len(chosen), unit="series") as advance:
         for s in chosen:
-            records.append(series_record(images.index(s), s, stats=stats, show_patient=show_patient))
+            records.append(_guarded_record(images.index(s), s, stats=stats, show_patient=show_patient))
             advance()
-    others = [] if series is not None else [series_record(None, s, stats=False, show_patient=show_patient) for s in result.non_images]
+    from ._annotations import annotation_records
+
+    annotations, unlinked = annotation_records(result)
+    for s, rec in zip(chosen, records):
+        rec["annotations"] = annotations.get(id(s), [])
+    others = [] if series is not None else [_guarded_record(None, s, stats=False, show_patient=show_patient) for s in result.non_images]
+    failed = [r for r in records if r.get("load_error")]
+    for rec in failed:
+        warn(f"series [{rec['index']}] cannot be loaded: {rec['load_error']}")
+    if failed and len(failed) == len(records):  # nothing loads: a script must not carry on as if it did
+        _print(records, others, result, as_json, unlinked)
+        what = "the only image series could not" if len(records) == 1 else f"none of the {len(records)} image series could"
+        raise VolumeviewError(f"{what} be loaded (see the warnings above)")
+    _print(records, others, result, as_json, unlinked)
+    if not images:
+        console_err.print("[yellow]No image series found.[/]")
+
+
+def _guarded_record(index: int | None, series: Series, *, stats: bool, show_patient: bool) -> dict[str, Any]:
+    """``series_record``, or a short record with the error: one bad series never hides the others."""
+    from ..isolation import EXIT_EXCEPTIONS, processing
+
+    try:
+        with processing(series.slices[0].path):
+            return series_record(index, series, stats=stats, show_patient=show_patient)
+    except EXIT_EXCEPTIONS:
+        raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc} ({series.slices[0].path})"
+        return {
+            "index": index, "kind": series.kind, "modality": "?", "series_number": None, "series_description": "",
+            "series_uid": series.uid, "label": series.label, "files": len(series.files), "paths": series.files[:5],
+            "size_ijk": [0, 0, 0], "n_volumes": 0, "rows": 0, "columns": 0, "bits_allocated": None,
+            "bits_stored": None, "high_bit": None, "photometric": "", "spacing_mm": [], "origin_lps_mm": [],
+            "direction": [0.0] * 9, "orientation": "", "warnings": [f"cannot load: {error}"], "load_error": error,
+        }
+
+
+def _print(records: list[dict[str, Any]], others: list[dict[str, Any]], result: ScanResult, as_json: bool,
+           unlinked: list[dict[str, Any]]) -> None:
+    from ._annotations import print_annotations
+
     if as_json:
         payload = {
             "series": records,
             "non_image_objects": others,
+            "unlinked_annotations": unlinked,
             "problems": [{"path": p.path, "message": p.message} for p in result.problems],
             "notes": [{"path": p.path, "message": p.message} for p in result.notes],
         }
@@ -274,8 +318,9 @@ def info(
         return
     for rec in records:
         print_record(rec)
+        print_annotations(rec.get("annotations", []))
+    if unlinked:
+        print_annotations(unlinked, header="Annotations whose images are not here (they load on their own grid):")
     for rec in others:
         what = rec["series_description"] or rec.get("sop_class", "")
         console_out.print(f"[bold]{escape(rec['kind'])}[/] object (not an image, not loaded): {escape(what + '  ' + ', '.join(rec['paths']))}")
-    if not images:
-        console_err.print("[yellow]No image series found.[/]")

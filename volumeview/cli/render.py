@@ -9,6 +9,7 @@ from typing import Any, Optional
 import typer
 
 from . import app
+from . import _validate
 from ._common import console_err, show_progress, warn
 from ._window import PRESETS_FILE_HELP, check_out_folder, check_window, use_presets_file
 
@@ -85,6 +86,11 @@ def render(
     mapper: str = typer.Option("cpu", "--mapper", help="Volume mapper: cpu (fast without a GPU) or gpu."),
     batch: Optional[Path] = typer.Option(None, "--batch", help="Render every series under PATH into this folder."),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Worker processes for --batch."),
+    overlay: Optional[list[Path]] = typer.Option(None, "--overlay", help="SEG, RTSTRUCT, label map or RTDOSE to draw over the images (repeatable)."),
+    segments: Optional[str] = typer.Option(None, "--segments", help="Only these segments: names or numbers, comma-separated."),
+    overlay_opacity: float = typer.Option(0.4, "--overlay-opacity", help="Opacity of the segment fill, 0..1."),
+    outline_only: bool = typer.Option(False, "--outline-only", help="Segment outlines without fill."),
+    legend: bool = typer.Option(True, "--legend/--no-legend", help="Legend of segment names and colours."),
 ) -> None:
     """Render a series to a PNG, GIF or MP4 without a display (EGL or OSMesa offscreen)."""
     _choice(mode, _MODES, "--mode")
@@ -97,10 +103,15 @@ def render(
         raise typer.BadParameter("give either -o OUT or --batch OUTDIR", param_hint="--out")
     if index is not None and position is not None:
         raise typer.BadParameter("give --index or --position, not both", param_hint="--index")
-    if frames is not None and frames < 1:
-        raise typer.BadParameter("must be at least 1", param_hint="--frames")
-    if fps is not None and fps <= 0:
-        raise typer.BadParameter("must be positive", param_hint="--fps")
+    _validate.number(frames, "frames")
+    _validate.number(fps, "fps")
+    _validate.number(workers, "workers", "--workers")
+    _validate.number(time_index, "time", "--time")
+    _validate.output_file(out, "--out")
+    if not 0.0 <= overlay_opacity <= 1.0:  # NaN fails both comparisons too
+        raise typer.BadParameter(f"{overlay_opacity} is not a number from 0 to 1", param_hint="--overlay-opacity")
+    if overlay and batch is not None:
+        raise typer.BadParameter("--overlay draws over one series: use -o OUT, not --batch", param_hint="--overlay")
     use_presets_file(presets_file)
     check_out_folder(out, mkdir)
     presets = windows or old_windows
@@ -113,14 +124,14 @@ def render(
     options: dict[str, Any] = dict(
         mode=mode, preset=preset, view=view, camera=_camera(camera), convention=convention, t=time_index,
         background=background, cmap=cmap, annotations=annotations, colorbar=colorbar, show_patient=show_patient,
-        mapper=mapper,
+        mapper=mapper, segments=segments, overlay_opacity=overlay_opacity, outline_only=outline_only, legend=legend,
     )
     if size:
         options["size"] = parse_size(size)
     if index is not None:
-        options["index"] = _numbers(index, "--index", int)
+        options["index"] = _validate.numbers(_numbers(index, "--index", int), "index", "--index")
     if position is not None:
-        options["position_mm"] = _numbers(position, "--position")
+        options["position_mm"] = _validate.numbers(_numbers(position, "--position"), "position", "--position")
     if presets:
         options["presets"] = split_preset_names(presets)
     if mode == "movie":
@@ -128,7 +139,7 @@ def render(
     if batch is not None:
         _run_batch(path, batch, workers, options)
         return
-    _render_one(path, out, series, options)
+    _render_one(path, out, series, options, overlay or [])
 
 
 def _window_or_preset(window: Optional[str], preset: Optional[str], mode: str) -> Optional[str]:
@@ -144,7 +155,8 @@ def _window_or_preset(window: Optional[str], preset: Optional[str], mode: str) -
     return window
 
 
-def _render_one(path: Path, out: Path, series: Optional[str], options: dict[str, Any]) -> None:
+def _render_one(path: Path, out: Path, series: Optional[str], options: dict[str, Any],
+                overlay_paths: list[Path] = ()) -> None:
     import time
 
     from ..io.loader import VolumeviewWarning, load
@@ -158,6 +170,10 @@ def _render_one(path: Path, out: Path, series: Optional[str], options: dict[str,
         warn(f"{len(skipped)} file(s) skipped while scanning, e.g. {skipped[0].message}")
     for w in vol.warnings:
         warn(w)
+    if overlay_paths:
+        from ._overlays import load_overlays
+
+        vol = load_overlays(vol, overlay_paths)
     start = time.perf_counter()
     written = render_file(vol, out, **options)
     console_err.print(f"Wrote {written} ({options['mode']}, {time.perf_counter() - start:.2f} s)")

@@ -88,7 +88,8 @@ def render(volume: "Volume", out: str | Path, *, mode: Mode = "slices",
            camera="anterior", t: int = 0, background="black", cmap: str | None = None, annotations: bool = True,
            colorbar: bool = True, convention: str = "radiological", show_patient: bool = False,
            mapper: str = "cpu", movie: str = "auto", frames: int | None = None, fps: float | None = None,
-           projection: str = "volume") -> Path:
+           projection: str = "volume", overlays=None, segments=None, overlay_opacity: float = 0.4,
+           outline_only: bool = False, legend: bool = True) -> Path:
     """Render ``volume`` to the file ``out`` (written atomically) and return its path.
 
     Parameters
@@ -114,6 +115,13 @@ def render(volume: "Volume", out: str | Path, *, mode: Mode = "slices",
         Radiological puts the patient's left on the image's right (axial, coronal).
     show_patient : bool
         Draw patient name and ID (never drawn otherwise).
+    overlays : list of Segmentation or dose Volume, optional
+        Drawn over the pictures (default: ``volume.overlays``): filled, outlined segments with a legend in
+        2D modes, coloured surfaces in ``volume`` and ``mip``, a dose colour wash with a Gy bar.
+    segments : str or list, optional
+        Only these segments (names or numbers; a string is comma-separated).
+    overlay_opacity : float
+        Opacity of the segment fill, 0..1. ``outline_only`` draws outlines without fill.
 
     Examples
     --------
@@ -127,7 +135,8 @@ def render(volume: "Volume", out: str | Path, *, mode: Mode = "slices",
     out = Path(out)
     suffix = out.suffix.lower()
     style = dict(background=background, cmap=cmap, annotations=annotations, colorbar=colorbar,
-                 convention=convention, show_patient=show_patient)
+                 convention=convention, show_patient=show_patient, overlays=overlays, segments=segments,
+                 overlay_opacity=overlay_opacity, outline_only=outline_only, legend=legend)
     if mode == "movie":
         from .movie import MOVIE_FORMATS, render_movie
 
