@@ -109,7 +109,7 @@ def view(
     window: str | None = None,
     volume_preset: str | None = None,
     show_patient: bool = False,
-    notebook: bool | None = None,
+    notebook: bool | str | None = None,
     open_browser: bool = True,
 ) -> Any:
     """Show volumes in the viewer.
@@ -132,8 +132,13 @@ def view(
         Start on these presets (names as ``volumeview presets`` lists them).
     show_patient : bool
         Show patient identifiers in the title (hidden by default).
-    notebook : bool, optional
-        Display inline in Jupyter (default: when running in a notebook).
+    notebook : bool or str, optional
+        Display inline in Jupyter (default: when running in a notebook). A
+        route name chooses how the page reaches the browser: ``"local"``,
+        ``"proxy"`` (jupyter-server-proxy), ``"extension"`` (trame's Jupyter
+        extension) or ``"client"`` (the 3D scene drawn by vtk.js in the
+        browser); ``True`` or ``"auto"`` picks one, remote kernels a remote
+        route (``volumeview.viewer.notebook``).
 
     Returns
     -------
@@ -155,7 +160,7 @@ def view(
     if notebook if notebook is not None else _in_notebook():
         from .web import show_notebook
 
-        return show_notebook(volumes, **common)
+        return show_notebook(volumes, route=notebook if isinstance(notebook, str) else None, **common)
     from .desktop import open_window
 
     return open_window(volumes, **common)

@@ -254,21 +254,14 @@ def serve(volumes: Sequence[Volume], *, series: int = 0, port: int = 0, host: st
 
 
 def show_notebook(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[int] = (1024, 768),
-                  show_patient: bool = False, **presets: Any) -> Any:
-    """Inline in Jupyter through pyvista's trame backend (server-side rendering).
+                  show_patient: bool = False, route: str | None = None, **presets: Any) -> Any:
+    """Inline in Jupyter, on the kernel's machine or a remote one (``volumeview.viewer.notebook``).
 
-    The mouse works as in the window (click, drag, wheel on a slice pane);
-    the pyvista toolbar gives screenshots and camera reset. Outside an
-    ``await``, pyvista's launcher needs ``nest_asyncio2``; the widget needs
-    ``ipywidgets`` (both usual in Jupyter).
+    The server routes use pyvista's trame backend (server-side rendering: the
+    mouse works as in the window); the ``"client"`` route sends the 3D scene to
+    the browser. Outside an ``await``, pyvista's launcher needs ``nest_asyncio2``;
+    the widget needs ``anywidget`` (both in the ``web`` extra).
     """
-    _require_trame()
-    from .desktop import build
-    from .interaction import Controller
+    from .notebook import show_in_notebook
 
-    plotter, scene, state = build(volumes, series=series, size=size, off_screen=True, show_patient=show_patient,
-                                  **presets)
-    controller = Controller(plotter, scene, state, timers=False)
-    plotter._volumeview = (scene, state, controller)  # keep them alive with the widget
-    plotter.notebook = True
-    return plotter.show(jupyter_backend="server", return_viewer=True)
+    return show_in_notebook(volumes, series=series, size=size, show_patient=show_patient, route=route, **presets)
