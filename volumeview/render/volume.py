@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw
 
-from . import annotate, display, orient, resample
+from . import annotate, display, orient, overlay, resample
 from .backend import new_render_window
 from .presets_lookup import resolve_volume_preset, resolve_window, robust_window
 from .slices import Style, header_lines, spacing_known, window_line
@@ -210,6 +210,7 @@ def decorate(rgb: np.ndarray, volume: "Volume", axes: orient.CameraAxes, mm_per_
         annotate.draw_corner_text(draw, box, "tl", tl)
         annotate.draw_corner_text(draw, box, "tr", tr)
         annotate.draw_corner_text(draw, box, "bl", lines)
+        overlay.draw_legend(canvas, box, style.overlay_for(volume), skip_lines=len(tr))
     if colorbar is not None:
         lut, lo, hi = colorbar
         annotate.draw_colorbar(canvas, (box[2], 0, style.size[0], style.size[1]), lut, lo, hi, volume.unit)
@@ -226,6 +227,7 @@ def _scene_size(style: Style, volume: "Volume") -> tuple[int, int]:
 def volume_scene(volume: "Volume", *, mode: str, preset=None, style: Style, t: int = 0, mapper: str = "cpu",
                  max_voxels: int = MAX_VOXELS, smooth: bool | None = None):
     """The scene, its text lines and its colour bar for ``mode`` ``"volume"`` or ``"mip"``."""
+    from .surfaces import add_surfaces
     from .transfer import grey_ramp_property, volume_property
 
     size = _scene_size(style, volume)
@@ -245,6 +247,7 @@ def volume_scene(volume: "Volume", *, mode: str, preset=None, style: Style, t: i
         colorbar = preset_lut(vp) if with_bar else None
     scene = VolumeScene(volume, prop, mip=mip, size=size, background=style.background, t=t, mapper=mapper,
                         max_voxels=max_voxels, smooth=smooth)
+    scene.surfaces = add_surfaces(scene.renderer, style.overlay_for(volume), on_top=mip)
     if scene.reduced:
         spacing = "x".join(f"{s:.2g}" for s in scene.volume.spacing)
         lines.append(f"reduced to {spacing} mm")

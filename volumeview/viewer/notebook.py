@@ -97,8 +97,9 @@ def show_in_notebook(volumes: Sequence[Any], *, series: int = 0, size: Sequence[
 
     _require_trame()
     chosen = choose_route(route)
-    if chosen == "client":
-        return client_scene(volumes[series], size=size, **presets)
+    if chosen == "client":  # a static scene: no crosshair, measurements or session to restore
+        return client_scene(volumes[series], size=size, window=presets.get("window"),
+                            volume_preset=presets.get("volume_preset"))
     from .desktop import build
     from .interaction import Controller
 
