@@ -106,6 +106,8 @@ def show_in_notebook(volumes: Sequence[Any], *, series: int = 0, size: Sequence[
     plotter, scene, state = build(volumes, series=series, size=size, off_screen=True, show_patient=show_patient,
                                   **presets)
     controller = Controller(plotter, scene, state, timers=False)
+    scene.key_hint = False  # the notebook's view passes no keys
+    scene.update()
     plotter._volumeview = (scene, state, controller)  # keep them alive with the widget
     plotter.notebook = True
     options: dict[str, Any] = {}

@@ -352,7 +352,8 @@ class Scene:
         corner = self.corners["3d"]
         lines = [line if len(line) <= 36 else line[:35] + "~" for line in s.title.splitlines()]
         _text(corner, 2, "\n".join(lines))
-        _text(corner, 3, "  ".join(flags) + "\n" + ("" if self.help_text else "h: keys"))
+        hint = "h: keys" if getattr(self, "key_hint", True) and not self.help_text else ""
+        _text(corner, 3, "  ".join(flags) + "\n" + hint)
         self.help_actor.SetInput(self.help_text or " ")
         self.help_actor.SetVisibility(bool(self.help_text))
         _text(corner, 0, self.hover_text or s.readout())
