@@ -33,6 +33,7 @@ def view(
     window: str | None = typer.Option(None, "--window", "-w", help="Start on this window preset (see `volumeview presets`)."),
     volume_preset: str | None = typer.Option(None, "--volume-preset", help="Start on this volume-rendering preset."),
     show_patient: bool = typer.Option(False, "--show-patient", help="Show patient name and ID in the title."),
+    overlay: list[Path] | None = typer.Option(None, "--overlay", help="SEG, RTSTRUCT, label map or RTDOSE shown over the series (repeatable)."),
 ) -> None:
     """Open the viewer: axial, coronal and sagittal slices linked with a 3D view.
 
@@ -49,13 +50,13 @@ def view(
             if screenshot is not None:
                 with atomic_path(screenshot) as tmp:
                     run_viewer(path, series=series, screenshot=tmp, size=width_height, show_patient=show_patient,
-                               window=window, volume_preset=volume_preset)
+                               window=window, volume_preset=volume_preset, overlays=overlay)
                 console_err.print(f"Saved {screenshot}")
                 return
             _report(caught)
             run_viewer(path, series=series, web=web, port=port, host=host, size=width_height,
                        show_patient=show_patient, open_browser=not no_browser, window=window,
-                       volume_preset=volume_preset)
+                       volume_preset=volume_preset, overlays=overlay)
         finally:
             _report(caught)
 

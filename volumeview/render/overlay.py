@@ -197,26 +197,69 @@ def _parse_names(segments: Sequence[str | int] | str | None) -> set[str] | None:
 
 
 # -- sampling ---------------------------------------------------------------------------------------------
-def plane_indices(grid: "Volume", plane: "Plane") -> tuple[np.ndarray, np.ndarray]:
-    """Nearest voxel ``(k, j, i)`` flat index of every pixel on ``grid``, and which pixels fall inside it.
+def _plane_to_index(grid: "Volume", plane: "Plane") -> list[np.ndarray]:
+    """Fractional voxel index along i, j, k of every pixel, each broadcastable to (H, W).
 
-    The same LPS points as :meth:`.resample.Plane.points`, computed as one affine step per row and column
-    (no (H, W, 3) point array): voxel index = index of the plane's centre + col * step_right + row * step_up.
+    An index that depends on the row only or the column only (every view of a grid aligned with the patient
+    axes) is a column or a row vector. Elementwise on purpose: a (N, 3) @ (3, 3) product goes through BLAS,
+    whose threads stall on a busy machine.
     """
-    nk, nj, ni = grid.shape
     m_inv = np.linalg.inv(np.asarray(grid.direction) * np.asarray(grid.spacing))
     cols = (np.arange(plane.width) - (plane.width - 1) / 2.0) * plane.pixel_mm
     rows = ((plane.height - 1) / 2.0 - np.arange(plane.height)) * plane.pixel_mm
     centre = m_inv @ (np.asarray(plane.centre, float) - np.asarray(grid.origin))
     right, up = m_inv @ np.asarray(plane.right, float), m_inv @ np.asarray(plane.up, float)
-    flat = np.zeros((plane.height, plane.width), np.intp)
-    inside = np.ones((plane.height, plane.width), bool)
-    for axis, n, stride in ((0, ni, 1), (1, nj, ni), (2, nk, ni * nj)):
+    out = []
+    for axis in range(3):
+        r_part = rows[:, None] * up[axis] if abs(up[axis]) > 1e-9 else np.zeros((1, 1))
+        c_part = cols[None, :] * right[axis] if abs(right[axis]) > 1e-9 else np.zeros((1, 1))
+        out.append(centre[axis] + r_part + c_part)
+    return out
+
+
+def sample_trilinear(volume: "Volume", plane: "Plane") -> np.ndarray:
+    """Trilinear samples on the plane, NaN outside the voxel box: :func:`.resample.sample_plane`'s rule."""
+    frame = volume.frame(0) if volume.is_4d else volume
+    data = np.asarray(frame.array)
+    nk, nj, ni = data.shape
+    flat_data = data.reshape(-1)
+    shape = (plane.height, plane.width)
+    inside = np.ones((1, 1), bool)
+    parts = []
+    for along, n, stride in zip(_plane_to_index(frame, plane), (ni, nj, nk), (1, ni, ni * nj)):
+        inside = inside & (along >= -0.5) & (along <= n - 0.5)
+        x = np.clip(along, 0.0, n - 1.0)
+        lo = np.minimum(np.floor(x).astype(np.intp), max(n - 2, 0))
+        f = (x - lo).astype(np.float32)
+        parts.append((lo * stride, np.minimum(lo + 1, n - 1) * stride, f))
+    (i0, i1, fx), (j0, j1, fy), (k0, k1, fz) = parts
+    out = np.zeros(shape, np.float32)
+    for kk, wz in ((k0, 1 - fz), (k1, fz)):
+        for jj, wy in ((j0, 1 - fy), (j1, fy)):
+            for ii, wx in ((i0, 1 - fx), (i1, fx)):
+                out += flat_data[kk + jj + ii].astype(np.float32, copy=False) * (wx * wy * wz)
+    out[~np.broadcast_to(inside, shape)] = np.nan
+    return out
+
+
+def plane_indices(grid: "Volume", plane: "Plane") -> tuple[np.ndarray, np.ndarray]:
+    """Nearest voxel ``(k, j, i)`` flat index of every pixel on ``grid``, and which pixels fall inside it.
+
+    The same LPS points as :meth:`.resample.Plane.points`, computed as one affine step per row and column
+    (no (H, W, 3) point array): voxel index = index of the plane's centre + col * step_right + row * step_up.
+    An index that depends on the row only or the column only (every view of a grid aligned with the patient
+    axes) is computed once per row or column and broadcast.
+    """
+    nk, nj, ni = grid.shape
+    flat = np.zeros((1, 1), np.intp)
+    inside = np.ones((1, 1), bool)
+    for along, n, stride in zip(_plane_to_index(grid, plane), (ni, nj, nk), (1, ni, ni * nj)):
         # floor(x + 0.5): a point exactly between two voxels goes to the upper one, the same on every row
-        along = np.floor(centre[axis] + rows[:, None] * up[axis] + cols[None, :] * right[axis] + 0.5)
-        inside &= (along >= 0) & (along <= n - 1)
-        flat += np.clip(along, 0, n - 1).astype(np.intp) * stride
-    return flat, inside
+        along = np.floor(along + 0.5)
+        inside = inside & (along >= 0) & (along <= n - 1)
+        flat = flat + np.clip(along, 0, n - 1).astype(np.intp) * stride
+    shape = (plane.height, plane.width)
+    return np.broadcast_to(flat, shape), np.broadcast_to(inside, shape)
 
 
 def sample_labels(layer: Layer, grid: "Volume", plane: "Plane", cache: dict | None = None) -> np.ndarray:
@@ -229,8 +272,18 @@ def sample_labels(layer: Layer, grid: "Volume", plane: "Plane", cache: dict | No
             cache[key] = found
     flat, inside = found
     out = layer.labels.reshape(-1)[flat]
-    out[~inside] = 0
+    if not inside.all():
+        out[~inside] = 0
     return out
+
+
+def _bbox(mask: np.ndarray, margin: int) -> tuple[slice, slice] | None:
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not rows.size:
+        return None
+    h, w = mask.shape
+    return (slice(max(rows[0] - margin, 0), min(rows[-1] + 1 + margin, h)),
+            slice(max(cols[0] - margin, 0), min(cols[-1] + 1 + margin, w)))
 
 
 def _colour_table(seg: "Segmentation", shown: set[int]) -> np.ndarray:
@@ -267,10 +320,13 @@ def outline_width(plane: "Plane") -> int:
 
 
 def draw(rgb: np.ndarray, overlay: Overlay, plane: "Plane") -> np.ndarray:
-    """``rgb`` (H, W, 3 uint8, the windowed slice) with the dose wash, segment fills and outlines blended in."""
+    """``rgb`` (H, W, 3 uint8, the windowed slice) with the dose wash, segment fills and outlines blended in.
+
+    Only the box around the coloured pixels is touched, so the cost follows the segments' size on screen.
+    """
     if overlay is None or not overlay.active:
         return rgb
-    out = rgb.astype(np.float32)
+    out = rgb.copy()
     if overlay.doses:
         _blend_dose(out, overlay, plane)
     cache: dict = {}
@@ -283,34 +339,37 @@ def draw(rgb: np.ndarray, overlay: Overlay, plane: "Plane") -> np.ndarray:
             if not shown.intersection(layer.numbers):
                 continue
             labels = sample_labels(layer, seg.grid, plane, cache)
-            if not labels.any():
+            visible = table[np.minimum(labels, len(table) - 1), 3] > 0
+            box = _bbox(visible, width + 1)
+            if box is None:
                 continue
-            rgba = table[np.minimum(labels, len(table) - 1)]
-            visible = rgba[..., 3] > 0
-            if not visible.any():
-                continue
-            colour = rgba[..., :3].astype(np.float32)
+            labels = np.where(visible[box], labels[box], 0)
+            colour = table[np.minimum(labels, len(table) - 1), :3]
+            region = out[box]
             if not overlay.outline_only and overlay.opacity > 0:
-                a = overlay.opacity
-                out[visible] += (colour[visible] - out[visible]) * a
-            edge = edges(np.where(visible, labels, 0), width)
-            out[edge] = colour[edge]
-    return np.clip(out, 0, 255).astype(np.uint8)
+                mixed = region + (colour.astype(np.float32) - region) * np.float32(overlay.opacity)
+                region = np.where((labels > 0)[..., None], mixed.astype(np.uint8), region)
+            edge = edges(labels, width)
+            region[edge] = colour[edge]
+            out[box] = region
+    return out
 
 
 def _blend_dose(out: np.ndarray, overlay: Overlay, plane: "Plane") -> None:
     from .display import colormap_lut
-    from .resample import sample_plane
 
     lo, hi = overlay.dose_window()
     lut = colormap_lut(DOSE_COLORMAP).astype(np.float32)
     for dose in overlay.doses:
-        values = sample_plane(dose, plane)
+        values = sample_trilinear(dose, plane)
         wash = np.nan_to_num(values, nan=-np.inf) >= lo
-        if not wash.any():
+        box = _bbox(wash, 0)
+        if box is None:
             continue
-        idx = np.round(np.clip((values[wash] - lo) / (hi - lo), 0, 1) * 255).astype(np.intp)
-        out[wash] += (lut[idx] - out[wash]) * overlay.dose_opacity
+        idx = np.round(np.clip((values[box] - lo) / (hi - lo), 0, 1) * 255).astype(np.intp)
+        region = out[box]
+        mixed = region + (lut[idx] - region) * np.float32(overlay.dose_opacity)
+        out[box] = np.where(wash[box][..., None], mixed.astype(np.uint8), region)
 
 
 def segment_names_at(overlay_items: Iterable[Any], point_lps: Sequence[float]) -> list[str]:

@@ -87,6 +87,24 @@ def _index(volumes: list[Volume], series: int | str | None, *, default: int) -> 
     raise SeriesNotFoundError(f"no series with SeriesInstanceUID {series}")
 
 
+def _with_overlays(volumes: Sequence[Volume], first: int, overlays: Sequence[Any]) -> Sequence[Volume]:
+    from ..annotations.attach import with_overlays
+
+    shown = with_overlays(volumes[first], list(overlays), warn=_warn)
+    if isinstance(volumes, SeriesList):
+        volumes._loaded[first] = shown
+        return volumes
+    volumes = list(volumes)
+    volumes[first] = shown
+    return volumes
+
+
+def _warn(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, stacklevel=3)
+
+
 def _in_notebook() -> bool:
     try:
         from IPython import get_ipython
@@ -111,6 +129,7 @@ def view(
     show_patient: bool = False,
     notebook: bool | None = None,
     open_browser: bool = True,
+    overlays: Sequence[Any] | None = None,
 ) -> Any:
     """Show volumes in the viewer.
 
@@ -134,6 +153,9 @@ def view(
         Show patient identifiers in the title (hidden by default).
     notebook : bool, optional
         Display inline in Jupyter (default: when running in a notebook).
+    overlays : list, optional
+        Segmentations, dose volumes, or annotation files (SEG, RTSTRUCT, label map, RTDOSE) to show over the
+        first series, added to its own ``overlays``.
 
     Returns
     -------
@@ -142,6 +164,8 @@ def view(
     from .desktop import DEFAULT_SIZE
 
     volumes, first = volumes_from(data, series=series)
+    if overlays:
+        volumes = _with_overlays(volumes, first, overlays)
     common: dict[str, Any] = {"series": first, "size": tuple(size or DEFAULT_SIZE), "show_patient": show_patient,
                               "window": window, "volume_preset": volume_preset}
     if screenshot is not None:
