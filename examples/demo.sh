@@ -12,8 +12,9 @@ fi
 python3 -m pip install -q -e ".[render]"
 
 rm -rf "$out" && mkdir -p "$out"
-echo "== generate: a 150-slice head CT, 12 degree gantry tilt, shuffled file names =="
-volumeview generate "$out/dicom" --modality CT --shape 150x192x192 --spacing 1.0x1.0x1.2 --tilt 12 --edge 1.5 --seed 7
+echo "== generate: a 150-slice head CT (skull, brain, eyes, sinuses, a marker on the left; 1.2 mm point-spread, 6 HU noise), 12 degree gantry tilt, shuffled file names =="
+volumeview generate "$out/dicom" --modality CT --shape 150x192x192 --spacing 1.0x1.0x1.2 --tilt 12 \
+  --phantom head --psf 1.2 --noise 6 --seed 7
 
 echo "== info: series, geometry, values, warnings =="
 volumeview info "$out/dicom"

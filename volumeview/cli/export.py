@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from . import app
+from . import _validate
 from ._common import console_err, warn
 
 
@@ -25,6 +26,7 @@ def export(
     from ..io.convert import EXPORT_SUFFIXES, export as export_volume
     from ..io.loader import load
 
+    _validate.output_file(out, "OUT")
     if not any(out.name.lower().endswith(s) for s in EXPORT_SUFFIXES):
         raise typer.BadParameter(f"unknown format {out.name!r}; use one of {', '.join(EXPORT_SUFFIXES)}", param_hint="OUT")
     vol = load(path, series=series, regularize=regularize)  # PET units: the global --pet-units / --suv-type

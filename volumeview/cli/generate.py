@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from . import app
+from . import _validate
 from ._common import console_out
 
 
@@ -54,22 +55,38 @@ def generate(
     ),
     rgb: bool = typer.Option(False, "--rgb", help="Three samples per pixel (US, OT)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random file names."),
-    edge: float = typer.Option(0.0, "--edge", help="Partial-volume blur of the phantom's edges (mm); 0 = hard edges."),
+    edge: float = typer.Option(0.0, "--edge", help="Simple phantom: partial-volume ramp at its edges (mm); 0 = hard."),
+    phantom: str = typer.Option(
+        None, "--phantom",
+        help="head (anatomical: skull with diploë, grey/white matter, ventricles, eyes, sinuses, a left marker; "
+             "CT, MR, PT; the default for those) or simple (air, skull, brain, ventricles, marker).",
+    ),
+    psf: float = typer.Option(0.0, "--psf", help="Head phantom: 3D Gaussian point-spread, FWHM in mm (e.g. 1.2)."),
+    noise: float = typer.Option(0.0, "--noise", help="Head phantom: noise standard deviation (HU for CT, e.g. 6)."),
 ) -> None:
     """Write a synthetic DICOM series (a head phantom) with the geometry asked for."""
+    from .._synthetic_head import TISSUES
     from ..datasets import write_series
 
+    if phantom is None:
+        phantom = "head" if modality.upper() in TISSUES and not edge else "simple"
+    if phantom not in ("head", "simple"):
+        raise typer.BadParameter(f"choose head or simple, not {phantom!r}", param_hint="--phantom")
     if oblique_axis not in ("x", "y", "z"):
         raise typer.BadParameter("choose x, y or z", param_hint="--oblique-axis")
     try:
         gaps = tuple(int(m) for m in missing.split(",") if m.strip())
     except ValueError:
         raise typer.BadParameter(f"expected slice indices like 5,6, got {missing!r}", param_hint="--missing")
+    for value, name in ((tilt, "tilt"), (oblique, "oblique"), (n_times, "n_times"), (edge, "edge"), (seed, "seed")):
+        _validate.number(value, name)
+    shape_kji = _validate.numbers(_numbers(shape, 3, "--shape", int), "shape")
+    _validate.number(math.prod(shape_kji) * n_times, "generated_voxels", "--shape")
     spec = write_series(
         out_dir,
         modality=modality.upper(),  # type: ignore[arg-type]
-        shape=_numbers(shape, 3, "--shape", int),
-        spacing=_numbers(spacing, 3, "--spacing"),
+        shape=shape_kji,
+        spacing=_validate.numbers(_numbers(spacing, 3, "--spacing"), "spacing"),
         orientation=_oblique_orientation(oblique, oblique_axis),
         tilt_deg=tilt,
         missing=gaps,
@@ -79,6 +96,9 @@ def generate(
         rgb=rgb,
         seed=seed,
         edge_mm=edge,
+        phantom=phantom,  # type: ignore[arg-type]
+        psf_mm=psf,
+        noise=noise,
     )
     k, rows, cols = spec.shape
     sx, sy, sz = spec.spacing

@@ -87,9 +87,11 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
         except VolumeviewError as exc:
             if not any(w.startswith("cannot load") for w in warnings):
                 warnings.append(f"cannot load: {exc}")
+            rec["load_error"] = str(exc)
             vol = None
         if vol is not None:
             warnings = list(vol.warnings)
+            rec["modality"] = vol.modality  # a NIfTI's modality is known from its values only
             rec["size_ijk"] = list(vol.size)
             rec.update(
                 spacing_mm=_round(vol.spacing),
@@ -217,8 +219,41 @@ def info(
         raise NoImagesError(f"no DICOM images among {result.n_files} file(s)", path=str(paths[0]))
     images = result.images
     chosen = [result.select(series)] if series is not None else images
-    records = [series_record(images.index(s), s, stats=stats, show_patient=show_patient) for s in chosen]
-    others = [] if series is not None else [series_record(None, s, stats=False, show_patient=show_patient) for s in result.non_images]
+    records = [_guarded_record(images.index(s), s, stats=stats, show_patient=show_patient) for s in chosen]
+    others = [] if series is not None else [_guarded_record(None, s, stats=False, show_patient=show_patient) for s in result.non_images]
+    failed = [r for r in records if r.get("load_error")]
+    for rec in failed:
+        warn(f"series [{rec['index']}] cannot be loaded: {rec['load_error']}")
+    if failed and len(failed) == len(records):  # nothing loads: a script must not carry on as if it did
+        _print(records, others, result, as_json)
+        what = "the only image series could not" if len(records) == 1 else f"none of the {len(records)} image series could"
+        raise VolumeviewError(f"{what} be loaded (see the warnings above)")
+    _print(records, others, result, as_json)
+    if not images:
+        console_err.print("[yellow]No image series found.[/]")
+
+
+def _guarded_record(index: int | None, series: Series, *, stats: bool, show_patient: bool) -> dict[str, Any]:
+    """``series_record``, or a short record with the error: one bad series never hides the others."""
+    from ..isolation import EXIT_EXCEPTIONS, processing
+
+    try:
+        with processing(series.slices[0].path):
+            return series_record(index, series, stats=stats, show_patient=show_patient)
+    except EXIT_EXCEPTIONS:
+        raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc} ({series.slices[0].path})"
+        return {
+            "index": index, "kind": series.kind, "modality": "?", "series_number": None, "series_description": "",
+            "series_uid": series.uid, "label": series.label, "files": len(series.files), "paths": series.files[:5],
+            "size_ijk": [0, 0, 0], "n_volumes": 0, "rows": 0, "columns": 0, "bits_allocated": None,
+            "bits_stored": None, "high_bit": None, "photometric": "", "spacing_mm": [], "origin_lps_mm": [],
+            "direction": [0.0] * 9, "orientation": "", "warnings": [f"cannot load: {error}"], "load_error": error,
+        }
+
+
+def _print(records: list[dict[str, Any]], others: list[dict[str, Any]], result: ScanResult, as_json: bool) -> None:
     if as_json:
         payload = {
             "series": records,
@@ -233,5 +268,3 @@ def info(
     for rec in others:
         what = rec["series_description"] or rec.get("sop_class", "")
         console_out.print(f"[bold]{escape(rec['kind'])}[/] object (not an image, not loaded): {escape(what + '  ' + ', '.join(rec['paths']))}")
-    if not images:
-        console_err.print("[yellow]No image series found.[/]")

@@ -9,6 +9,7 @@ from typing import Any, Optional
 import typer
 
 from . import app
+from . import _validate
 from ._common import console_err, show_progress, warn
 
 _MODES = ("slice", "slices", "volume", "mip", "grid", "movie")
@@ -97,10 +98,11 @@ def render(
         raise typer.BadParameter("give either -o OUT or --batch OUTDIR", param_hint="--out")
     if index is not None and position is not None:
         raise typer.BadParameter("give --index or --position, not both", param_hint="--index")
-    if frames is not None and frames < 1:
-        raise typer.BadParameter("must be at least 1", param_hint="--frames")
-    if fps is not None and fps <= 0:
-        raise typer.BadParameter("must be positive", param_hint="--fps")
+    _validate.number(frames, "frames")
+    _validate.number(fps, "fps")
+    _validate.number(workers, "workers", "--workers")
+    _validate.number(time_index, "time", "--time")
+    _validate.output_file(out, "--out")
     if not 0.0 <= overlay_opacity <= 1.0:  # NaN fails both comparisons too
         raise typer.BadParameter(f"{overlay_opacity} is not a number from 0 to 1", param_hint="--overlay-opacity")
     if overlay and batch is not None:
@@ -113,9 +115,9 @@ def render(
     if size:
         options["size"] = parse_size(size)
     if index is not None:
-        options["index"] = _numbers(index, "--index", int)
+        options["index"] = _validate.numbers(_numbers(index, "--index", int), "index", "--index")
     if position is not None:
-        options["position_mm"] = _numbers(position, "--position")
+        options["position_mm"] = _validate.numbers(_numbers(position, "--position"), "position", "--position")
     if presets:
         from ..render.presets_lookup import split_preset_names
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from . import app
+from . import _validate
 from ._common import atomic_path, console_err, warn
 
 
@@ -43,7 +44,9 @@ def view(
     """
     from ..viewer import view as run_viewer
 
-    width_height = parse_size(size)
+    width_height = _validate.numbers(parse_size(size), "size", "--size")
+    _validate.number(port, "port")
+    _validate.output_file(screenshot, "--screenshot")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

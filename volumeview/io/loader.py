@@ -13,7 +13,9 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from ..errors import NoImagesError, Problem, SeriesNotFoundError, VolumeviewError, VolumeviewWarning
+from ..errors import NoImagesError, Problem, ResourceLimitError, SeriesNotFoundError, VolumeviewError, VolumeviewWarning
+from ..isolation import EXIT_EXCEPTIONS, processing
+from ..limits import MAX_RESAMPLE_GROWTH, check_voxels
 from ..regularize import inplane_extent, regular_grid, resample_stack, sheared_direction
 from ..values import ValueMapping
 from ..volume import Volume
@@ -22,6 +24,7 @@ from .records import Series
 from .entries import split_entries
 from .scan import decoder_problem, iter_paths
 from .scanning import read_entries
+from .imagefile import image_format, read_image_file, scan_image_files
 from .series import group_series
 
 PathLike = str | os.PathLike[str]
@@ -117,8 +120,14 @@ def scan(path: PathLike | Sequence[PathLike], *, index: Any = None) -> ScanResul
     paths, notes = iter_paths(path)
     items = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     folders = [os.fspath(p) for p in items if os.path.isdir(p)]
-    records, others, problems = split_entries(read_entries(paths, index=index, folders=folders))
-    series = group_series(records, others)
+    # NIfTI, NRRD and MetaImage files named as paths (not found in folders: see io/imagefile.py).
+    named = [os.fspath(p) for p in items]
+    image_paths = [p for p in paths if p in named and image_format(p)]
+    image_series, problems_files = scan_image_files(image_paths)
+    dicom_paths = [p for p in paths if p not in image_paths]
+    records, others, problems = split_entries(read_entries(dicom_paths, index=index, folders=folders))
+    series = image_series + group_series(records, others, problems)
+    problems = problems_files + problems
     for s in series:
         if s.kind == "image" and s.slices[0].pixel is not None:
             problem = decoder_problem(s.slices[0].pixel.transfer_syntax)
@@ -166,11 +175,42 @@ def load_series(
     suv_type: Literal["bw", "lbm", "bsa"] | None = None,
     workers: int | None = None,
 ) -> Volume:
-    """Read one scanned series into a Volume (see ``load`` for the options)."""
+    """Read one scanned series into a Volume (see ``load`` for the options).
+
+    Any failure is this series' ``VolumeviewError`` naming its file: an
+    unexpected exception from a plugin, a header value or a decoder included.
+    """
     pet_units = _choice(pet_units, "VOLUMEVIEW_PET_UNITS", PET_UNITS)  # type: ignore[assignment]
     suv_type = _choice(suv_type, "VOLUMEVIEW_SUV_TYPE", SUV_TYPES)  # type: ignore[assignment]
     if series.kind != "image":
         raise VolumeviewError(f"{series.kind} object is not an image and is not loaded", path=series.slices[0].path)
+    if getattr(series, "image_file", None) is not None:  # NIfTI, NRRD, MetaImage
+        vol = read_image_file(series.image_file.path, info=series.image_file)
+        series.first.Modality = vol.modality  # guessed from the values: menus and labels say the same
+        return vol
+    path = series.slices[0].path
+    try:
+        with processing(path):
+            return _load_series(series, regularize=regularize, pet_units=pet_units, suv_type=suv_type, workers=workers)
+    except (VolumeviewError, *EXIT_EXCEPTIONS):
+        raise
+    except MemoryError:
+        raise ResourceLimitError("not enough memory to load this series", path=path) from None
+    except Exception as exc:  # per-series isolation: one line naming the file, the other series still load
+        raise VolumeviewError(f"series {series_name(series)} cannot be loaded: {type(exc).__name__}: {exc}", path=path) from exc
+
+
+def series_name(series: Series) -> str:
+    """A short name for messages: the series number and description, or its UID."""
+    try:
+        number, description = series.number, series.description
+    except Exception:
+        number, description = None, ""
+    name = f"{number} {description}".strip() if number is not None else (description or series.uid)
+    return f"{name} ({series.label})" if series.label else name
+
+
+def _load_series(series: Series, *, regularize: bool, pet_units: str, suv_type: str, workers: int | None) -> Volume:
     layout = series.layout
     mapping = value_mapping(series, {"pet_units": pet_units, "suv_type": suv_type})
     array = read_pixels(series, mapping, workers=workers)  # (t, k, j, i[, 3])
@@ -178,6 +218,10 @@ def load_series(
     direction, spacing = layout.direction.copy(), list(layout.spacing)
     origin = layout.origin.copy()
     if not layout.is_regular and layout.geometry_known:
+        too_big = regularize and _resample_too_large(array, series)
+        if too_big:
+            warnings.append(too_big)
+            regularize = False
         if regularize:
             array = _regularize(array, series)
             first_i, first_j, _, _ = inplane_extent(layout, layout.spacing[:2])
@@ -217,6 +261,23 @@ def load_series(
         frame_time_ms=_frame_time(first.ds, series),
         geometry_known=layout.geometry_known,
         spacing_known=series.spacing_known,
+    )
+
+
+def _resample_too_large(array: np.ndarray, series: Series) -> str:
+    """Why resampling is refused (the grid would grow the data by more than MAX_RESAMPLE_GROWTH), or ""."""
+    layout = series.layout
+    n_out, dz = regular_grid(layout)
+    _, _, extra_i, extra_j = inplane_extent(layout, layout.spacing[:2])
+    t, k, rows, cols = array.shape[:4]
+    grid = t * n_out * (rows + extra_j) * (cols + extra_i)
+    growth = grid / max(1, t * k * rows * cols)
+    if growth <= MAX_RESAMPLE_GROWTH:
+        check_voxels(grid, what="the resampled grid", path=series.slices[0].path)
+        return ""
+    return (
+        f"not resampled: a regular grid at the shortest step ({dz:.4g} mm) would need {n_out} slices, "
+        f"{growth:.0f} x the acquired voxels (limit {MAX_RESAMPLE_GROWTH:g} x); the raw stack is kept"
     )
 
 
@@ -370,7 +431,28 @@ def load(
     result = scan(path, index=index)
     for problem in [*result.problems, *result.notes]:
         _warnings.warn(str(problem), VolumeviewWarning, stacklevel=2)
-    return load_series(result.select(series), regularize=regularize, pet_units=pet_units, suv_type=suv_type, workers=workers)
+    options = dict(regularize=regularize, pet_units=pet_units, suv_type=suv_type, workers=workers)
+    chosen = result.select(series)
+    if series is not None:
+        return load_series(chosen, **options)
+    # No series asked for: the largest one that loads; a larger one that cannot load is named and skipped.
+    candidates = sorted([s for s in result.images if s.label != "localizer"] or result.images, key=_voxels, reverse=True)
+    failures: list[tuple[Series, VolumeviewError]] = []
+    for candidate in candidates:
+        try:
+            volume = load_series(candidate, **options)
+        except VolumeviewError as exc:
+            failures.append((candidate, exc))
+            continue
+        for skipped, exc in failures:
+            _warnings.warn(
+                f"skipped the larger series {series_name(skipped)}, which cannot be loaded: {exc}; "
+                f"loaded series {series_name(candidate)} instead",
+                VolumeviewWarning,
+                stacklevel=2,
+            )
+        return volume
+    raise failures[0][1]
 
 
 def load_all(path: PathLike | Sequence[PathLike], *, index: Any = None, **options: Any) -> list[Volume]:
@@ -389,6 +471,6 @@ def load_all(path: PathLike | Sequence[PathLike], *, index: Any = None, **option
     for s in result.images:
         try:
             volumes.append(load_series(s, **options))
-        except VolumeviewError as exc:
+        except VolumeviewError as exc:  # load_series turns every failure of a series into one
             _warnings.warn(str(exc), VolumeviewWarning, stacklevel=2)
     return volumes

@@ -54,6 +54,9 @@ def movie_frames(volume: "Volume", *, kind: str = "auto", frames: int | None = N
     ``index`` / ``position_mm`` / ``point`` (default: the centre; for a
     single-image cine, its own plane).
     """
+    from ..options import check_optional
+
+    frames = check_optional(frames, "frames")  # a bounded count: 10^8 frames would fill the memory
     kind = choose_kind(volume, kind)
     if frames is not None and frames < 1:
         raise VolumeviewError(f"a movie needs at least one frame, asked for {frames}")
@@ -175,6 +178,9 @@ def render_movie(volume: "Volume", out: str | Path, *, kind: str = "auto", frame
 
     >>> render_movie(ct, "turn.gif", kind="turntable", frames=24, preset="CT-Bone")  # doctest: +SKIP
     """
+    from ..options import check_optional
+
+    fps = check_optional(fps, "fps")
     kind = choose_kind(volume, kind)
     fps = default_fps(volume, kind) if fps is None else fps
     write_movie(movie_frames(volume, kind=kind, frames=frames, **options), out, fps=fps)

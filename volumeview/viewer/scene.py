@@ -35,7 +35,7 @@ from vtkmodules.vtkRenderingImage import vtkImageResliceMapper
 from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 
 from ..render.transfer import grey_ramp_property, volume_property
-from .images import image_from, placement, preview_frame, unrotated_image
+from .images import image_from, placement, preview_frame, shading_image
 from .layout import VIEWS, camera_3d
 from .state import ViewerState
 
@@ -142,8 +142,9 @@ class Scene:
         # The 3D pane (volume and its three planes) works on a subsampled copy: the CPU ray
         # caster's set-up and each plane's reslice cost scale with the voxels, and at a
         # quarter-window pane the full 0.45 mm grid shows no more detail.
-        self.preview_image, self._keep_preview = image_from(preview_frame(self.state.frame))
-        self.volume_image = unrotated_image(self.preview_image)
+        preview = preview_frame(self.state.frame)
+        self.preview_image, self._keep_preview = image_from(preview)
+        self.volume_image, self._keep_shading = shading_image(preview, self.preview_image)
         self.volume_mapper = vtkFixedPointVolumeRayCastMapper()
         self.volume_mapper.SetInputData(self.volume_image)
         self.volume_mapper.SetAutoAdjustSampleDistances(False)
@@ -248,8 +249,9 @@ class Scene:
             return
         series_changed = key[0] != self._shown_frame[0]
         self.image, self._keep = image_from(self.state.frame, self.image)
-        self.preview_image, self._keep_preview = image_from(preview_frame(self.state.frame), self.preview_image)
-        unrotated_image(self.preview_image, self.volume_image)
+        preview = preview_frame(self.state.frame)
+        self.preview_image, self._keep_preview = image_from(preview, self.preview_image)
+        self.volume_image, self._keep_shading = shading_image(preview, self.preview_image, self.volume_image)
         self.volume_actor.SetUserMatrix(placement(self.state.frame))
         self._shown_frame = key
         if series_changed:

@@ -94,7 +94,7 @@ class ViewerState:
     volume_index: int = 0
     show_volume: bool = True
     mip: bool = False
-    show_planes: bool = True
+    show_planes: bool = False  # opaque planes would hide the volume: shown on request (p)
     time: int = 0
     playing: bool = False
 
