@@ -22,10 +22,15 @@ __all__ = ["view", "volumes_from"]
 
 
 class SeriesList(Sequence[Volume]):
-    """The image series of a scan, each loaded when first shown (a study can hold dozens)."""
+    """The image series of a scan, each loaded when first shown (a study can hold dozens).
 
-    def __init__(self, series: Sequence[Any]) -> None:
+    With the scan ``result``, each series comes with the SEG, RTSTRUCT and RTDOSE objects that reference it
+    (``load(..., overlays=True)``), so a study folder shows its segmentations without being asked.
+    """
+
+    def __init__(self, series: Sequence[Any], result: Any = None) -> None:
         self._series = list(series)
+        self._result = result
         self._loaded: dict[int, Volume] = {}
 
     def __len__(self) -> int:
@@ -38,7 +43,12 @@ class SeriesList(Sequence[Volume]):
         if n not in self._loaded:
             from ..io.loader import load_series
 
-            self._loaded[n] = load_series(self._series[n])
+            volume = load_series(self._series[n])
+            if self._result is not None and self._result.non_images:
+                from ..annotations.link import attach_overlays
+
+                volume = attach_overlays(volume, self._result, self._series[n], load_series)
+            self._loaded[n] = volume
         return self._loaded[n]
 
     def label(self, index: int) -> str:
@@ -66,7 +76,7 @@ def volumes_from(data: Any, *, series: int | str | None = None) -> tuple[Sequenc
     chosen = result.select(series)  # raises SeriesNotFoundError with the valid range
     images = result.images
     first = next(n for n, s in enumerate(images) if s is chosen)
-    volumes = SeriesList(images)
+    volumes = SeriesList(images, result)
     volumes[first]  # load the first one now: its errors are the command's errors
     return volumes, first
 
