@@ -148,3 +148,27 @@ def test_real_seg_liver_in_its_colour(shared_data, tmp_path, capsys):
     assert c < 128  # the liver is on the patient's right: the image's left
     np.testing.assert_allclose(img[r, c], colour, atol=1)
     assert np.abs(img[:70, 150:] - colour).sum(-1).min() <= 3  # the legend's swatch
+
+
+def test_rtstruct_outline_follows_its_contour(ct_dir, ct, tmp_path, capsys):
+    """An RTSTRUCT circle is outlined along the contour the planner drew (not the raster's staircase)."""
+    from volumeview.annotations.synthetic import circle, write_rtstruct
+
+    z = float(ct.index_to_lps([0, 0, 6])[2])
+    centre = ct.index_to_lps([33.3, 12.7, 6])
+    path = write_rtstruct(ct_dir, {"GTV": [circle((centre[0], centre[1], z), 6.0)]}, tmp_path / "rs.dcm",
+                          colors={"GTV": (255, 0, 255)})
+    out = tmp_path / "rs.png"
+    code, text = run(["render", ct_dir, "-o", out, *PLAIN, "--index", "6", "--overlay", path, "--outline-only"],
+                     capsys)
+    assert code == 0, text
+    img = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    magenta = (img[..., 0] > 200) & (img[..., 2] > 200) & (img[..., 1] < 60)
+    rows, cols = np.nonzero(magenta)
+    axes = orient.view_axes("axial")
+    plane = resample.fit_plane(ct, axes.right, axes.up, 256, 256, point=ct.index_to_lps([0, 0, 6]))
+    r0, c0 = pixel(ct, centre)
+    radius_px = np.hypot(rows - r0, cols - c0) * plane.pixel_mm
+    assert rows.size > 100 and np.all(np.abs(radius_px - 6.0) < 0.6)  # on the 6 mm circle, within a line width
+    assert c0 > 128 and r0 < 128  # left anterior
+    assert not magenta[r0, c0]  # outline only
