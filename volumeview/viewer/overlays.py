@@ -5,7 +5,7 @@ on the segmentation's own grid (its direction matrix included), cut by the same 
 stacked over it in a ``vtkImageStack``, nearest neighbour, so it sits on exactly the voxels the picture
 renderer colours. Outlines are the segment surfaces cut by the pane's plane (as 3D Slicer draws them), and the
 same surfaces are drawn in the 3D pane. A dose volume is a colour wash (jet, transparent below 10 % of its
-maximum) with a Gy colour bar. Keys: ``g`` all segments on/off, ``l`` outline only, ``[`` / ``]`` fill
+maximum) with a Gy colour bar. Keys: ``x`` all segments on/off, ``u`` outline only, ``-`` / ``=`` fill
 opacity, F1-F12 toggle segment 1-12; the web page has a panel with the same switches.
 """
 
@@ -37,8 +37,8 @@ from .layout import VIEWS
 OPACITY_STEP = 0.1
 FUNCTION_KEYS = {f"F{n}": n - 1 for n in range(1, 13)}
 KEYS_HELP = """\
-g  l             segments on/off, outline only
-[  ]             segment opacity -/+
+x  u             segments on/off, outline only
+-  =             segment opacity -/+
 F1-F12           toggle segment 1-12"""
 
 
@@ -268,7 +268,7 @@ class SceneOverlays:
             lines.append(f"+ {len(self.entries) - 12} more")
         if self.entries:
             mode = "outline" if self.outline_only else f"fill {self.opacity:.0%}"
-            lines.append(f"{mode}  (g l [ ])")
+            lines.append(f"{mode}  (x u - =)")
         self.legend.SetInput("\n".join(lines) or " ")
         self.legend.SetVisibility(bool(lines))
 
