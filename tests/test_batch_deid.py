@@ -22,9 +22,7 @@ from volumeview.batch.deid import (  # noqa: E402
 )
 
 KEY = "0f" * 32
-SHARED = Path(__file__).resolve().parents[1].parent.parent / "shared" / "data"
-if not SHARED.is_dir():
-    SHARED = Path("/work/shared/data")
+from conftest import SHARED  # noqa: E402  (../shared/data beside the repo)
 
 _VALUES = {"DA": "20240131", "DT": "20240131101010", "TM": "101010", "AS": "042Y", "PN": "Kim^Minsu", "UI": "1.2.840.99.1",
            "IS": "7", "DS": "1.5", "US": 7, "SS": -7, "UL": 7, "SL": -7, "FL": 1.5, "FD": 1.5, "SV": 7, "UV": 7, "AT": 0x00100010,
