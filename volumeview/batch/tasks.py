@@ -127,9 +127,12 @@ def load_task_volume(task: SeriesTask, *, max_bytes: int = DEFAULT_MAX_BYTES, re
 def run_task(task: SeriesTask, body: Callable[[SeriesTask], tuple[list[Path], list[str]]], *, out_dir: str,
              kind: str) -> dict[str, Any]:
     """Run ``body`` for one task and turn what happens into a manifest row. Never raises for data errors."""
+    from .. import progress
     from ..errors import VolumeviewError
     from .manifest import sha256_of
 
+    was_quiet = progress._quiet
+    progress.set_quiet(True)  # a worker shares the client's terminal: only the client draws a bar
     start = time.perf_counter()
     row: dict[str, Any] = {"key": task.key, "name": task.name, "task": kind, "inputs": task.fingerprint,
                            "outputs": [], "warnings": [], "error": None}
@@ -144,6 +147,8 @@ def run_task(task: SeriesTask, body: Callable[[SeriesTask], tuple[list[Path], li
         row["error"] = "out of memory while processing this series"
     except Exception as exc:  # a broken file or a bug: this series fails, the others go on
         row["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        progress.set_quiet(was_quiet)
     row["seconds"] = round(time.perf_counter() - start, 4)
     return row
 
