@@ -157,3 +157,15 @@ def test_local_pool_fails_only_the_series_that_kills_its_worker(tmp_path):
     assert set(rows) == {"one", "poison", "two", "three"}
     assert "died 2 times" in rows["poison"]["error"]
     assert all(rows[d]["error"] is None for d in ("one", "two", "three"))
+
+
+def test_unreachable_scheduler_is_one_clear_error(tmp_path):
+    pytest.importorskip("distributed")
+    from volumeview.datasets import write_series
+
+    write_series(tmp_path / "a", shape=(2, 8, 8))
+    run = subprocess.run([sys.executable, "-m", "volumeview", "batch", "export", str(tmp_path / "a"), str(tmp_path / "o"),
+                          "--dask", "tcp://127.0.0.1:9"], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="2s"))
+    assert run.returncode == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr

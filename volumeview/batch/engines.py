@@ -130,7 +130,14 @@ def connect_dask(address: str, *, workers: int, retries: int = 1, on_info: Calla
         client = Client(cluster)
     else:
         cluster = None
-        client = Client(address, timeout="20s")
+        try:
+            # Dask's own connect timeout (distributed.comm.timeouts.connect, 30 s by default)
+            client = Client(address, timeout=dask.config.get("distributed.comm.timeouts.connect"))
+        except (OSError, TimeoutError) as exc:
+            from ..errors import VolumeviewError
+
+            raise VolumeviewError(f"cannot reach the Dask scheduler at {address}: {exc}",
+                                  hint="start one with `dask scheduler` and workers with `dask worker ADDRESS`") from None
     if on_info:
         link = client.dashboard_link
         on_info(f"Dask scheduler {client.scheduler.address}; dashboard: {link}")
