@@ -144,10 +144,18 @@ def connect_dask(address: str, *, workers: int, retries: int = 1, on_info: Calla
     return client, cluster
 
 
+def _allowed_failures(dask_scheduler: Any = None) -> int:
+    return int(dask_scheduler.allowed_failures)
+
+
 def run_dask(tasks: Iterable[Any], fn: TaskFn, *, client: Any, retries: int = 1) -> Iterator[tuple[Any, Row]]:
     """On a Dask cluster, one task per series, results streamed with ``as_completed``."""
     from distributed import as_completed
 
+    try:  # the scheduler's own setting decides when a series that kills workers is given up
+        deaths = int(client.run_on_scheduler(_allowed_failures)) + 1
+    except Exception:
+        deaths = None
     run_id = uuid.uuid4().hex[:8]
     futures = {}
     for task in tasks:
@@ -161,7 +169,8 @@ def run_dask(tasks: Iterable[Any], fn: TaskFn, *, client: Any, retries: int = 1)
         except Exception as exc:
             name = type(exc).__name__
             if name == "KilledWorker":
-                row = failure_row(task, f"it killed its Dask worker {retries + 1} times (out of memory or a crash); not retried again")
+                times = f"{deaths} times" if deaths else "on every try"
+                row = failure_row(task, f"it killed its Dask worker {times} (out of memory or a crash); not retried again")
             else:
                 row = failure_row(task, f"{name}: {exc}")
         # The finished future is kept (a small row on a worker, never pixels) until the run ends: released

@@ -55,10 +55,12 @@ def _info(series: Any) -> dict[str, Any]:
 
 
 def list_archive(archive: str | os.PathLike[str] | Iterable[str], *, where: SeriesFilter | None = None,
-                 show_patient: bool = False, kinds: tuple[str, ...] = ("image",)) -> Listing:
+                 show_patient: bool = False, kinds: tuple[str, ...] = ("image",), deidentified: bool = False,
+                 keep_dates: bool = False) -> Listing:
     """Scan ``archive`` once and return one named task per matching series.
 
     Patients are numbered as ``volumeview studies`` numbers them (``P0001`` is its "Patient 1").
+    ``deidentified`` names series without descriptions, and without dates unless ``keep_dates``.
     """
     from ..io.loader import scan
     from ..studies import group_studies
@@ -78,7 +80,8 @@ def list_archive(archive: str | os.PathLike[str] | Iterable[str], *, where: Seri
     chosen = [(by_key[k], _info(by_key[k])) for k in patient_number]
     naming = [NamingInfo(s.key, **info) for s, info in chosen]
     numbers = {s.key: patient_number[s.key] for s, _ in chosen}
-    names = assign_names(naming, show_patient=show_patient, patient_numbers=numbers)
+    names = assign_names(naming, show_patient=show_patient, patient_numbers=numbers, deidentified=deidentified,
+                         keep_dates=keep_dates)
     tasks = []
     for s, info in chosen:
         files: list[FileRecord] = []

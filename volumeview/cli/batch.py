@@ -55,7 +55,8 @@ def _filters(modality: List[str], since: Optional[str], until: Optional[str], de
 
 
 def _run(archive: Path, out: Path, make_fn: Callable[[Path], Any], *, what: str, where: Any, show_patient: bool,
-         workers: Optional[int], dask: Optional[str], resume: bool, annotations: bool = False) -> None:
+         workers: Optional[int], dask: Optional[str], resume: bool, annotations: bool = False,
+         naming: Optional[dict[str, Any]] = None) -> None:
     """List, run and report; shared by every batch command."""
     import warnings
 
@@ -68,8 +69,10 @@ def _run(archive: Path, out: Path, make_fn: Callable[[Path], Any], *, what: str,
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        lister = list_annotations if annotations else list_archive
-        listing = lister(archive, where=where, show_patient=show_patient)
+        if annotations:
+            listing = list_annotations(archive, where=where, show_patient=show_patient)
+        else:
+            listing = list_archive(archive, where=where, show_patient=show_patient, **(naming or {}))
     for problem in listing.problems[:20]:
         warn(problem)
     if len(listing.problems) > 20:
@@ -188,7 +191,7 @@ def export_cmd(
                        max_bytes=limit, show_patient=show_patient)
 
     _run(archive, out, make_fn, what="export", where=where, show_patient=show_patient, workers=workers, dask=dask,
-         resume=resume)
+         resume=resume, naming={"deidentified": deidentify, "keep_dates": retain_dates})
 
 
 @batch_app.command("render")
