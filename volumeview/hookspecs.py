@@ -183,3 +183,47 @@ def volumeview_status_fields(volume: "Volume", ijk: tuple[int, int, int], value:
 @hookspec
 def volumeview_add_commands(app: "typer.Typer") -> None:
     """Add commands to the ``volumeview`` CLI (``app.command()(func)``)."""
+
+
+@hookspec(firstresult=True)
+def volumeview_get_annotation(path: str, reference: "Volume | None") -> Any:
+    """Read an annotation file volumeview does not know (or read a known one differently).
+
+    Called by ``volumeview.load_segmentation`` before the built-in readers (DICOM SEG, RTSTRUCT, NIfTI/NRRD/MHA
+    label maps), so an installed plugin can add a format or override one.
+
+    Parameters
+    ----------
+    path : str
+        The annotation file.
+    reference : Volume or None
+        The image the masks must lie on, when the caller gave one. Return masks on its grid
+        (``volumeview.annotations.Segmentation`` with ``grid=reference``) or raise ``VolumeviewError``.
+
+    Returns
+    -------
+    Segmentation or None
+        A ``volumeview.annotations.Segmentation``; ``None`` when the plugin does not read this file.
+        First result wins.
+    """
+
+
+@hookspec(firstresult=True)
+def volumeview_get_segment_color(label: str, number: int, kind: str) -> "tuple[float, float, float] | None":
+    """The display colour of a segment whose file gives none (a label map without a colour table, an ROI
+    without ROIDisplayColor, a SEG segment without RecommendedDisplayCIELabValue).
+
+    Parameters
+    ----------
+    label : str
+        The segment's name ("liver", "GTV", "label 3").
+    number : int
+        Its number (label value, ROI number, segment number).
+    kind : str
+        The source: ``"SEG"``, ``"RTSTRUCT"`` or ``"LABELMAP"``.
+
+    Returns
+    -------
+    (r, g, b) in 0..1 or None
+        ``None`` keeps volumeview's default colour (3D Slicer's GenericAnatomyColors order). First result wins.
+    """

@@ -31,7 +31,7 @@ app = typer.Typer(
 # Each module registers its command(s) on ``app`` when imported. They import only typer, rich and the
 # standard library at their top level (heavy imports go inside the command functions), so that
 # ``volumeview --help`` and ``volumeview COMMAND --help`` import neither pydicom, SimpleITK, VTK nor plugins.
-COMMAND_MODULES = ["info", "export", "generate", "plugins_cmd", "presets_cmd", "view", "render", "studies", "index", "batch"]
+COMMAND_MODULES = ["info", "export", "generate", "plugins_cmd", "presets_cmd", "view", "render", "studies", "index", "batch", "inspect_cmd", "stats", "dvh", "surface"]
 
 #: Root options that take a value (to find the command name in argv without parsing).
 _VALUE_OPTIONS = {"--pet-units", "--suv-type", "--index"}

@@ -80,6 +80,10 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
         n_volumes=layout.n_times,
         time_tag=layout.time_tag if layout.n_times > 1 else "",
     )
+    from ..io.tag_groups import lecture_tags
+
+    rec["tags"] = lecture_tags(ds, modality=series.modality, show_patient=show_patient,
+                               transfer_syntax=rec["transfer_syntax"])
     warnings = list(series.warnings)
     if stats:
         try:
@@ -193,6 +197,9 @@ def print_record(rec: dict[str, Any]) -> None:
         unit = rec.get("unit", "")
         shown = [f"{w['name']}{' (default)' if w.get('default') else ''}: L {w['level']:.6g} W {w['width']:.6g}" for w in rec["window"]]
         out.print("    window " + (f"({unit}) " if unit else "") + "; ".join(shown))
+    for group, values in (rec.get("tags") or {}).items():  # the lecture's tags, one line a group
+        if values and group != "patient":
+            out.print(f"    {group}: " + escape("  ".join(f"{k} {v}" for k, v in values.items())))
     summary = rec.get("summary") or {}
     if summary:
         out.print("    " + escape("  ".join(f"{k} {v}" for k, v in summary.items())))
@@ -219,16 +226,28 @@ def info(
         raise NoImagesError(f"no DICOM images among {result.n_files} file(s)", path=str(paths[0]))
     images = result.images
     chosen = [result.select(series)] if series is not None else images
-    records = [_guarded_record(images.index(s), s, stats=stats, show_patient=show_patient) for s in chosen]
+    from ..progress import progress
+
+    records = []
+    # Statistics read every series' pixels: seconds for thousands of files, so show a bar (stderr, terminals only).
+    with progress("Reading pixels" if stats else "Reading headers", total=len(chosen), unit="series") as advance:
+        for s in chosen:
+            records.append(_guarded_record(images.index(s), s, stats=stats, show_patient=show_patient))
+            advance()
+    from ._annotations import annotation_records
+
+    annotations, unlinked = annotation_records(result)
+    for s, rec in zip(chosen, records):
+        rec["annotations"] = annotations.get(id(s), [])
     others = [] if series is not None else [_guarded_record(None, s, stats=False, show_patient=show_patient) for s in result.non_images]
     failed = [r for r in records if r.get("load_error")]
     for rec in failed:
         warn(f"series [{rec['index']}] cannot be loaded: {rec['load_error']}")
     if failed and len(failed) == len(records):  # nothing loads: a script must not carry on as if it did
-        _print(records, others, result, as_json)
+        _print(records, others, result, as_json, unlinked)
         what = "the only image series could not" if len(records) == 1 else f"none of the {len(records)} image series could"
         raise VolumeviewError(f"{what} be loaded (see the warnings above)")
-    _print(records, others, result, as_json)
+    _print(records, others, result, as_json, unlinked)
     if not images:
         console_err.print("[yellow]No image series found.[/]")
 
@@ -253,11 +272,15 @@ def _guarded_record(index: int | None, series: Series, *, stats: bool, show_pati
         }
 
 
-def _print(records: list[dict[str, Any]], others: list[dict[str, Any]], result: ScanResult, as_json: bool) -> None:
+def _print(records: list[dict[str, Any]], others: list[dict[str, Any]], result: ScanResult, as_json: bool,
+           unlinked: list[dict[str, Any]]) -> None:
+    from ._annotations import print_annotations
+
     if as_json:
         payload = {
             "series": records,
             "non_image_objects": others,
+            "unlinked_annotations": unlinked,
             "problems": [{"path": p.path, "message": p.message} for p in result.problems],
             "notes": [{"path": p.path, "message": p.message} for p in result.notes],
         }
@@ -265,6 +288,9 @@ def _print(records: list[dict[str, Any]], others: list[dict[str, Any]], result: 
         return
     for rec in records:
         print_record(rec)
+        print_annotations(rec.get("annotations", []))
+    if unlinked:
+        print_annotations(unlinked, header="Annotations whose images are not here (they load on their own grid):")
     for rec in others:
         what = rec["series_description"] or rec.get("sop_class", "")
         console_out.print(f"[bold]{escape(rec['kind'])}[/] object (not an image, not loaded): {escape(what + '  ' + ', '.join(rec['paths']))}")

@@ -58,6 +58,13 @@ class ScanResult:
     def non_images(self) -> list[Series]:
         return [s for s in self.series if s.kind != "image"]
 
+    @property
+    def links(self) -> list[Any]:
+        """Each SEG, RTSTRUCT and RTDOSE file with the image series it references (``annotations.link.Link``)."""
+        from ..annotations.link import link_annotations
+
+        return link_annotations(self)
+
     def select(self, series: int | str | None = None) -> Series:
         """An image series by index (as listed by ``info``), by key (``Series.key``), by SeriesInstanceUID, or the largest."""
         images = self.images
@@ -398,6 +405,7 @@ def load(
     suv_type: Literal["bw", "lbm", "bsa"] | None = None,
     workers: int | None = None,
     index: Any = None,
+    overlays: bool = False,
 ) -> Volume:
     """Load one series as a Volume: the largest image series, or the one chosen.
 
@@ -421,6 +429,10 @@ def load(
         Default: ``VOLUMEVIEW_SUV_TYPE``, else "bw".
     index : None, False or path
         The header index (see ``scan``); ``False`` bypasses it.
+    overlays : bool
+        Also read the SEG, RTSTRUCT and RTDOSE objects under ``path`` that reference this series and put
+        them on ``vol.overlays`` (``Segmentation``s on this volume's grid, dose ``Volume``s). One that cannot
+        be placed is left out with a warning on ``vol.warnings``.
 
     Examples
     --------
@@ -434,7 +446,7 @@ def load(
     options = dict(regularize=regularize, pet_units=pet_units, suv_type=suv_type, workers=workers)
     chosen = result.select(series)
     if series is not None:
-        return load_series(chosen, **options)
+        return _with_overlays(load_series(chosen, **options), result, chosen, overlays, options)
     # No series asked for: the largest one that loads; a larger one that cannot load is named and skipped.
     candidates = sorted([s for s in result.images if s.label != "localizer"] or result.images, key=_voxels, reverse=True)
     failures: list[tuple[Series, VolumeviewError]] = []
@@ -451,8 +463,16 @@ def load(
                 VolumeviewWarning,
                 stacklevel=2,
             )
-        return volume
+        return _with_overlays(volume, result, candidate, overlays, options)
     raise failures[0][1]
+
+
+def _with_overlays(volume: Volume, result: ScanResult, chosen: Series, overlays: bool, options: dict[str, Any]) -> Volume:
+    if not overlays:
+        return volume
+    from ..annotations.link import attach_overlays
+
+    return attach_overlays(volume, result, chosen, lambda s: load_series(s, **options))
 
 
 def load_all(path: PathLike | Sequence[PathLike], *, index: Any = None, **options: Any) -> list[Volume]:

@@ -30,12 +30,11 @@ PIXEL_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}
 NATIVE_LE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}
 IGNORED_NAMES = {"DICOMDIR"}
 
-# Non-image objects: listed by ``info``, never loaded as images.
+# Non-image objects: listed by ``info``, never loaded as images. (RTDOSE is an image: a dose grid in Gy.)
 NON_IMAGE_SOP_PREFIXES = {
     "1.2.840.10008.5.1.4.1.1.66.4": "SEG",
     "1.2.840.10008.5.1.4.1.1.481.3": "RTSTRUCT",
     "1.2.840.10008.5.1.4.1.1.481.5": "RTPLAN",
-    "1.2.840.10008.5.1.4.1.1.481.2": "RTDOSE",
     "1.2.840.10008.5.1.4.1.1.88.": "SR",
     "1.2.840.10008.5.1.4.1.1.11.": "PR",
     "1.2.840.10008.5.1.4.1.1.9.": "WAVEFORM",
@@ -267,6 +266,9 @@ def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) ->
         location = PixelLocation(location.transfer_syntax)  # 1-bit data: pydicom unpacks it
     slices = n_frames > 1 and frames_are_slices(ds)
     step = _slice_step(ds) if slices else 0.0
+    from .multiframe import grid_frame_offsets
+
+    offsets = grid_frame_offsets(ds, n_frames, base["position"], base["orientation"]) if slices else None
     normal = None
     if slices and base["position"] is not None and base["orientation"] is not None:
         from ..geometry import slice_normal
@@ -282,19 +284,20 @@ def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) ->
         if slices:
             tags["FrameIsSlice"] = True
             if normal is not None:  # NM tomography and the like: frame f lies f steps along the normal
-                frame_base = dict(base, position=base["position"] + f * step * normal)
+                along = offsets[f] if offsets is not None else f * step
+                frame_base = dict(base, position=base["position"] + along * normal)
         out.append(SliceRecord(frame=f, slope=slope, intercept=intercept, pixel=loc, tags=tags, **frame_base))
     return out
 
 
 #: FrameIncrementPointer values that make the frames of a classic multi-frame file slices, not time.
-SLICE_POINTERS = {0x00540080}  # SliceVector (NM tomography)
+SLICE_POINTERS = {0x00540080, 0x3004000C}  # SliceVector (NM tomography), GridFrameOffsetVector (RTDOSE)
 
 
 def frames_are_slices(ds: Dataset) -> bool:
     pointer = ds.get("FrameIncrementPointer")
-    if pointer is None:
-        return False
+    if pointer is None:  # an RTDOSE that omits the pointer still has one frame per GridFrameOffsetVector entry
+        return "GridFrameOffsetVector" in ds
     values = pointer if isinstance(pointer, (list, tuple)) or type(pointer).__name__ == "MultiValue" else [pointer]
     return any(int(v) in SLICE_POINTERS for v in values)
 

@@ -296,12 +296,13 @@ class SceneOverlays:
         """The overlay keys; True when the view changed."""
         if not self.entries:
             return False
-        if key == "g":
+        # Not g, l, [ or ]: those are the reading tools' (polygon, ruler, slab thickness).
+        if key == "x":
             self.set_all(not any(e.visible for e in self.entries))
-        elif key == "l":
+        elif key == "u":
             self.set_outline_only(not self.outline_only)
-        elif key in ("bracketleft", "bracketright"):
-            self.set_opacity(self.opacity + (OPACITY_STEP if key == "bracketright" else -OPACITY_STEP))
+        elif key in ("minus", "equal"):
+            self.set_opacity(self.opacity + (OPACITY_STEP if key == "equal" else -OPACITY_STEP))
         elif key in FUNCTION_KEYS:
             return self.toggle(FUNCTION_KEYS[key])
         else:

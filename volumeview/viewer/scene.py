@@ -37,6 +37,7 @@ from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 from ..render.transfer import grey_ramp_property, volume_property
 from .images import image_from, placement, preview_frame, shading_image
 from .layout import VIEWS, camera_3d
+from .planes import clip_line, intersection_direction
 from .state import ViewerState
 
 #: Pane of each view in the 2x2 grid (row, column), as 3D Slicer's four-up layout.
@@ -72,6 +73,7 @@ class Scene:
         self.crosshairs: dict[str, list[vtkLineSource]] = {}
         self.plane_actors: list[vtkImageSlice] = []
         self.slice_actors: dict[str, vtkImageSlice] = {}
+        self.slice_mappers: dict[str, vtkImageResliceMapper] = {}
         self.hover_text = ""
         self.help_text = ""
         for name in VIEWS:
@@ -80,6 +82,10 @@ class Scene:
         from .overlays import SceneOverlays
 
         self.overlays = SceneOverlays(self)  # segments and dose of the series (nothing when it has none)
+
+        from .reading_scene import ReadingLayer  # measurements, slabs, oblique planes, crop box
+
+        self.reading = ReadingLayer(self)
         self.reset_cameras()
         self.update()
 
@@ -112,8 +118,10 @@ class Scene:
     def _build_slice_pane(self, name: str) -> None:
         ren = self.renderers[name]
         ren.SetBackground(*BACKGROUND)
-        self.slice_actors[name] = self._slice_actor(self.planes[name])
-        ren.AddViewProp(self.slice_actors[name])
+        actor = self._slice_actor(self.planes[name])
+        self.slice_actors[name] = actor
+        self.slice_mappers[name] = actor.GetMapper()
+        ren.AddViewProp(actor)
         lines = []
         for other in VIEWS:
             if other == name:
@@ -217,8 +225,9 @@ class Scene:
             cam = ren.GetActiveCamera()
             cam.ParallelProjectionOn()
             cam.SetFocalPoint(*centre)
-            cam.SetPosition(*(centre - spec.look * radius * 4.0))
-            cam.SetViewUp(*spec.up)
+            frame = self.state.reading.frames[name]  # an oblique plane keeps its orientation
+            cam.SetPosition(*(centre - frame.normal * radius * 4.0))
+            cam.SetViewUp(*frame.up)
             w, h = float(abs(spec.right @ extent)), float(abs(spec.up @ extent))
             vw, vh = self._viewport_pixels(ren)
             cam.SetParallelScale(1.04 * max(h / 2.0, w / 2.0 * vh / vw))
@@ -263,8 +272,10 @@ class Scene:
         s = self.state
         self._sync_image()
         c = s.cursor
-        for plane in self.planes.values():
+        for name, plane in self.planes.items():
             plane.SetOrigin(*c)
+            plane.SetNormal(*s.reading.frames[name].depth_axis)
+        self.reading.update()
         self._update_window()
         self._update_crosshairs()
         self._update_volume()
@@ -290,14 +301,15 @@ class Scene:
         lo, hi = self._world_bounds()
         c = self.state.cursor
         lift = 0.002 * float(np.linalg.norm(hi - lo))  # towards the camera, so the lines sit on the slice
+        frames = self.state.reading.frames
         for name, lines in self.crosshairs.items():
-            spec = VIEWS[name]
             for other, source in lines:
-                # The line of ``other``'s plane in this pane runs along the third axis.
-                along = 3 - spec.axis - VIEWS[other].axis
-                a, b = c.copy(), c.copy()
-                a[along], b[along] = lo[along], hi[along]
-                offset = -spec.look * lift
+                # The line where ``other``'s plane cuts this pane's plane, through the crosshair.
+                along = intersection_direction(frames[name], frames[other])
+                if along is None:  # parallel planes: no line
+                    along = np.zeros(3)
+                a, b = clip_line(c, along, lo, hi)
+                offset = -frames[name].normal * lift
                 source.SetPoint1(*(a + offset))
                 source.SetPoint2(*(b + offset))
 
@@ -322,7 +334,8 @@ class Scene:
         s = self.state
         for name, spec in VIEWS.items():
             index, count, pos, letter = s.slice_info(name)
-            _text(self.corners[name], 2, f"{spec.title}\n{index + 1}/{count}  {letter} {pos:.1f} mm\n{s.window_text}")
+            title = spec.title + self.reading.pane_suffix(name)
+            _text(self.corners[name], 2, f"{title}\n{index + 1}/{count}  {letter} {pos:.1f} mm\n{s.window_text}")
         mode = "MIP" if s.mip else s.volume_preset.name
         flags = [mode if s.show_volume else "volume off"] + ([] if s.show_planes else ["planes off"])
         corner = self.corners["3d"]
@@ -365,6 +378,17 @@ class Scene:
         ren.DisplayToWorld()
         wx, wy, wz, w = ren.GetWorldPoint()
         point = np.array([wx, wy, wz]) / (w or 1.0)
-        axis = VIEWS[name].axis
-        point[axis] = self.state.cursor[axis]
-        return point
+        # Parallel projection: the ray runs along the pane's normal; meet the plane through the crosshair.
+        frame = self.state.reading.frames[name]
+        depth = frame.depth_axis
+        ray = frame.normal
+        t = ((self.state.cursor - point) @ depth) / (ray @ depth)
+        return point + t * ray
+
+    def display_of(self, name: str, lps: np.ndarray) -> tuple[float, float]:
+        """Display pixel (bottom-left origin) of an LPS point in pane ``name``."""
+        ren = self.renderers[name]
+        ren.SetWorldPoint(*np.asarray(lps, float), 1.0)
+        ren.WorldToDisplay()
+        x, y, _ = ren.GetDisplayPoint()
+        return float(x), float(y)
