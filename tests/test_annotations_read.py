@@ -409,3 +409,13 @@ def test_seg_masks_one_at_a_time_within_one_full_size_mask(tmp_path):
     assert counts == expected
     assert peak < 1.5 * full, f"peak {peak / full:.2f} full-size masks"
     assert np.array_equal(seg.mask(7).array, (labels == 7).astype(np.uint8))
+
+
+def test_a_dose_grid_is_an_overlay_not_the_default_image(tmp_path, small_ct):
+    big = np.ones((40, 60, 60))  # more voxels than the CT
+    syn.write_rtdose(big * 2.0, tmp_path / "dose.dcm", origin=small_ct.origin, spacing=(1.0, 1.0, 1.0),
+                     frame_of_reference=str(small_ct.meta["FrameOfReferenceUID"]))
+    vol = volumeview.load(tmp_path, overlays=True)
+    assert vol.modality == "CT"
+    (dose,) = vol.overlays
+    assert dose.modality == "RTDOSE" and dose.unit == "Gy" and float(dose.array.max()) == pytest.approx(2.0)

@@ -66,7 +66,8 @@ class ScanResult:
         if not images:
             raise NoImagesError(_no_images_message(self), hint=_problem_hint(self))
         if series is None:
-            candidates = [s for s in images if s.label != "localizer"] or images
+            # A dose grid goes over the images: never the default when there is an image series
+            candidates = [s for s in images if s.label != "localizer" and s.modality != "RTDOSE"] or images
             return max(candidates, key=_voxels)
         if isinstance(series, int) or (isinstance(series, str) and series.isdigit()):
             idx = int(series)
