@@ -23,4 +23,4 @@ US=$(python3 -c "import pydicom.data as d; print(d.get_testdata_file('color3d_jp
 if [ -n "$US" ]; then
   volumeview render "$US" -o "$OUT/us_cine.gif" --mode movie --frames 30 --size 320x240
 fi
-volumeview render "$DATA/mr-epi-4d/In" --batch "$OUT/epi_batch" --workers 2 --mode slices --size 600x220 || true
+volumeview render "$DATA/mr-epi-4d/In" --batch "$OUT/epi_batch" --workers 2 --mode slices --size 600x220

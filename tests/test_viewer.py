@@ -214,7 +214,8 @@ def test_controller_keys_offscreen(tmp_path):
         assert keys.handle_key("2") and state.window_index == 1
         assert keys.handle_key("m") and state.mip
         assert keys.handle_key("o") and not state.show_volume
-        assert keys.handle_key("p") and not state.show_planes
+        assert not state.show_planes  # the 3D pane's opaque planes start hidden (issue 11)
+        assert keys.handle_key("p") and state.show_planes
         axial = state.slice_info("axial")[0]
         assert keys.handle_key("Up") and state.slice_info("axial")[0] == axial + 1
         assert keys.handle_key("n") and state.volume is cine and state.time == 0

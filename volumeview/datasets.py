@@ -61,12 +61,14 @@ from ._synthetic import (
     pet_tags,
 )
 from ._synthetic_geometry import pixel_points, quantise, rescale_for, stack_geometry, window_for
+from ._synthetic_head import TISSUES, anatomical_head
 
 __all__ = [
     "COMPRESSIONS",
     "GeneratorError",
     "PetTiming",
     "SeriesSpec",
+    "anatomical_head",
     "head_phantom",
     "linear_phantom",
     "write_series",
@@ -286,7 +288,8 @@ def _phantom_at(values: ValuesFn, points: np.ndarray, time: int, time_step: floa
 
 
 def _fitted_phantom(modality: str, center: np.ndarray, directions: np.ndarray,
-                    half_extents: Sequence[float], edge_mm: float = 0.0) -> ValuesFn:
+                    half_extents: Sequence[float], edge_mm: float = 0.0, *, phantom: str = "simple",
+                    psf_mm: float = 0.0, noise: float = 0.0, seed: int = 0) -> ValuesFn:
     """The head phantom centred in the volume and fitted to it.
 
     In the slice plane the head fills 90% of the field of view; along the
@@ -294,6 +297,13 @@ def _fitted_phantom(modality: str, center: np.ndarray, directions: np.ndarray,
     cuts through it. ``directions`` (3, 3) holds the unit row, column and
     normal directions; ``half_extents`` the volume's half sizes along them.
     """
+    if phantom == "head":  # the whole head inside, narrower left-right; a thin slab cuts through its middle
+        h = np.asarray(half_extents, float) * [0.95, 0.95, 0.95]
+        h[2] = max(h[2], 0.9 * min(h[0], h[1]))
+        lps = np.sqrt(((np.asarray(directions) * h[:, None]) ** 2).sum(axis=0))
+        radii = lps * [0.8, 1.0, 1.0]
+        return partial(anatomical_head, center=tuple(center), radii=tuple(np.maximum(radii, 1e-3)),
+                       tissues=TISSUES[modality], psf_mm=psf_mm, noise=noise, seed=seed)
     h = np.asarray(half_extents, float) * [0.9, 0.9, 1.25]
     if h[2] <= 0:  # a single slice: as deep as it is wide
         h[2] = min(h[0], h[1])
@@ -335,6 +345,9 @@ def write_series(
     dtype: Literal["int16", "uint16", "uint8"] | None = None,
     values: ValuesFn | None = None,
     edge_mm: float = 0.0,
+    phantom: Literal["simple", "head"] = "simple",
+    psf_mm: float = 0.0,
+    noise: float = 0.0,
     time_step: float | None = None,
     rgb: bool = False,
     pet: PetTiming | None = None,
@@ -409,7 +422,16 @@ def write_series(
         fitted into the volume, with the modality's levels.
     edge_mm : float
         Partial-volume ramp (mm) across the default phantom's boundaries; 0 keeps
-        hard edges. About 1.5 makes volume renderings look like scanner data.
+        hard edges.
+    phantom : {"simple", "head"}
+        The default phantom: ``"simple"`` (:func:`head_phantom`, piecewise
+        constant, the tests' oracle) or ``"head"`` (:func:`anatomical_head`:
+        scalp, skull with diploë, grey and white matter, ventricles, eyes,
+        sinuses, a left marker; CT, MR and PT).
+    psf_mm, noise : float
+        ``phantom="head"`` only: FWHM (mm) of a 3D Gaussian point-spread and
+        the standard deviation of CT-like noise (in the modality's unit).
+        ``volumeview generate --phantom head --psf 1.2 --noise 12`` is the demo's.
     time_step : float, optional
         Value added per time point (default per modality).
     rgb : bool
@@ -444,7 +466,7 @@ def write_series(
     modality = modality.upper()  # type: ignore[assignment]
     rgb = bool(rgb)
     dtype = dtype or ("uint8" if modality == "US" or rgb else "int16")
-    _check_options(modality, multiframe, compression, dtype, rgb, file_meta, extra_tags or {})
+    _check_options(modality, multiframe, compression, dtype, rgb, file_meta, extra_tags or {}, phantom, psf_mm, noise)
     nk, rows, cols = (int(n) for n in shape)
     if multiframe == "classic" and n_times == 1:  # a cine loop: the k axis is time, at one position
         if tuple(missing) or slice_offsets is not None:
@@ -460,7 +482,8 @@ def write_series(
         raise GeneratorError("every slice is missing: nothing to write")
     positions = geo.positions[list(written)]
     if values is None:
-        values = _fitted_phantom(modality, geo.center, geo.axes, geo.half_extents, edge_mm)
+        values = _fitted_phantom(modality, geo.center, geo.axes, geo.half_extents, edge_mm, phantom=phantom,
+                                 psf_mm=psf_mm, noise=noise, seed=seed)
     step = _TIME_STEP[modality] if time_step is None else float(time_step)
     if modality == "PT" and pet is None:
         pet = PetTiming()
@@ -494,8 +517,14 @@ def write_series(
     files = [out / name for name in _file_names(len(groups), shuffle=shuffle, seed=seed, suffix=suffix)]
     # numpy releases the GIL while the phantom is sampled: threads make big series faster
     workers = min(8, os.cpu_count() or 1) if nw * n_times * rows * cols > 2**20 else 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(write_file, range(1, len(groups) + 1), groups, files))
+    from .progress import progress
+
+    with ThreadPoolExecutor(max_workers=workers) as pool, \
+            progress("Writing DICOM", total=len(groups), unit="files") as advance:
+        results = []
+        for result in pool.map(write_file, range(1, len(groups) + 1), groups, files):
+            results.append(result)
+            advance()
     by_frame = dict(zip([f for g in groups for f in g], [r for rs in results for r in rs]))
     done = [by_frame[f] for f in range(nw * n_times)]
     return SeriesSpec(
@@ -510,10 +539,18 @@ def write_series(
 
 
 def _check_options(modality: str, multiframe: str | None, compression: str | None, dtype: str, rgb: bool,
-                   file_meta: bool, extra_tags: Mapping[str, Any]) -> None:
+                   file_meta: bool, extra_tags: Mapping[str, Any], phantom: str = "simple",
+                   psf_mm: float = 0.0, noise: float = 0.0) -> None:
     """Fail before anything is written when options cannot work (together)."""
     if modality not in HEAD_LEVELS:
         raise GeneratorError(f"unknown modality {modality!r}; choose one of {sorted(HEAD_LEVELS)}")
+    if phantom not in ("simple", "head"):
+        raise GeneratorError(f"unknown phantom {phantom!r}: use 'simple' or 'head'")
+    if phantom == "head" and modality not in TISSUES:
+        raise GeneratorError(f"the anatomical head exists for {', '.join(TISSUES)}, not {modality}: "
+                             "use phantom='simple'")
+    if not (np.isfinite(psf_mm) and np.isfinite(noise)) or psf_mm < 0 or noise < 0:
+        raise GeneratorError(f"psf_mm and noise must be finite and >= 0, got {psf_mm} and {noise}")
     if multiframe not in (None, "enhanced", "classic"):
         raise GeneratorError(f"unknown multiframe layout {multiframe!r}: use 'enhanced' or 'classic'")
     if multiframe == "enhanced" and modality not in ("CT", "MR", "PT"):

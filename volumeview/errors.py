@@ -53,6 +53,14 @@ class GeometryError(VolumeviewError):
     """The slices cannot be put into one consistent geometry."""
 
 
+class InvalidHeaderError(VolumeviewError):
+    """A header value the loader needs is absent, non-finite or outside the range the standard allows."""
+
+
+class ResourceLimitError(VolumeviewError):
+    """The data would need more memory than the configured limit (``VOLUMEVIEW_MAX_VOXELS``)."""
+
+
 class RenderBackendError(VolumeviewError):
     """No offscreen OpenGL library is available."""
 

@@ -24,8 +24,8 @@ state = _State()
 
 def warn(message: str) -> None:
     """One line on stderr, unless ``--quiet``."""
-    if not state.quiet:
-        console_err.print(f"[yellow]Warning:[/] {escape(message)}", highlight=False)
+    if not state.quiet:  # one line, whatever the message held
+        console_err.print(f"[yellow]Warning:[/] {escape(' '.join(message.split()))}", highlight=False)
 
 
 def note(message: str) -> None:
@@ -35,18 +35,23 @@ def note(message: str) -> None:
 
 
 def route_warnings() -> None:
-    """Show the library's VolumeviewWarnings as one ``Warning:`` line each (no file and line number)."""
+    """Show every warning as one ``Warning: ... (file)`` line: volumeview's own and the libraries' alike.
+
+    pydicom's invalid-value warnings, numpy's overflow warnings and the like
+    otherwise print two raw lines with a source line and no DICOM file; here
+    they name the file being processed when there is one (``volumeview.isolation``).
+    """
     import warnings
 
-    from ..io.loader import VolumeviewWarning
-
-    default = warnings.showwarning
+    from ..errors import VolumeviewWarning
+    from ..isolation import current_item
 
     def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
-        if issubclass(category, VolumeviewWarning):
-            warn(str(message))
-        else:
-            default(message, category, filename, lineno, file, line)
+        text = " ".join(str(message).split())
+        if not issubclass(category, VolumeviewWarning):
+            item = current_item()
+            text = f"{text} ({item})" if item and item not in text else text
+        warn(text)
 
     warnings.showwarning = show
 

@@ -7,16 +7,15 @@ from typing import List, Optional
 
 import typer
 
-from ..io.convert import EXPORT_SUFFIXES, export as export_volume
-from ..io.loader import load
 from . import app
+from . import _validate
 from ._common import console_err, warn
 
 
 @app.command()
 def export(
     path: Path = typer.Argument(..., help="DICOM folder, file or DICOMDIR."),
-    out: Path = typer.Argument(..., help=f"Output file: {', '.join(EXPORT_SUFFIXES)}."),
+    out: Path = typer.Argument(..., help="Output file: .nii.gz, .nii, .nrrd, .nhdr, .mha, .mhd or .vti."),
     series: Optional[str] = typer.Option(None, "--series", "-s", help="Series index (from `info`) or SeriesInstanceUID."),
     regularize: bool = typer.Option(True, "--regularize/--no-regularize", help="Resample tilted or irregular stacks (default)."),
     reference: Optional[Path] = typer.Option(
@@ -33,6 +32,10 @@ def export(
         from ._annotations import export_annotation
 
         return export_annotation(path, reference, out, series=series, regularize=regularize, resample=resample)
+    from ..io.convert import EXPORT_SUFFIXES, export as export_volume
+    from ..io.loader import load
+
+    _validate.output_file(out, "OUT")
     if not any(out.name.lower().endswith(s) for s in EXPORT_SUFFIXES):
         raise typer.BadParameter(f"unknown format {out.name!r}; use one of {', '.join(EXPORT_SUFFIXES)}", param_hint="OUT")
     vol = load(path, series=series, regularize=regularize)  # PET units: the global --pet-units / --suv-type

@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
-import numpy as np
 import typer
 from rich.markup import escape
 
 from ..errors import NoImagesError, Problem, VolumeviewError
-from ..io.loader import PATIENT_FIELDS, ScanResult, load_series, scan
-from ..io.records import Series
 from . import app
 from ._common import console_err, console_out, note, warn
+
+if TYPE_CHECKING:  # the loader imports pydicom and numpy: only inside the command (fast --help)
+    from ..io.loader import ScanResult
+    from ..io.records import Series
 
 
 def report_problems(problems: list[Problem], *, limit: int = 5) -> None:
@@ -33,11 +34,15 @@ def report_problems(problems: list[Problem], *, limit: int = 5) -> None:
 
 
 def _round(values: Any, ndigits: int = 4) -> Any:
+    import numpy as np
+
     return [round(float(v), ndigits) for v in np.asarray(values).ravel()]
 
 
 def series_record(index: int | None, series: Series, *, stats: bool, show_patient: bool) -> dict[str, Any]:
     """A JSON-able description of one series (loading pixels only when ``stats``)."""
+    from ..io.loader import PATIENT_FIELDS, load_series
+
     ds = series.first
     rec: dict[str, Any] = {
         "index": index,
@@ -75,6 +80,10 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
         n_volumes=layout.n_times,
         time_tag=layout.time_tag if layout.n_times > 1 else "",
     )
+    from ..io.tag_groups import lecture_tags
+
+    rec["tags"] = lecture_tags(ds, modality=series.modality, show_patient=show_patient,
+                               transfer_syntax=rec["transfer_syntax"])
     warnings = list(series.warnings)
     if stats:
         try:
@@ -82,9 +91,11 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
         except VolumeviewError as exc:
             if not any(w.startswith("cannot load") for w in warnings):
                 warnings.append(f"cannot load: {exc}")
+            rec["load_error"] = str(exc)
             vol = None
         if vol is not None:
             warnings = list(vol.warnings)
+            rec["modality"] = vol.modality  # a NIfTI's modality is known from its values only
             rec["size_ijk"] = list(vol.size)
             rec.update(
                 spacing_mm=_round(vol.spacing),
@@ -186,6 +197,9 @@ def print_record(rec: dict[str, Any]) -> None:
         unit = rec.get("unit", "")
         shown = [f"{w['name']}{' (default)' if w.get('default') else ''}: L {w['level']:.6g} W {w['width']:.6g}" for w in rec["window"]]
         out.print("    window " + (f"({unit}) " if unit else "") + "; ".join(shown))
+    for group, values in (rec.get("tags") or {}).items():  # the lecture's tags, one line a group
+        if values and group != "patient":
+            out.print(f"    {group}: " + escape("  ".join(f"{k} {v}" for k, v in values.items())))
     summary = rec.get("summary") or {}
     if summary:
         out.print("    " + escape("  ".join(f"{k} {v}" for k, v in summary.items())))
@@ -202,6 +216,8 @@ def info(
     series: Optional[str] = typer.Option(None, "--series", "-s", help="Only this series (index or SeriesInstanceUID)."),
 ) -> None:
     """List every series with its geometry, 4D volume count, values, window and warnings."""
+    from ..io.loader import scan
+
     result: ScanResult = scan([str(p) for p in paths])
     report_problems(result.problems)
     for n in result.notes:
@@ -210,13 +226,56 @@ def info(
         raise NoImagesError(f"no DICOM images among {result.n_files} file(s)", path=str(paths[0]))
     images = result.images
     chosen = [result.select(series)] if series is not None else images
-    records = [series_record(images.index(s), s, stats=stats, show_patient=show_patient) for s in chosen]
-    from ._annotations import annotation_records, print_annotations
+    from ..progress import progress
+
+    records = []
+    # Statistics read every series' pixels: seconds for thousands of files, so show a bar (stderr, terminals only).
+    with progress("Reading pixels" if stats else "Reading headers", total=len(chosen), unit="series") as advance:
+        for s in chosen:
+            records.append(_guarded_record(images.index(s), s, stats=stats, show_patient=show_patient))
+            advance()
+    from ._annotations import annotation_records
 
     annotations, unlinked = annotation_records(result)
     for s, rec in zip(chosen, records):
         rec["annotations"] = annotations.get(id(s), [])
-    others = [] if series is not None else [series_record(None, s, stats=False, show_patient=show_patient) for s in result.non_images]
+    others = [] if series is not None else [_guarded_record(None, s, stats=False, show_patient=show_patient) for s in result.non_images]
+    failed = [r for r in records if r.get("load_error")]
+    for rec in failed:
+        warn(f"series [{rec['index']}] cannot be loaded: {rec['load_error']}")
+    if failed and len(failed) == len(records):  # nothing loads: a script must not carry on as if it did
+        _print(records, others, result, as_json, unlinked)
+        what = "the only image series could not" if len(records) == 1 else f"none of the {len(records)} image series could"
+        raise VolumeviewError(f"{what} be loaded (see the warnings above)")
+    _print(records, others, result, as_json, unlinked)
+    if not images:
+        console_err.print("[yellow]No image series found.[/]")
+
+
+def _guarded_record(index: int | None, series: Series, *, stats: bool, show_patient: bool) -> dict[str, Any]:
+    """``series_record``, or a short record with the error: one bad series never hides the others."""
+    from ..isolation import EXIT_EXCEPTIONS, processing
+
+    try:
+        with processing(series.slices[0].path):
+            return series_record(index, series, stats=stats, show_patient=show_patient)
+    except EXIT_EXCEPTIONS:
+        raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc} ({series.slices[0].path})"
+        return {
+            "index": index, "kind": series.kind, "modality": "?", "series_number": None, "series_description": "",
+            "series_uid": series.uid, "label": series.label, "files": len(series.files), "paths": series.files[:5],
+            "size_ijk": [0, 0, 0], "n_volumes": 0, "rows": 0, "columns": 0, "bits_allocated": None,
+            "bits_stored": None, "high_bit": None, "photometric": "", "spacing_mm": [], "origin_lps_mm": [],
+            "direction": [0.0] * 9, "orientation": "", "warnings": [f"cannot load: {error}"], "load_error": error,
+        }
+
+
+def _print(records: list[dict[str, Any]], others: list[dict[str, Any]], result: ScanResult, as_json: bool,
+           unlinked: list[dict[str, Any]]) -> None:
+    from ._annotations import print_annotations
+
     if as_json:
         payload = {
             "series": records,
@@ -229,11 +288,9 @@ def info(
         return
     for rec in records:
         print_record(rec)
-        print_annotations(rec["annotations"])
+        print_annotations(rec.get("annotations", []))
     if unlinked:
         print_annotations(unlinked, header="Annotations whose images are not here (they load on their own grid):")
     for rec in others:
         what = rec["series_description"] or rec.get("sop_class", "")
         console_out.print(f"[bold]{escape(rec['kind'])}[/] object (not an image, not loaded): {escape(what + '  ' + ', '.join(rec['paths']))}")
-    if not images:
-        console_err.print("[yellow]No image series found.[/]")

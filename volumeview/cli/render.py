@@ -9,9 +9,11 @@ from typing import Any, Optional
 import typer
 
 from . import app
+from . import _validate
 from ._common import console_err, show_progress, warn
+from ._window import check_window
 
-_MODES = ("slice", "slices", "volume", "mip", "grid", "movie")
+_MODES = ("slice", "slices", "volume", "mip", "grid", "movie", "histogram")
 _VIEWS = ("axial", "coronal", "sagittal")
 _MOVIES = ("auto", "turntable", "sweep", "cine")
 
@@ -57,9 +59,10 @@ def _camera(text: str) -> Any:
 def render(
     path: Path = typer.Argument(..., help="DICOM folder, file or DICOMDIR."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output .png (or .gif/.mp4 for --mode movie)."),
-    mode: str = typer.Option("slices", "--mode", "-m", help="slice | slices | volume | mip | grid | movie."),
+    mode: str = typer.Option("slices", "--mode", "-m", help="slice | slices | volume | mip | grid | movie | histogram."),
     preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Window (slices, mip) or volume preset (volume) name."),
-    presets: Optional[str] = typer.Option(None, "--presets", help="Windows for --mode grid, e.g. brain,subdural,bone."),
+    window: Optional[str] = typer.Option(None, "--window", "-w", help="Window LEVEL,WIDTH or LEVEL/WIDTH (e.g. 40,80) or a window preset name; slice, slices, grid, mip, histogram, movie."),
+    presets: Optional[str] = typer.Option(None, "--presets", help="Windows for --mode grid, e.g. brain,subdural,bone or brain,40/80."),
     size: Optional[str] = typer.Option(None, "--size", help="WIDTHxHEIGHT in pixels (default depends on the mode)."),
     series: Optional[str] = typer.Option(None, "--series", "-s", help="Series index (from `info`) or SeriesInstanceUID."),
     view: str = typer.Option("axial", "--view", help="axial | coronal | sagittal (slice, grid, sweep)."),
@@ -80,6 +83,11 @@ def render(
     mapper: str = typer.Option("cpu", "--mapper", help="Volume mapper: cpu (fast without a GPU) or gpu."),
     batch: Optional[Path] = typer.Option(None, "--batch", help="Render every series under PATH into this folder."),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Worker processes for --batch."),
+    overlay: Optional[list[Path]] = typer.Option(None, "--overlay", help="SEG, RTSTRUCT, label map or RTDOSE to draw over the images (repeatable)."),
+    segments: Optional[str] = typer.Option(None, "--segments", help="Only these segments: names or numbers, comma-separated."),
+    overlay_opacity: float = typer.Option(0.4, "--overlay-opacity", help="Opacity of the segment fill, 0..1."),
+    outline_only: bool = typer.Option(False, "--outline-only", help="Segment outlines without fill."),
+    legend: bool = typer.Option(True, "--legend/--no-legend", help="Legend of segment names and colours."),
 ) -> None:
     """Render a series to a PNG, GIF or MP4 without a display (EGL or OSMesa offscreen)."""
     _choice(mode, _MODES, "--mode")
@@ -92,34 +100,57 @@ def render(
         raise typer.BadParameter("give either -o OUT or --batch OUTDIR", param_hint="--out")
     if index is not None and position is not None:
         raise typer.BadParameter("give --index or --position, not both", param_hint="--index")
-    if frames is not None and frames < 1:
-        raise typer.BadParameter("must be at least 1", param_hint="--frames")
-    if fps is not None and fps <= 0:
-        raise typer.BadParameter("must be positive", param_hint="--fps")
+    _validate.number(frames, "frames")
+    _validate.number(fps, "fps")
+    _validate.number(workers, "workers", "--workers")
+    _validate.number(time_index, "time", "--time")
+    _validate.output_file(out, "--out")
+    if not 0.0 <= overlay_opacity <= 1.0:  # NaN fails both comparisons too
+        raise typer.BadParameter(f"{overlay_opacity} is not a number from 0 to 1", param_hint="--overlay-opacity")
+    if overlay and batch is not None:
+        raise typer.BadParameter("--overlay draws over one series: use -o OUT, not --batch", param_hint="--overlay")
+    preset = _window_or_preset(window, preset, mode)
+    if presets:
+        from ..render.presets_lookup import split_preset_names
+
+        for name in split_preset_names(presets):
+            check_window(name, "--presets")
     options: dict[str, Any] = dict(
         mode=mode, preset=preset, view=view, camera=_camera(camera), convention=convention, t=time_index,
         background=background, cmap=cmap, annotations=annotations, colorbar=colorbar, show_patient=show_patient,
-        mapper=mapper,
+        mapper=mapper, segments=segments, overlay_opacity=overlay_opacity, outline_only=outline_only, legend=legend,
     )
     if size:
         options["size"] = parse_size(size)
     if index is not None:
-        options["index"] = _numbers(index, "--index", int)
+        options["index"] = _validate.numbers(_numbers(index, "--index", int), "index", "--index")
     if position is not None:
-        options["position_mm"] = _numbers(position, "--position")
+        options["position_mm"] = _validate.numbers(_numbers(position, "--position"), "position", "--position")
     if presets:
-        from ..render.presets_lookup import split_preset_names
-
         options["presets"] = split_preset_names(presets)
     if mode == "movie":
         options.update(movie=movie, frames=frames, fps=fps, projection=projection)
     if batch is not None:
         _run_batch(path, batch, workers, options)
         return
-    _render_one(path, out, series, options)
+    _render_one(path, out, series, options, overlay or [])
 
 
-def _render_one(path: Path, out: Path, series: Optional[str], options: dict[str, Any]) -> None:
+def _window_or_preset(window: Optional[str], preset: Optional[str], mode: str) -> Optional[str]:
+    """``--window`` is the window preset of the 2D modes and MIP; ``--preset`` may hold a typed window too."""
+    check_window(window)
+    if window is None:
+        return check_window(preset, "--preset") if mode != "volume" else preset
+    if preset is not None:
+        raise typer.BadParameter("give --window or --preset, not both", param_hint="--window")
+    if mode == "volume":
+        raise typer.BadParameter("a volume rendering takes a volume preset (--preset CT-Bone), not a window; "
+                                 "use --mode mip or a slice mode with --window", param_hint="--window")
+    return window
+
+
+def _render_one(path: Path, out: Path, series: Optional[str], options: dict[str, Any],
+                overlay_paths: list[Path] = ()) -> None:
     import time
 
     from ..io.loader import VolumeviewWarning, load
@@ -133,6 +164,10 @@ def _render_one(path: Path, out: Path, series: Optional[str], options: dict[str,
         warn(f"{len(skipped)} file(s) skipped while scanning, e.g. {skipped[0].message}")
     for w in vol.warnings:
         warn(w)
+    if overlay_paths:
+        from ._overlays import load_overlays
+
+        vol = load_overlays(vol, overlay_paths)
     start = time.perf_counter()
     written = render_file(vol, out, **options)
     console_err.print(f"Wrote {written} ({options['mode']}, {time.perf_counter() - start:.2f} s)")
@@ -172,8 +207,14 @@ def _run_batch(path: Path, outdir: Path, workers: int, options: dict[str, Any]) 
     for r in failed:
         where = r.job.files[0] if r.job.files else ""
         console_err.print(f"  [red]failed[/] {escape(r.job.name)}: {escape(r.message)} ({escape(where)})", highlight=False)
-    report_problems(problems)
-    if failed or problems:
+    from ..render.batch import split_problems
+
+    skipped, bad = split_problems(problems)
+    if skipped:  # README, LICENSE, .txt beside the DICOM: listed, not an error
+        shown = ", ".join(Path(p.path).name for p in skipped[:3]) + (f", and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+        console_err.print(f"Skipped {len(skipped)} non-DICOM file(s): {escape(shown)}", highlight=False)
+    report_problems(bad)
+    if failed or bad:
         what = [f"{len(failed)} of {len(results)} series failed to render"] if failed else []
-        what += [f"{len(problems)} file(s) could not be read"] if problems else []
+        what += [f"{len(bad)} file(s) could not be read"] if bad else []
         raise VolumeviewError(" and ".join(what) + " (listed above)")

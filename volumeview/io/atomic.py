@@ -6,13 +6,42 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+import threading
+from typing import Any, Callable, Iterator, TypeVar
+
+T = TypeVar("T")
 
 
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def interruptible(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``func(*args, **kwargs)`` in a worker thread, waited for so that signals interrupt the wait.
+
+    Python runs signal handlers in the main thread between bytecodes; a long C
+    call (compressing a NIfTI) would delay Ctrl-C until it ends. Waiting in
+    short steps here lets KeyboardInterrupt through at once: the caller's
+    ``atomic_path`` then removes the temporary file, and the process exits
+    (the worker is a daemon thread and dies with it).
+    """
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = func(*args, **kwargs)
+        except BaseException as exc:  # handed to the waiting thread
+            result["error"] = exc
+
+    worker = threading.Thread(target=run, name="volumeview-write", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.05)
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
 
 
 @contextmanager

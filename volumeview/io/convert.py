@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import VolumeviewError
 from ..volume import Volume
-from .atomic import atomic_path
+from .atomic import atomic_path, interruptible
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyvista
@@ -37,6 +37,7 @@ def volume_to_sitk(vol: Volume) -> "SimpleITK.Image":
             "this volume is a raw sheared stack (gantry tilt kept); SimpleITK needs an orthogonal grid",
             hint="load it with the default regularize=True to resample onto a regular grid",
         )
+    sitk.ProcessObject.SetGlobalWarningDisplay(False)  # ITK/VNL dumps (SVD, ...) bypass Python; our checks say it once
     img = sitk.GetImageFromArray(np.ascontiguousarray(vol.array), isVector=vol.is_rgb)
     img.SetSpacing(vol.spacing)
     img.SetOrigin(vol.origin)
@@ -95,7 +96,9 @@ def export(vol: Volume, out: str | os.PathLike[str]) -> Path:
             import SimpleITK as sitk
 
             img = volume_to_sitk(vol) if not vol.is_4d else _sitk_4d(vol)
-            sitk.WriteImage(img, str(tmp), useCompression=suffix in (".nii.gz", ".nrrd", ".mha"))
+            # In a thread: SimpleITK releases the GIL while it compresses, so Ctrl-C and SIGTERM reach the
+            # main thread at once and the temporary file is removed (atomic_path), instead of after the write.
+            interruptible(sitk.WriteImage, img, str(tmp), useCompression=suffix in (".nii.gz", ".nrrd", ".mha"))
     return out
 
 

@@ -13,13 +13,18 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
-from ..errors import NoImagesError, Problem, SeriesNotFoundError, VolumeviewError, VolumeviewWarning
+from ..errors import NoImagesError, Problem, ResourceLimitError, SeriesNotFoundError, VolumeviewError, VolumeviewWarning
+from ..isolation import EXIT_EXCEPTIONS, processing
+from ..limits import MAX_RESAMPLE_GROWTH, check_voxels
 from ..regularize import inplane_extent, regular_grid, resample_stack, sheared_direction
 from ..values import ValueMapping
 from ..volume import Volume
 from .pixels import output_layout, read_pixels
 from .records import Series
-from .scan import decoder_problem, iter_paths, scan_headers
+from .entries import split_entries
+from .scan import decoder_problem, iter_paths
+from .scanning import read_entries
+from .imagefile import image_format, read_image_file, scan_image_files
 from .series import group_series
 
 PathLike = str | os.PathLike[str]
@@ -61,7 +66,7 @@ class ScanResult:
         return link_annotations(self)
 
     def select(self, series: int | str | None = None) -> Series:
-        """An image series by index (as listed by ``info``), by SeriesInstanceUID, or the largest."""
+        """An image series by index (as listed by ``info``), by key (``Series.key``), by SeriesInstanceUID, or the largest."""
         images = self.images
         if not images:
             raise NoImagesError(_no_images_message(self), hint=_problem_hint(self))
@@ -74,6 +79,9 @@ class ScanResult:
             if not 0 <= idx < len(images):
                 raise SeriesNotFoundError(f"series index {idx} out of range: there are {len(images)} image series (0..{len(images) - 1})")
             return images[idx]
+        keyed = [s for s in images if s.key == series]
+        if keyed:
+            return keyed[0]
         matches = [s for s in images if s.uid == series]
         if not matches:
             raise SeriesNotFoundError(f"no image series with SeriesInstanceUID {series}", hint="run `volumeview info PATH` to list them")
@@ -100,13 +108,17 @@ def _problem_hint(result: ScanResult) -> str | None:
     return None
 
 
-def scan(path: PathLike | Sequence[PathLike]) -> ScanResult:
+def scan(path: PathLike | Sequence[PathLike], *, index: Any = None) -> ScanResult:
     """List the series under ``path`` from headers only (no pixel data is read).
 
     Parameters
     ----------
     path : str, Path, or a list of them
         A folder (walked recursively), a file, a DICOMDIR, or several.
+    index : None, False or path
+        The header index (``volumeview.io.index``): ``None`` uses the default
+        (``VOLUMEVIEW_INDEX``, else the user cache folder), a path names the
+        index file, ``False`` reads every file and stores nothing.
 
     Examples
     --------
@@ -114,8 +126,16 @@ def scan(path: PathLike | Sequence[PathLike]) -> ScanResult:
     >>> [(s.modality, len(s.slices)) for s in result.images]  # doctest: +SKIP
     """
     paths, notes = iter_paths(path)
-    records, others, problems = scan_headers(paths)
-    series = group_series(records, others)
+    items = [path] if isinstance(path, (str, os.PathLike)) else list(path)
+    folders = [os.fspath(p) for p in items if os.path.isdir(p)]
+    # NIfTI, NRRD and MetaImage files named as paths (not found in folders: see io/imagefile.py).
+    named = [os.fspath(p) for p in items]
+    image_paths = [p for p in paths if p in named and image_format(p)]
+    image_series, problems_files = scan_image_files(image_paths)
+    dicom_paths = [p for p in paths if p not in image_paths]
+    records, others, problems = split_entries(read_entries(dicom_paths, index=index, folders=folders))
+    series = image_series + group_series(records, others, problems)
+    problems = problems_files + problems
     for s in series:
         if s.kind == "image" and s.slices[0].pixel is not None:
             problem = decoder_problem(s.slices[0].pixel.transfer_syntax)
@@ -163,11 +183,42 @@ def load_series(
     suv_type: Literal["bw", "lbm", "bsa"] | None = None,
     workers: int | None = None,
 ) -> Volume:
-    """Read one scanned series into a Volume (see ``load`` for the options)."""
+    """Read one scanned series into a Volume (see ``load`` for the options).
+
+    Any failure is this series' ``VolumeviewError`` naming its file: an
+    unexpected exception from a plugin, a header value or a decoder included.
+    """
     pet_units = _choice(pet_units, "VOLUMEVIEW_PET_UNITS", PET_UNITS)  # type: ignore[assignment]
     suv_type = _choice(suv_type, "VOLUMEVIEW_SUV_TYPE", SUV_TYPES)  # type: ignore[assignment]
     if series.kind != "image":
         raise VolumeviewError(f"{series.kind} object is not an image and is not loaded", path=series.slices[0].path)
+    if getattr(series, "image_file", None) is not None:  # NIfTI, NRRD, MetaImage
+        vol = read_image_file(series.image_file.path, info=series.image_file)
+        series.first.Modality = vol.modality  # guessed from the values: menus and labels say the same
+        return vol
+    path = series.slices[0].path
+    try:
+        with processing(path):
+            return _load_series(series, regularize=regularize, pet_units=pet_units, suv_type=suv_type, workers=workers)
+    except (VolumeviewError, *EXIT_EXCEPTIONS):
+        raise
+    except MemoryError:
+        raise ResourceLimitError("not enough memory to load this series", path=path) from None
+    except Exception as exc:  # per-series isolation: one line naming the file, the other series still load
+        raise VolumeviewError(f"series {series_name(series)} cannot be loaded: {type(exc).__name__}: {exc}", path=path) from exc
+
+
+def series_name(series: Series) -> str:
+    """A short name for messages: the series number and description, or its UID."""
+    try:
+        number, description = series.number, series.description
+    except Exception:
+        number, description = None, ""
+    name = f"{number} {description}".strip() if number is not None else (description or series.uid)
+    return f"{name} ({series.label})" if series.label else name
+
+
+def _load_series(series: Series, *, regularize: bool, pet_units: str, suv_type: str, workers: int | None) -> Volume:
     layout = series.layout
     mapping = value_mapping(series, {"pet_units": pet_units, "suv_type": suv_type})
     array = read_pixels(series, mapping, workers=workers)  # (t, k, j, i[, 3])
@@ -175,6 +226,10 @@ def load_series(
     direction, spacing = layout.direction.copy(), list(layout.spacing)
     origin = layout.origin.copy()
     if not layout.is_regular and layout.geometry_known:
+        too_big = regularize and _resample_too_large(array, series)
+        if too_big:
+            warnings.append(too_big)
+            regularize = False
         if regularize:
             array = _regularize(array, series)
             first_i, first_j, _, _ = inplane_extent(layout, layout.spacing[:2])
@@ -214,6 +269,23 @@ def load_series(
         frame_time_ms=_frame_time(first.ds, series),
         geometry_known=layout.geometry_known,
         spacing_known=series.spacing_known,
+    )
+
+
+def _resample_too_large(array: np.ndarray, series: Series) -> str:
+    """Why resampling is refused (the grid would grow the data by more than MAX_RESAMPLE_GROWTH), or ""."""
+    layout = series.layout
+    n_out, dz = regular_grid(layout)
+    _, _, extra_i, extra_j = inplane_extent(layout, layout.spacing[:2])
+    t, k, rows, cols = array.shape[:4]
+    grid = t * n_out * (rows + extra_j) * (cols + extra_i)
+    growth = grid / max(1, t * k * rows * cols)
+    if growth <= MAX_RESAMPLE_GROWTH:
+        check_voxels(grid, what="the resampled grid", path=series.slices[0].path)
+        return ""
+    return (
+        f"not resampled: a regular grid at the shortest step ({dz:.4g} mm) would need {n_out} slices, "
+        f"{growth:.0f} x the acquired voxels (limit {MAX_RESAMPLE_GROWTH:g} x); the raw stack is kept"
     )
 
 
@@ -333,6 +405,7 @@ def load(
     pet_units: Literal["suv", "native"] | None = None,
     suv_type: Literal["bw", "lbm", "bsa"] | None = None,
     workers: int | None = None,
+    index: Any = None,
     overlays: bool = False,
 ) -> Volume:
     """Load one series as a Volume: the largest image series, or the one chosen.
@@ -342,7 +415,8 @@ def load(
     path : str, Path, or a list of them
         A folder (recursive), file(s) or a DICOMDIR.
     series : int or str, optional
-        Index as listed by ``volumeview info`` / ``scan(path).images``, or a
+        Index as listed by ``volumeview info`` / ``scan(path).images``, a
+        series key (``Series.key``, as ``volumeview studies`` shows it), or a
         SeriesInstanceUID. Default: the largest non-localizer image series.
     regularize : bool
         Resample gantry-tilted (sheared) stacks and irregularly spaced stacks
@@ -354,6 +428,8 @@ def load(
     suv_type : {"bw", "lbm", "bsa"}
         SUV normalisation: body weight, lean body mass (SUL) or body surface area.
         Default: ``VOLUMEVIEW_SUV_TYPE``, else "bw".
+    index : None, False or path
+        The header index (see ``scan``); ``False`` bypasses it.
     overlays : bool
         Also read the SEG, RTSTRUCT and RTDOSE objects under ``path`` that reference this series and put
         them on ``vol.overlays`` (``Segmentation``s on this volume's grid, dose ``Volume``s). One that cannot
@@ -365,27 +441,49 @@ def load(
     >>> vol.array.shape, vol.spacing, vol.unit            # doctest: +SKIP
     ((140, 512, 512), (0.45, 0.45, 1.0), 'HU')
     """
-    result = scan(path)
+    result = scan(path, index=index)
     for problem in [*result.problems, *result.notes]:
         _warnings.warn(str(problem), VolumeviewWarning, stacklevel=2)
-    chosen = result.select(series)
     options = dict(regularize=regularize, pet_units=pet_units, suv_type=suv_type, workers=workers)
-    volume = load_series(chosen, **options)
-    if overlays:
-        from ..annotations.link import attach_overlays
+    chosen = result.select(series)
+    if series is not None:
+        return _with_overlays(load_series(chosen, **options), result, chosen, overlays, options)
+    # No series asked for: the largest one that loads; a larger one that cannot load is named and skipped.
+    candidates = sorted([s for s in result.images if s.label != "localizer"] or result.images, key=_voxels, reverse=True)
+    failures: list[tuple[Series, VolumeviewError]] = []
+    for candidate in candidates:
+        try:
+            volume = load_series(candidate, **options)
+        except VolumeviewError as exc:
+            failures.append((candidate, exc))
+            continue
+        for skipped, exc in failures:
+            _warnings.warn(
+                f"skipped the larger series {series_name(skipped)}, which cannot be loaded: {exc}; "
+                f"loaded series {series_name(candidate)} instead",
+                VolumeviewWarning,
+                stacklevel=2,
+            )
+        return _with_overlays(volume, result, candidate, overlays, options)
+    raise failures[0][1]
 
-        volume = attach_overlays(volume, result, chosen, lambda s: load_series(s, **options))
-    return volume
+
+def _with_overlays(volume: Volume, result: ScanResult, chosen: Series, overlays: bool, options: dict[str, Any]) -> Volume:
+    if not overlays:
+        return volume
+    from ..annotations.link import attach_overlays
+
+    return attach_overlays(volume, result, chosen, lambda s: load_series(s, **options))
 
 
-def load_all(path: PathLike | Sequence[PathLike], **options: Any) -> list[Volume]:
-    """Every image series under ``path`` as Volumes.
+def load_all(path: PathLike | Sequence[PathLike], *, index: Any = None, **options: Any) -> list[Volume]:
+    """Every image series under ``path`` as Volumes (``options`` as for ``load``).
 
     A series that fails to load (or a file that is not usable) is reported
     with a ``VolumeviewWarning`` naming the file and the problem; the other
     series still load. Raises ``NoImagesError`` when there is no image at all.
     """
-    result = scan(path)
+    result = scan(path, index=index)
     for problem in [*result.problems, *result.notes]:
         _warnings.warn(str(problem), VolumeviewWarning, stacklevel=2)
     if not result.images:
@@ -394,6 +492,6 @@ def load_all(path: PathLike | Sequence[PathLike], **options: Any) -> list[Volume
     for s in result.images:
         try:
             volumes.append(load_series(s, **options))
-        except VolumeviewError as exc:
+        except VolumeviewError as exc:  # load_series turns every failure of a series into one
             _warnings.warn(str(exc), VolumeviewWarning, stacklevel=2)
     return volumes

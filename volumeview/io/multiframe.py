@@ -93,7 +93,7 @@ def mosaic_records(base: dict, ds: Dataset, location: PixelLocation | None) -> l
         from nibabel.nicom import csareader
 
     try:
-        csa = csareader.get_csa_header(ds, "image")
+        csa = csareader.get_csa_header(getattr(ds, "dataset", ds), "image")  # a Header parses in full here
         n_tiles = int(csareader.get_n_mosaic(csa))
         normal = np.asarray(csareader.get_slice_normal(csa), dtype=float)
     except Exception:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable
+from contextlib import contextmanager
+from typing import Iterable, Iterator
 
 import numpy as np
 import pydicom
@@ -19,9 +20,32 @@ from ..errors import MissingDecoderError, PixelDataError, UnsupportedTransferSyn
 from ..values import ValueMapping, output_dtype
 from .records import Series, SliceRecord
 from .tags import get_int, get_value
+from ..limits import check_voxels
 from .scan import decoder_problem
+from .validate import check_rescale
 
 Slot = tuple[int, int, int]  # (record index, t, k)
+_EXITS = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
+@contextmanager
+def decoder_guard(path: str) -> Iterator[None]:
+    """The one guard around reading and decoding a file's pixels: any failure becomes that file's error.
+
+    Decoders written in Rust or C++ raise more than ``Exception``: pylibjpeg-rle
+    panics with ``pyo3_runtime.PanicException``, a ``BaseException``, when the
+    RLE header disagrees with the image size. Everything but an exit request
+    (Ctrl-C, ``sys.exit``) becomes a ``PixelDataError`` naming the file.
+    """
+    try:
+        yield
+    except (PixelDataError, _Int16Overflow, *_EXITS):
+        raise
+    except MemoryError:
+        raise PixelDataError("not enough memory to decode the pixel data", path=path) from None
+    except BaseException as exc:  # noqa: B036 - see the docstring
+        text = " ".join(str(exc).split())  # decoders' messages run over several lines; a problem is one line
+        raise PixelDataError(f"cannot read pixel data: {type(exc).__name__}: {text}", path=path) from exc
 
 
 def stored_dtype(ds: pydicom.Dataset) -> np.dtype:
@@ -86,6 +110,11 @@ def read_pixels(series: Series, mapping: ValueMapping | None, *, workers: int | 
         cls = UnsupportedTransferSyntaxError if problem.startswith("unsupported") else MissingDecoderError
         raise cls(problem, path=first.path)
     shape, dtype = output_layout(series, mapping)
+    check_voxels(int(np.prod(shape)), what=f"series {series.uid}", path=first.path)
+    if mapping is not None and not is_colour(first.ds):
+        lo, hi = stored_range(first.ds)
+        for m, b in zip(mapping.slopes, mapping.intercepts):  # plugins' factors (SUV, ...) included
+            check_rescale(float(m), float(b), lo, hi, path=first.path, what=f"{mapping.unit or 'value'} mapping")
     if dtype == np.int32 and stored_dtype(first.ds).itemsize == 2:
         # The stored range allows values beyond int16, but real data rarely uses it:
         # try int16 (half the memory), checking every slice, and fall back if one overflows.
@@ -117,12 +146,8 @@ def _read_all(
 
     def task(item: tuple[str, list[Slot]]) -> None:
         path, slots = item
-        try:
+        with decoder_guard(path):
             _read_file(series, path, slots, out, mapping, checked)
-        except (PixelDataError, MemoryError, _Int16Overflow):
-            raise
-        except Exception as exc:
-            raise PixelDataError(f"cannot read pixel data: {type(exc).__name__}: {exc}", path=path) from exc
 
     n_workers = workers or min(8, (os.cpu_count() or 2) * 2)
     items = list(by_file.items())
@@ -214,9 +239,13 @@ def _decode(path: str, rec: SliceRecord) -> np.ndarray:
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
         raise PixelDataError("no pixel data", path=path)
     try:
-        arr = ds.pixel_array
-    except (ValueError, RuntimeError, NotImplementedError) as exc:
-        raise PixelDataError(f"corrupt or undecodable pixel data: {exc}", path=path) from exc
+        with decoder_guard(path):
+            arr = ds.pixel_array
+    except PixelDataError as exc:
+        raise PixelDataError(f"corrupt or undecodable pixel data: {exc.message.removeprefix('cannot read pixel data: ')}", path=path) from exc
+    expected = (rec.n_frames, rec.rows, rec.columns) if rec.n_frames > 1 else (rec.rows, rec.columns)
+    if "MosaicTile" not in rec.tags and tuple(arr.shape[: len(expected)]) != expected:
+        raise PixelDataError(f"decoded pixel data is {arr.shape}, the header says {expected}", path=path)
     if str(ds.get("PhotometricInterpretation", "")) == "PALETTE COLOR":
         from pydicom.pixels import apply_color_lut
 

@@ -7,11 +7,18 @@ multi-frame file. A ``Series`` is the list of records that make one volume
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from pydicom.dataset import Dataset
+
+from .header import Header
+
+
+def series_key(uid: str, label: str = "") -> str:
+    """The key of a series (see ``Series.key``)."""
+    return hashlib.sha1(f"{uid}\x00{label}".encode("utf-8", "surrogateescape")).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,7 @@ class PixelLocation:
 @dataclass(frozen=True, eq=False)
 class SliceRecord:
     path: str
-    ds: Dataset  # the file's header, without pixel data; shared by the frames of one file
+    ds: Header  # the file's header (plain values; the full pydicom parse on demand), shared by the frames of one file
     frame: int = 0  # frame index in a multi-frame file
     n_frames: int = 1  # frames in the file
     position: np.ndarray | None = None  # ImagePositionPatient (3,)
@@ -78,7 +85,17 @@ class Series:
     spacing_known: bool = True
 
     @property
-    def first(self) -> Dataset:
+    def key(self) -> str:
+        """A short stable name of this series: the same files give the same key in every scan.
+
+        12 hex digits of the SHA-1 of SeriesInstanceUID and the sub-series label
+        (``""``, ``"localizer"``, ``"stack 2"``, ``"echo 2 (TE 30 ms)"``). ``load(series=KEY)``,
+        ``volumeview studies``, the viewer's series picker and batch runs use it.
+        """
+        return series_key(self.uid, self.label)
+
+    @property
+    def first(self) -> Header:
         return self.slices[0].ds
 
     @property

@@ -18,7 +18,11 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
-from ..errors import Problem
+from ..errors import InvalidHeaderError, Problem, ResourceLimitError
+from ..isolation import processing
+from . import sniff, validate
+from .header import Header
+from .headers import read_file
 from .records import PixelLocation, SliceRecord
 from .tags import get_int, get_list, get_value
 
@@ -59,7 +63,12 @@ def iter_paths(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
                     if name.upper() in IGNORED_NAMES:
                         notes.append(Problem(str(Path(root) / name), "skipped DICOMDIR index (images are read from the folder)"))
                         continue
+                    if (why := sniff.not_regular(str(Path(root) / name))) is not None:
+                        notes.append(Problem(str(Path(root) / name), why))
+                        continue
                     files.append(str(Path(root) / name))
+        elif path.exists() and (why := sniff.not_regular(str(path))) is not None:
+            notes.append(Problem(str(path), why))
         elif path.is_file():
             if path.name.upper() == "DICOMDIR":
                 files.extend(_dicomdir_files(path, notes))
@@ -83,16 +92,31 @@ def _dicomdir_files(path: Path, notes: list[Problem]) -> list[str]:
 
 def read_header(path: str) -> tuple[Dataset, PixelLocation | None]:
     """Parse one file's header up to the pixel data. Raises on non-DICOM or truncated files."""
-    with open(path, "rb") as fp:
-        try:
+    with open(path, "rb") as raw, processing(path):  # warnings while parsing name this file
+        fp = raw
+        head = raw.read(132)
+        raw.seek(0)
+        if sniff.has_preamble(head):
             ds = pydicom.dcmread(fp, stop_before_pixels=True)
-        except InvalidDicomError:
-            fp.seek(0)
+        elif sniff.looks_like_dicom(head) or sniff.looks_like_dicom(head[128:]):
+            fp = sniff.bounded(raw)  # no preamble: parse a bounded prefix, never an endless stream of zeros
             ds = pydicom.dcmread(fp, stop_before_pixels=True, force=True)
             if not _looks_like_dicom(ds):
                 raise InvalidDicomError("not a DICOM file") from None
+        else:
+            raise InvalidDicomError("not a DICOM file")
         location = _pixel_location(fp, ds)
+        if _is_image(ds, location):  # every declared size and value checked before anything is built from it
+            validate.check_header(path, ds, location, fragments=_fragments(fp, ds, location))
     return ds, location
+
+
+def _fragments(fp, ds: Dataset, location: PixelLocation | None) -> int | None:
+    """Encapsulated fragments after the header (at most NumberOfFrames of them), for the declared-size check."""
+    if location is None or location.offset is not None or location.transfer_syntax == "1.2.840.10008.1.2.1.99":
+        return None
+    limit = max(1, get_int(ds, "NumberOfFrames", 1) or 1)
+    return validate.count_fragments(fp, little_endian=location.transfer_syntax != "1.2.840.10008.1.2.2", limit=limit)
 
 
 def _looks_like_dicom(ds: Dataset) -> bool:
@@ -114,7 +138,8 @@ def _pixel_location(fp, ds: Dataset) -> PixelLocation | None:
     """Offset and length of the pixel data element's value; ``None`` if the file has none."""
     ts = transfer_syntax(ds)
     if ts not in NATIVE_LE:  # compressed, deflated or big-endian: pydicom decodes it
-        return PixelLocation(ts) if _maybe_has_pixels(ds) else None
+        present = sniff.pixel_tag_follows(fp, ts) if ts != "1.2.840.10008.1.2.1.99" else _maybe_has_pixels(ds)
+        return PixelLocation(ts) if present else None
     start = fp.tell()
     head = fp.read(12)
     if len(head) < 8:
@@ -128,12 +153,20 @@ def _pixel_location(fp, ds: Dataset) -> PixelLocation | None:
         length, offset = struct.unpack("<I", head[8:12])[0], start + 12
     if length == 0xFFFFFFFF:  # encapsulated despite a native syntax: let pydicom decide
         return PixelLocation(ts)
-    size = os.fstat(fp.fileno()).st_size
+    size = sniff.file_size(fp)
     if offset + length > size:
         raise EOFError(f"truncated pixel data: header says {length} bytes, the file holds {max(0, size - offset)}")
     if tag != 0x7FE00010:
         return PixelLocation(ts)  # float pixel data: decoded by pydicom
     return PixelLocation(ts, offset=offset, nbytes=length)
+
+
+def _is_image(ds: Dataset, location: PixelLocation | None) -> bool:
+    """An image by its SOP class or by its pixel data, whatever else the header holds (or lacks)."""
+    sop = str(get_value(ds, "SOPClassUID", "") or "")
+    if any(sop.startswith(prefix) for prefix in NON_IMAGE_SOP_PREFIXES):
+        return False
+    return location is not None or sniff.is_image_sop(sop)
 
 
 def _is_image_storage(ds: Dataset) -> bool:
@@ -154,7 +187,7 @@ def non_image_kind(ds: Dataset, location: PixelLocation | None) -> str | None:
     for prefix, kind in NON_IMAGE_SOP_PREFIXES.items():
         if sop.startswith(prefix):
             return kind
-    if location is None:
+    if location is None and not sniff.is_image_sop(sop):
         return str(get_value(ds, "Modality", "") or "NON-IMAGE")
     return None
 
@@ -226,7 +259,7 @@ def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) ->
     if "MOSAIC" in image_type:
         from .multiframe import mosaic_records
 
-        mosaic = mosaic_records(base, ds, location)
+        mosaic = mosaic_records(base, ds, location)  # the CSA header: a private element of the full parse
         if mosaic:
             return mosaic
     if location is not None and location.offset is not None and not frame_bytes:
@@ -270,11 +303,8 @@ def frames_are_slices(ds: Dataset) -> bool:
 
 
 def _slice_step(ds: Dataset) -> float:
-    for kw in ("SpacingBetweenSlices", "SliceThickness"):
-        value = get_value(ds, kw)
-        if isinstance(value, (int, float)) and value > 0:
-            return float(value)
-    return 1.0
+    step, _ = validate.slice_step(ds)
+    return step or 1.0
 
 
 def _frame_bytes(ds: Dataset) -> int:
@@ -284,46 +314,67 @@ def _frame_bytes(ds: Dataset) -> int:
     return get_int(ds, "Rows", 0) * get_int(ds, "Columns", 0) * (get_int(ds, "SamplesPerPixel", 1) or 1) * bits // 8
 
 
-def scan_headers(paths: Iterable[str]) -> tuple[list[SliceRecord], list[tuple[str, Dataset, str]], list[Problem]]:
-    """Read every file's header once.
+def scan_file(path: str) -> "FileEntry":
+    """Read one file's header (fast reader, else pydicom) and turn it into what the scan keeps of it.
+
+    Every declared size and numeric value is checked (``validate``) whichever reader ran, before any
+    frame record is built from it.
+    """
+    from .entries import FileEntry
+
+    try:
+        with processing(path):  # library warnings while reading name this file
+            ds, location, reader = read_file(path)
+            if reader != "pydicom" and _is_image(ds, location):  # the pydicom path checks inside read_header
+                validate.check_header(path, ds, location, fragments=_fast_fragments(path, ds, location))
+    except InvalidDicomError:
+        return FileEntry(path, "problem", message="not a DICOM file, skipped")
+    except (EOFError, struct.error) as exc:
+        return FileEntry(path, "problem", message=f"truncated file: {exc}")
+    except PermissionError:
+        return FileEntry(path, "problem", message="permission denied")
+    except (InvalidHeaderError, ResourceLimitError) as exc:
+        return FileEntry(path, "problem", message=f"bad header value: {exc.message}, skipped")
+    except Exception as exc:  # any other parse failure: name the file, keep going
+        return FileEntry(path, "problem", message=f"unreadable DICOM header: {type(exc).__name__}: {exc}")
+    kind = non_image_kind(ds, location)
+    if location is None and (kind is None or _is_image_storage(ds)):
+        return FileEntry(path, "problem", message="image without pixel data (truncated or corrupt file), skipped", reader=reader)
+    if kind is not None:
+        return FileEntry(path, "other", header=ds, object_kind=kind, reader=reader)
+    missing = [kw for kw in ("Rows", "Columns") if kw not in ds]
+    if missing:
+        return FileEntry(path, "problem", message=f"image without {', '.join(missing)}, skipped", reader=reader)
+    try:
+        with processing(path):
+            records = validate.check_records(path, records_from_file(path, ds, location))
+    except (InvalidHeaderError, ResourceLimitError) as exc:
+        return FileEntry(path, "problem", message=f"bad header value: {exc.message}, skipped", reader=reader)
+    except Exception as exc:
+        return FileEntry(path, "problem", message=f"bad image header: {type(exc).__name__}: {exc}", reader=reader)
+    return FileEntry(path, "image", header=ds, records=records, reader=reader)
+
+
+def _fast_fragments(path: str, ds: Header, location: PixelLocation | None) -> int | None:
+    """The fragment count of an encapsulated multi-frame file read by the fast reader (as read_header counts it)."""
+    if location is None or location.offset is not None or (get_int(ds, "NumberOfFrames", 1) or 1) <= 1:
+        return None
+    with open(path, "rb") as raw:
+        fp = sniff.bounded(raw) if not sniff.has_preamble(raw.read(132)) else raw
+        raw.seek(0)
+        pydicom.dcmread(fp, stop_before_pixels=True)  # positions the file at the pixel data element
+        return _fragments(fp, ds, location)
+
+
+def scan_headers(paths: Iterable[str]) -> tuple[list[SliceRecord], list[tuple[str, Header, str]], list[Problem]]:
+    """Read every file's header once (no index).
 
     Returns image records, non-image objects ``(path, header, kind)``, and one
     problem per file that could not be used.
     """
-    records: list[SliceRecord] = []
-    others: list[tuple[str, Dataset, str]] = []
-    problems: list[Problem] = []
-    for path in paths:
-        try:
-            ds, location = read_header(path)
-        except InvalidDicomError:
-            problems.append(Problem(path, "not a DICOM file, skipped"))
-            continue
-        except (EOFError, struct.error) as exc:
-            problems.append(Problem(path, f"truncated file: {exc}"))
-            continue
-        except PermissionError:
-            problems.append(Problem(path, "permission denied"))
-            continue
-        except Exception as exc:  # any other parse failure: name the file, keep going
-            problems.append(Problem(path, f"unreadable DICOM header: {type(exc).__name__}: {exc}"))
-            continue
-        kind = non_image_kind(ds, location)
-        if kind is not None and location is None and _is_image_storage(ds):
-            problems.append(Problem(path, "image without pixel data (truncated or corrupt file), skipped"))
-            continue
-        if kind is not None:
-            others.append((path, ds, kind))
-            continue
-        missing = [kw for kw in ("Rows", "Columns") if kw not in ds]
-        if missing:
-            problems.append(Problem(path, f"image without {', '.join(missing)}, skipped"))
-            continue
-        try:
-            records.extend(records_from_file(path, ds, location))
-        except Exception as exc:
-            problems.append(Problem(path, f"bad image header: {type(exc).__name__}: {exc}"))
-    return records, others, problems
+    from .entries import split_entries
+
+    return split_entries([scan_file(p) for p in paths])
 
 
 def decoder_problem(ts: str) -> str | None:

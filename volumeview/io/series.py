@@ -16,7 +16,10 @@ import numpy as np
 from pydicom.dataset import Dataset
 
 from ..geometry import ORIENTATION_SPLIT_TOL, POSITION_TOL_MM, direction_from_orientation, plan_layout
+from ..errors import Problem
+from .duplicates import drop_duplicate_instances
 from .records import Series, SliceRecord
+from .validate import header_warnings, slice_step
 from .tags import get_int, get_list, get_value
 
 
@@ -124,15 +127,9 @@ def plan(series: Series) -> Series:
             series.warnings.append("no pixel spacing in the headers: in-plane spacing set to 1 mm (pixel units)")
     elif "PixelSpacing" not in first.ds and "ImagerPixelSpacing" in first.ds:
         series.warnings.append("spacing from ImagerPixelSpacing (at the detector, not calibrated at the patient)")
-    fallback = None
-    for kw in ("SpacingBetweenSlices", "SliceThickness"):
-        try:
-            value = float(first.ds.get(kw) or 0)
-        except (TypeError, ValueError):
-            value = 0.0
-        if value > 0:
-            fallback = value
-            break
+    fallback, bad_step = slice_step(first.ds)
+    series.warnings.extend([bad_step] if bad_step else [])
+    series.warnings.extend(header_warnings(first.ds))
     layout = plan_layout(
         [r.position for r in recs],
         [r.orientation for r in recs],
@@ -153,22 +150,28 @@ def plan(series: Series) -> Series:
     return series
 
 
-def _drop_duplicate_instances(records: list[SliceRecord]) -> tuple[list[SliceRecord], list[str]]:
-    """The same image copied twice (same SOPInstanceUID and frame) is one image, not a 4D series."""
-    seen: set[tuple[str, int, str]] = set()
-    kept, dropped = [], []
-    for r in records:
-        key = (str(get_value(r.ds, "SOPInstanceUID", "") or r.path), r.frame, str(r.tags.get("MosaicTile", "")))
-        if key in seen:
-            dropped.append(r.path)
-            continue
-        seen.add(key)
-        kept.append(r)
-    return kept, list(dict.fromkeys(dropped))
+def _series_problem(problems: list[Problem] | None, path: str, uid: str, exc: Exception) -> None:
+    if problems is None:
+        raise exc
+    message = exc.message if hasattr(exc, "message") else f"{type(exc).__name__}: {exc}"
+    problems.append(Problem(path, f"series {uid} cannot be used: {message}"))
 
 
-def group_series(records: list[SliceRecord], others: list[tuple[str, Dataset, str]]) -> list[Series]:
-    """All series: image stacks (with layouts and handlers) first, then non-image objects."""
+def _series_order(s: Series) -> tuple:
+    try:
+        return (s.number if s.number is not None else 1 << 30, s.description, s.label)
+    except Exception:  # an unreadable SeriesNumber or description sorts last
+        return (1 << 31, "", s.label)
+
+
+def group_series(
+    records: list[SliceRecord], others: list[tuple[str, Dataset, str]], problems: list[Problem] | None = None
+) -> list[Series]:
+    """All series: image stacks (with layouts and handlers) first, then non-image objects.
+
+    A stack whose handler, split or plan fails is left out and reported in
+    ``problems`` (naming its first file), so one bad series never hides the others.
+    """
     from ..plugins import call_hook
 
     by_uid: dict[str, list[SliceRecord]] = {}
@@ -178,20 +181,27 @@ def group_series(records: list[SliceRecord], others: list[tuple[str, Dataset, st
 
     image_series: list[Series] = []
     for uid, members in by_uid.items():
-        members, duplicates = _drop_duplicate_instances(members)
-        for stack in split_stacks(uid, members):
-            if duplicates:
-                stack.warnings.append(
-                    f"duplicate files: {len(duplicates)} file(s) repeat an SOPInstanceUID already read and were ignored "
-                    f"(e.g. {duplicates[0]})"
-                )
-            stack.handler = call_hook("volumeview_get_handler", series=stack) or "generic"
-            parts = call_hook("volumeview_split_series", series=stack) or [stack]
-            for part in parts:
-                part.handler = part.handler or stack.handler
-                image_series.append(plan(part))
+        try:
+            members, duplicate_warnings = drop_duplicate_instances(members)
+            stacks = split_stacks(uid, members)
+        except Exception as exc:  # per-series isolation: this series is one problem line
+            _series_problem(problems, members[0].path, uid, exc)
+            continue
+        for stack in stacks:
+            try:
+                stack.warnings.extend(duplicate_warnings)
+                stack.handler = call_hook("volumeview_get_handler", series=stack) or "generic"
+                parts = call_hook("volumeview_split_series", series=stack) or [stack]
+                planned = []
+                for part in parts:
+                    part.handler = part.handler or stack.handler
+                    planned.append(plan(part))
+            except Exception as exc:
+                _series_problem(problems, stack.slices[0].path, uid, exc)
+                continue
+            image_series.extend(planned)
 
-    image_series.sort(key=lambda s: (s.number if s.number is not None else 1 << 30, s.description, s.label))
+    image_series.sort(key=_series_order)
     non_image: dict[str, Series] = {}
     for path, ds, kind in others:
         uid = str(ds.get("SeriesInstanceUID", "") or path)

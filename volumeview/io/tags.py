@@ -16,6 +16,8 @@ from pydicom.datadict import tag_for_keyword
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
+from .header import Header
+
 #: The expected VR of each keyword the loader reads fast (implicit-VR files carry no VR).
 _VR = {
     "ImagePositionPatient": "DS", "ImageOrientationPatient": "DS", "PixelSpacing": "DS",
@@ -37,6 +39,9 @@ def get_value(ds: Dataset, keyword: str, default: Any = None) -> Any:
     Multi-valued elements return lists; single values return scalars.
     Returns ``default`` when the element is absent or empty.
     """
+    if isinstance(ds, Header):  # already plain values (DS float, IS int, text str, lists for several values)
+        value = ds.get(keyword)
+        return default if value is None or value == "" or value == [] else value
     tag = _TAGS.get(keyword)
     elem = ds.get_item(tag) if tag is not None else None
     if elem is None:

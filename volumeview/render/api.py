@@ -13,13 +13,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..presets import VolumePreset, WindowPreset
     from ..volume import Volume
 
-Mode = Literal["slice", "slices", "volume", "mip", "grid", "movie"]
-MODES: tuple[str, ...] = ("slice", "slices", "volume", "mip", "grid", "movie")
+Mode = Literal["slice", "slices", "volume", "mip", "grid", "movie", "histogram"]
+MODES: tuple[str, ...] = ("slice", "slices", "volume", "mip", "grid", "movie", "histogram")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 #: Default picture sizes per mode (width, height).
 DEFAULT_SIZES = {"slice": (512, 512), "slices": (1200, 440), "grid": (1200, 440), "volume": (512, 512),
-                 "mip": (512, 512), "movie": (512, 512)}
+                 "mip": (512, 512), "movie": (512, 512), "histogram": (800, 480)}
 
 
 def render_image(volume: "Volume", *, mode: Mode = "slices", preset: "str | WindowPreset | VolumePreset | None" = None,
@@ -45,6 +45,10 @@ def render_image(volume: "Volume", *, mode: Mode = "slices", preset: "str | Wind
     if mode == "slices":
         return slices.render_slices(volume, view=view, index=index, position_mm=position_mm, point=point,
                                     preset=preset, t=t, size=size, **style_options)
+    if mode == "histogram":
+        from .histogram import render_histogram
+
+        return render_histogram(volume, preset=preset, t=t, size=size, **style_options)
     if mode == "grid":
         names = list(presets or ([preset] if preset else _default_grid(volume)))
         return slices.render_grid(volume, names, view=view, index=index, position_mm=position_mm, point=point,
@@ -84,7 +88,8 @@ def render(volume: "Volume", out: str | Path, *, mode: Mode = "slices",
            camera="anterior", t: int = 0, background="black", cmap: str | None = None, annotations: bool = True,
            colorbar: bool = True, convention: str = "radiological", show_patient: bool = False,
            mapper: str = "cpu", movie: str = "auto", frames: int | None = None, fps: float | None = None,
-           projection: str = "volume") -> Path:
+           projection: str = "volume", overlays=None, segments=None, overlay_opacity: float = 0.4,
+           outline_only: bool = False, legend: bool = True) -> Path:
     """Render ``volume`` to the file ``out`` (written atomically) and return its path.
 
     Parameters
@@ -110,6 +115,13 @@ def render(volume: "Volume", out: str | Path, *, mode: Mode = "slices",
         Radiological puts the patient's left on the image's right (axial, coronal).
     show_patient : bool
         Draw patient name and ID (never drawn otherwise).
+    overlays : list of Segmentation or dose Volume, optional
+        Drawn over the pictures (default: ``volume.overlays``): filled, outlined segments with a legend in
+        2D modes, coloured surfaces in ``volume`` and ``mip``, a dose colour wash with a Gy bar.
+    segments : str or list, optional
+        Only these segments (names or numbers; a string is comma-separated).
+    overlay_opacity : float
+        Opacity of the segment fill, 0..1. ``outline_only`` draws outlines without fill.
 
     Examples
     --------
@@ -123,7 +135,8 @@ def render(volume: "Volume", out: str | Path, *, mode: Mode = "slices",
     out = Path(out)
     suffix = out.suffix.lower()
     style = dict(background=background, cmap=cmap, annotations=annotations, colorbar=colorbar,
-                 convention=convention, show_patient=show_patient)
+                 convention=convention, show_patient=show_patient, overlays=overlays, segments=segments,
+                 overlay_opacity=overlay_opacity, outline_only=outline_only, legend=legend)
     if mode == "movie":
         from .movie import MOVIE_FORMATS, render_movie
 

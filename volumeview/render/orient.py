@@ -115,17 +115,21 @@ class CameraAxes(NamedTuple):
 
 def parse_camera(camera: str | tuple[float, float]) -> tuple[float, float] | str:
     """A camera name, or ``"AZ,EL"`` degrees parsed to a tuple. Raises ``ValueError``."""
-    if isinstance(camera, tuple):
-        return (float(camera[0]), float(camera[1]))
+    from ..options import check_number
+
+    if isinstance(camera, tuple):  # NaN or absurd angles crash VTK's camera: refused here, for every caller
+        return (float(check_number(camera[0], "azimuth")), float(check_number(camera[1], "elevation")))
     text = str(camera).strip().lower()
     if text in CAMERAS:
         return text
     parts = text.split(",")
     if len(parts) == 2:
         try:
-            return (float(parts[0]), float(parts[1]))
+            numbers = (float(parts[0]), float(parts[1]))
         except ValueError:
             pass
+        else:
+            return parse_camera(numbers)
     raise ValueError(f"unknown camera {camera!r}; choose one of {', '.join(CAMERAS)} or AZ,EL in degrees")
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from . import annotate, display, orient, resample
+from . import annotate, display, orient, overlay, resample
 from .presets_lookup import resolve_window
 from ..errors import VolumeviewError
 from ..presets import WindowPreset
@@ -37,10 +37,14 @@ class Style:
     convention: str = "radiological"
     show_patient: bool = False
     extra_text: list[str] = field(default_factory=list)
+    #: ``overlays``, ``segments``, ``overlay_opacity``, ``outline_only``, ``legend`` (see :mod:`.overlay`)
+    overlay_options: dict = field(default_factory=dict)
+    _overlay: tuple = ()
 
     @classmethod
     def make(cls, *, size=(768, 512), background=None, cmap=None, annotations=True, colorbar=True,
-             convention="radiological", show_patient=False) -> "Style":
+             convention="radiological", show_patient=False, overlays=None, segments=None,
+             overlay_opacity=overlay.DEFAULT_OPACITY, outline_only=False, legend=True) -> "Style":
         if convention not in orient.CONVENTIONS:
             from ..errors import VolumeviewError, VolumeviewError
 
@@ -50,7 +54,16 @@ class Style:
             from ..errors import VolumeviewError
 
             raise VolumeviewError(f"image size {w}x{h} is outside 32..16384 pixels")
-        return cls((w, h), display.parse_color(background), cmap, annotations, colorbar, convention, show_patient)
+        options = dict(overlays=overlays, segments=segments, opacity=overlay_opacity, outline_only=outline_only,
+                       legend=legend)
+        return cls((w, h), display.parse_color(background), cmap, annotations, colorbar, convention, show_patient,
+                   overlay_options=options)
+
+    def overlay_for(self, volume: "Volume") -> "overlay.Overlay | None":
+        """The segments and dose drawn over ``volume`` (its own ``overlays`` unless others were given)."""
+        if not self._overlay or self._overlay[0] is not volume:
+            self._overlay = (volume, overlay.make_overlay(volume, **self.overlay_options))
+        return self._overlay[1]
 
 
 def header_lines(volume: "Volume", *, show_patient: bool) -> tuple[list[str], list[str]]:
@@ -63,14 +76,17 @@ def header_lines(volume: "Volume", *, show_patient: bool) -> tuple[list[str], li
     right: list[str] = []
     if show_patient:
         patient = meta.get("patient") or {}
+        from ..text import person_name
+
         for key in ("PatientName", "PatientID", "PatientBirthDate"):
             if patient.get(key):
-                right.append(str(patient[key]).replace("^", " ").strip())
+                right.append(person_name(patient[key]) if key == "PatientName" else str(patient[key]).strip())
     return left, right
 
 
 def window_line(window: WindowPreset, unit: str) -> str:
-    name = f"{window.name}: " if window.name and window.name not in ("auto",) else ""
+    typed = getattr(window, "source", "") == "--window"  # "L40/W80": the numbers already say it
+    name = f"{window.name}: " if window.name and window.name not in ("auto",) and not typed else ""
     return f"{name}W {window.width:g} L {window.level:g}" + (f" {unit}" if unit else "")
 
 
@@ -101,6 +117,7 @@ def draw_panel(canvas: Image.Image, box: annotate.Box, volume: "Volume", plane: 
         rgb = display.rgb_to_uint8(values, style.background)
     else:
         rgb = display.apply_window(values, window.level, window.width, lut=lut, background=style.background)
+    rgb = overlay.draw(rgb, style.overlay_for(volume), plane)
     x0, y0 = box[0] + (box[2] - box[0] - plane.width) // 2, box[1] + (box[3] - box[1] - plane.height) // 2
     canvas.paste(Image.fromarray(rgb, "RGB"), (x0, y0))
     if style.annotations:
@@ -175,6 +192,7 @@ def render_slice(volume: "Volume", *, view: str = "axial", index=None, position_
         bl.append(window_line(window, volume.unit))
     draw_panel(canvas, box, volume, plane, window=window, lut=lut, style=style,
                labels=orient.edge_labels(axes.right, axes.up), texts={"tl": tl, "tr": tr, "bl": bl}, t=t)
+    overlay.draw_legend(canvas, box, style.overlay_for(volume), skip_lines=len(tr))
     if cb_box is not None:
         annotate.draw_colorbar(canvas, cb_box, lut, *window.range, volume.unit)
     return np.asarray(canvas)
@@ -220,6 +238,7 @@ def render_slices(volume: "Volume", *, index=None, position_mm=None, point=None,
         draw_panel(canvas, box, volume, plane, window=window, lut=lut, style=style,
                    labels=orient.edge_labels(axes.right, axes.up),
                    texts={"tl": tl if n == 0 else [], "tr": tr if n == len(views) - 1 else [], "bl": bl}, t=t)
+    overlay.draw_legend(canvas, box, style.overlay_for(volume), skip_lines=len(tr))
     if cb_box is not None:
         annotate.draw_colorbar(canvas, cb_box, lut, *window.range, volume.unit)
     return np.asarray(canvas)
@@ -260,4 +279,5 @@ def render_grid(volume: "Volume", presets: Sequence[str | WindowPreset] = ("brai
                    labels=orient.edge_labels(axes.right, axes.up), texts=texts, t=t)
         if cb_box is not None:
             annotate.draw_colorbar(canvas, cb_box, lut, *window.range, volume.unit)
+    overlay.draw_legend(canvas, box, style.overlay_for(volume), skip_lines=len(tr))
     return np.asarray(canvas)

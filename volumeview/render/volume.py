@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw
 
-from . import annotate, display, orient, resample
+from . import annotate, display, orient, overlay, resample
 from .backend import new_render_window
 from .presets_lookup import resolve_volume_preset, resolve_window, robust_window
 from .slices import Style, header_lines, spacing_known, window_line
@@ -40,11 +40,17 @@ MAPPERS = ("cpu", "gpu")
 MAX_VOXELS = 48_000_000
 
 
-def _vtk_image(volume: "Volume", t: int):
+def _vtk_image(volume: "Volume", t: int, *, smooth: bool | None = None):
+    """The frame as identity-direction VTK image; hard-edged data lightly smoothed when ``smooth`` is not False."""
     from vtkmodules.util.numpy_support import numpy_to_vtk
     from vtkmodules.vtkCommonDataModel import vtkImageData
 
+    from .smoothing import smoothed_for_shading
+
     data = np.asarray((volume.frame(t) if volume.is_4d else volume).array)
+    smoothed = smoothed_for_shading(data, force=smooth)
+    data = data if smoothed is None else smoothed
+    image_smoothed = smoothed is not None
     if data.dtype not in (np.int16, np.uint16, np.uint8, np.int8, np.float32):
         data = data.astype(np.float32)
     data = np.ascontiguousarray(data)
@@ -56,6 +62,7 @@ def _vtk_image(volume: "Volume", t: int):
     scalars.SetName("values")
     image.GetPointData().SetScalars(scalars)
     image._numpy_ref = data  # keep the buffer alive as long as the image
+    image._volumeview_smoothed = image_smoothed
     return image
 
 
@@ -76,7 +83,7 @@ class VolumeScene:
     """One offscreen window with one volume; move the camera and take pictures (movies reuse it)."""
 
     def __init__(self, volume: "Volume", prop, *, mip: bool, size: tuple[int, int], background, t: int = 0,
-                 mapper: str = "cpu", max_voxels: int = MAX_VOXELS):
+                 mapper: str = "cpu", max_voxels: int = MAX_VOXELS, smooth: bool | None = None):
         import vtkmodules.vtkRenderingVolumeOpenGL2  # noqa: F401  (the OpenGL overrides every mapper needs)
         from vtkmodules.vtkRenderingCore import vtkRenderer, vtkVolume
 
@@ -103,9 +110,15 @@ class VolumeScene:
         else:
             from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper as Mapper
         mapper = Mapper()
-        mapper.SetInputData(_vtk_image(volume, t))
+        # A MIP has no gradients: its data stays as it is. Shaded renderings of hard-edged data get a
+        # lightly smoothed copy (render/smoothing.py) so VTK's gradients do not draw the voxel staircase.
+        image = _vtk_image(volume, t, smooth=False if mip else smooth)
+        self.smoothed = image._volumeview_smoothed
+        mapper.SetInputData(image)
         mapper.SetAutoAdjustSampleDistances(False)
-        mapper.SetSampleDistance(float(np.clip(min(volume.spacing), 0.3, 1.0)))
+        # Smooth surfaces then show the ray steps as wood-grain rings at one step per voxel: half a voxel hides them.
+        step = min(volume.spacing) / (2.0 if self.smoothed else 1.0)
+        mapper.SetSampleDistance(float(np.clip(step, 0.3, 1.0)))
         if mip:
             mapper.SetBlendModeToMaximumIntensity()
         else:
@@ -197,6 +210,7 @@ def decorate(rgb: np.ndarray, volume: "Volume", axes: orient.CameraAxes, mm_per_
         annotate.draw_corner_text(draw, box, "tl", tl)
         annotate.draw_corner_text(draw, box, "tr", tr)
         annotate.draw_corner_text(draw, box, "bl", lines)
+        overlay.draw_legend(canvas, box, style.overlay_for(volume), skip_lines=len(tr))
     if colorbar is not None:
         lut, lo, hi = colorbar
         annotate.draw_colorbar(canvas, (box[2], 0, style.size[0], style.size[1]), lut, lo, hi, volume.unit)
@@ -211,8 +225,9 @@ def _scene_size(style: Style, volume: "Volume") -> tuple[int, int]:
 
 
 def volume_scene(volume: "Volume", *, mode: str, preset=None, style: Style, t: int = 0, mapper: str = "cpu",
-                 max_voxels: int = MAX_VOXELS):
+                 max_voxels: int = MAX_VOXELS, smooth: bool | None = None):
     """The scene, its text lines and its colour bar for ``mode`` ``"volume"`` or ``"mip"``."""
+    from .surfaces import add_surfaces
     from .transfer import grey_ramp_property, volume_property
 
     size = _scene_size(style, volume)
@@ -231,7 +246,8 @@ def volume_scene(volume: "Volume", *, mode: str, preset=None, style: Style, t: i
         lines = [f"Volume: {vp.name}"]
         colorbar = preset_lut(vp) if with_bar else None
     scene = VolumeScene(volume, prop, mip=mip, size=size, background=style.background, t=t, mapper=mapper,
-                        max_voxels=max_voxels)
+                        max_voxels=max_voxels, smooth=smooth)
+    scene.surfaces = add_surfaces(scene.renderer, style.overlay_for(volume), on_top=mip)
     if scene.reduced:
         spacing = "x".join(f"{s:.2g}" for s in scene.volume.spacing)
         lines.append(f"reduced to {spacing} mm")
@@ -239,15 +255,21 @@ def volume_scene(volume: "Volume", *, mode: str, preset=None, style: Style, t: i
 
 
 def render_volume(volume: "Volume", *, preset: str | VolumePreset | None = None, camera="anterior", t: int = 0,
-                  mode: str = "volume", mapper: str = "cpu", **style_options) -> np.ndarray:
+                  mode: str = "volume", mapper: str = "cpu", smooth: bool | None = None,
+                  **style_options) -> np.ndarray:
     """Volume rendering (``mode="volume"``) or MIP (``mode="mip"``) as an ``(H, W, 3)`` uint8 image.
+
+    ``smooth``: render hard-edged data (one-voxel steps: label maps, synthetic
+    phantoms) from a lightly smoothed copy so shading shows no voxel terraces
+    (``None``: when :func:`volumeview.render.smoothing.shading_sigma` finds such edges).
 
     ``camera`` is a patient direction (``"anterior"``: the camera in front of
     the patient, superior up, the patient's left on the image's right) or
     ``(azimuth, elevation)`` degrees, azimuth 90 being the left view.
     """
     style = Style.make(**style_options)
-    scene, lines, colorbar = volume_scene(volume, mode=mode, preset=preset, style=style, t=t, mapper=mapper)
+    scene, lines, colorbar = volume_scene(volume, mode=mode, preset=preset, style=style, t=t, mapper=mapper,
+                                          smooth=smooth)
     try:
         axes = scene.set_camera(camera)
         rgb = scene.snapshot()

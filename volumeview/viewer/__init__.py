@@ -111,6 +111,9 @@ def view(
     show_patient: bool = False,
     notebook: bool | None = None,
     open_browser: bool = True,
+    measurements: str | os.PathLike[str] | None = None,
+    session: str | os.PathLike[str] | None = None,
+    save_session: str | os.PathLike[str] | None = None,
 ) -> Any:
     """Show volumes in the viewer.
 
@@ -134,6 +137,13 @@ def view(
         Show patient identifiers in the title (hidden by default).
     notebook : bool, optional
         Display inline in Jupyter (default: when running in a notebook).
+    measurements : path, optional
+        Measurements to show (JSON saved by ``s`` beside a screenshot).
+    session : path, optional
+        Restore a session (``save_session``): series, presets, crosshair, planes,
+        slabs, crop box, cameras, measurements. ``data`` may be None then.
+    save_session : path, optional
+        Write the session there when the window closes (or after ``screenshot``).
 
     Returns
     -------
@@ -141,9 +151,13 @@ def view(
     """
     from .desktop import DEFAULT_SIZE
 
+    reading = _reading_options(data, series, measurements, session)
+    data, series = reading.pop("data"), reading.pop("series")
     volumes, first = volumes_from(data, series=series)
     common: dict[str, Any] = {"series": first, "size": tuple(size or DEFAULT_SIZE), "show_patient": show_patient,
-                              "window": window, "volume_preset": volume_preset}
+                              "window": window, "volume_preset": volume_preset, **reading}
+    if save_session is not None and (screenshot is not None or not web):
+        common["save_session"] = save_session
     if screenshot is not None:
         from .desktop import save_screenshot
 
@@ -151,11 +165,37 @@ def view(
     if web:
         from .web import serve
 
-        return serve(volumes, port=port, host=host, open_browser=open_browser, **common)
+        return serve(volumes, port=port, host=host, open_browser=open_browser, save_session=save_session, **common)
     if notebook if notebook is not None else _in_notebook():
         from .web import show_notebook
 
+        common.pop("save_session", None)
         return show_notebook(volumes, **common)
     from .desktop import open_window
 
     return open_window(volumes, **common)
+
+
+def _reading_options(data: Any, series: Any, measurements: Any, session: Any) -> dict[str, Any]:
+    """Data, series, session dict, measurements and source path for ``build``, from the reading options."""
+    from .measure import load_measurements
+    from .session import load_session
+
+    out: dict[str, Any] = {"data": data, "series": series}
+    doc = load_session(session) if session is not None else None
+    if doc is not None:
+        out["session"] = doc
+        stored = doc.get("series") or {}
+        if data is None:
+            if not stored.get("path"):
+                from .session import SessionError
+
+                raise SessionError(f"{session}: the session names no series path; give the DICOM folder too")
+            out["data"] = stored["path"]
+        if series is None and not isinstance(out["data"], (Volume, list, tuple)):
+            out["series"] = stored.get("SeriesInstanceUID") or stored.get("index")
+    if measurements is not None:
+        out["measurements"] = load_measurements(measurements)
+    if isinstance(out["data"], (str, os.PathLike)):
+        out["source"] = str(Path(out["data"]).resolve())
+    return out

@@ -69,6 +69,29 @@ def unrotated_image(image: vtkImageData, image_out: vtkImageData | None = None) 
     return out
 
 
+def shading_image(preview: Any, preview_image: vtkImageData,
+                  image_out: vtkImageData | None = None) -> tuple[vtkImageData, np.ndarray | None]:
+    """What the ray caster draws: the preview's voxels, or a lightly smoothed copy when its edges are hard.
+
+    Hard-edged data (label maps, synthetic phantoms) otherwise shades as voxel terraces
+    (``volumeview.render.smoothing``). Returns the image and the array to keep alive.
+    """
+    from ..render.smoothing import smoothed_for_shading
+
+    smoothed = smoothed_for_shading(np.asarray(preview.array)) if not preview.is_rgb else None
+    if smoothed is None:
+        return unrotated_image(preview_image, image_out), None
+    out = image_out or vtkImageData()
+    out.SetDimensions(preview_image.GetDimensions())
+    out.SetSpacing(preview_image.GetSpacing())
+    out.SetOrigin(0.0, 0.0, 0.0)
+    scalars = numpy_to_vtk(smoothed.reshape(-1), deep=False)
+    scalars.SetName("values")
+    out.GetPointData().SetScalars(scalars)
+    out.Modified()
+    return out, smoothed
+
+
 def placement(frame: Any) -> vtkMatrix4x4:
     """Direction and origin as a 4x4: index * spacing (the unrotated image) to LPS."""
     m = np.eye(4)

@@ -24,6 +24,8 @@ from vtkmodules.util.misc import calldata_type
 from vtkmodules.util.vtkConstants import VTK_INT
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
 
+from .reading_input import KEYS_HELP as READING_KEYS_HELP
+from .reading_input import ReadingInput
 from .scene import Scene
 from .state import ViewerState
 
@@ -43,7 +45,10 @@ space  Left/Right  cine play, step
 n / N            next / previous series
 c  r             centre crosshair, reset views
 s                save screenshot
-h  q             help, quit"""
+h  q             help, quit
+x  u  -  =       segments, outline, opacity
+F1-F12           toggle segment 1-12
+""" + READING_KEYS_HELP
 
 
 class Controller:
@@ -81,6 +86,7 @@ class Controller:
         plotter.iren.clear_key_event_callbacks()  # pyvista's own keys (v, b, C, Up...) would clash
         self.scene.set_quality(interactive=False)
         self.value_span = self._value_span()
+        self.reading = ReadingInput(self)  # measurements, oblique planes, slabs, crop box
 
     # -- rendering ----------------------------------------------------------------
     def render(self, *, interactive: bool = True) -> None:
@@ -136,6 +142,10 @@ class Controller:
     def _left_down(self, *_: Any) -> None:
         x, y = self._pos()
         pane = self.scene.view_at(x, y)
+        if pane is not None and self.reading.press(pane, x, y, ctrl=bool(self.iren.GetControlKey()),
+                                                   alt=bool(self.iren.GetAltKey())):
+            self._drag = {"pane": pane, "reading": True}
+            return
         if pane in (None, "3d"):
             self._drag = {"pane": "3d"}
             self.scene.set_quality(interactive=True)
@@ -145,6 +155,9 @@ class Controller:
 
     def _left_up(self, *_: Any) -> None:
         drag, self._drag = self._drag, None
+        if drag is not None and drag.get("reading"):
+            self.reading.release(*self._pos())
+            return
         if drag is None or drag["pane"] == "3d":
             self.style.OnLeftButtonUp()
             self.render(interactive=False)
@@ -162,6 +175,9 @@ class Controller:
     def _move(self, *_: Any) -> None:
         x, y = self._pos()
         drag = self._drag
+        if drag is not None and drag.get("reading"):
+            self.reading.drag(x, y)
+            return
         if drag is not None and drag["pane"] != "3d":
             dx, dy = x - drag["x"], y - drag["y"]
             if drag["moved"] or abs(dx) + abs(dy) > DRAG_THRESHOLD_PX:
@@ -216,9 +232,9 @@ class Controller:
         if log.isEnabledFor(logging.INFO):
             s = self.state
             slices = " ".join(f"{v}={s.slice_info(v)[0]}" for v in ("axial", "coronal", "sagittal"))
-            log.info("%s: %s; %s; volume %s%s; %s", what, s.window_text, slices,
+            log.info("%s: %s; %s; volume %s%s; %s%s", what, s.window_text, slices,
                      "MIP" if s.mip else s.volume_preset.name, "" if s.show_volume else " (off)",
-                     s.readout().replace("\n", "  "))
+                     s.readout().replace("\n", "  "), self.reading.log_text())
 
     def handle_key(self, key: str) -> bool:
         """Apply one key (an X keysym such as "Up", "3", "space"); True when the view changed."""
@@ -244,7 +260,10 @@ class Controller:
             "h": self._help,
             "s": self.save_screenshot,
             "q": self.quit,
+            **self.reading.keys(pane),
         }
+        if self.scene.overlays.handle_key(key):
+            return True
         if key.isdigit() and key != "0":
             if int(key) > len(s.window_presets):
                 return False
@@ -311,4 +330,5 @@ class Controller:
         path = self.screenshot_dir / time.strftime("volumeview-%Y%m%d-%H%M%S.png")
         self.plotter.screenshot(str(path))
         print(f"Saved {path}", file=sys.stderr)
+        self.reading.save_measurements(path.with_suffix(".json"))
         return False

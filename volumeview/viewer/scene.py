@@ -35,8 +35,9 @@ from vtkmodules.vtkRenderingImage import vtkImageResliceMapper
 from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 
 from ..render.transfer import grey_ramp_property, volume_property
-from .images import image_from, placement, preview_frame, unrotated_image
+from .images import image_from, placement, preview_frame, shading_image
 from .layout import VIEWS, camera_3d
+from .planes import clip_line, intersection_direction
 from .state import ViewerState
 
 #: Pane of each view in the 2x2 grid (row, column), as 3D Slicer's four-up layout.
@@ -71,11 +72,20 @@ class Scene:
         self.corners: dict[str, vtkCornerAnnotation] = {}
         self.crosshairs: dict[str, list[vtkLineSource]] = {}
         self.plane_actors: list[vtkImageSlice] = []
+        self.slice_actors: dict[str, vtkImageSlice] = {}
+        self.slice_mappers: dict[str, vtkImageResliceMapper] = {}
         self.hover_text = ""
         self.help_text = ""
         for name in VIEWS:
             self._build_slice_pane(name)
         self._build_3d_pane()
+        from .overlays import SceneOverlays
+
+        self.overlays = SceneOverlays(self)  # segments and dose of the series (nothing when it has none)
+
+        from .reading_scene import ReadingLayer  # measurements, slabs, oblique planes, crop box
+
+        self.reading = ReadingLayer(self)
         self.reset_cameras()
         self.update()
 
@@ -108,7 +118,10 @@ class Scene:
     def _build_slice_pane(self, name: str) -> None:
         ren = self.renderers[name]
         ren.SetBackground(*BACKGROUND)
-        ren.AddViewProp(self._slice_actor(self.planes[name]))
+        actor = self._slice_actor(self.planes[name])
+        self.slice_actors[name] = actor
+        self.slice_mappers[name] = actor.GetMapper()
+        ren.AddViewProp(actor)
         lines = []
         for other in VIEWS:
             if other == name:
@@ -137,8 +150,9 @@ class Scene:
         # The 3D pane (volume and its three planes) works on a subsampled copy: the CPU ray
         # caster's set-up and each plane's reslice cost scale with the voxels, and at a
         # quarter-window pane the full 0.45 mm grid shows no more detail.
-        self.preview_image, self._keep_preview = image_from(preview_frame(self.state.frame))
-        self.volume_image = unrotated_image(self.preview_image)
+        preview = preview_frame(self.state.frame)
+        self.preview_image, self._keep_preview = image_from(preview)
+        self.volume_image, self._keep_shading = shading_image(preview, self.preview_image)
         self.volume_mapper = vtkFixedPointVolumeRayCastMapper()
         self.volume_mapper.SetInputData(self.volume_image)
         self.volume_mapper.SetAutoAdjustSampleDistances(False)
@@ -211,8 +225,9 @@ class Scene:
             cam = ren.GetActiveCamera()
             cam.ParallelProjectionOn()
             cam.SetFocalPoint(*centre)
-            cam.SetPosition(*(centre - spec.look * radius * 4.0))
-            cam.SetViewUp(*spec.up)
+            frame = self.state.reading.frames[name]  # an oblique plane keeps its orientation
+            cam.SetPosition(*(centre - frame.normal * radius * 4.0))
+            cam.SetViewUp(*frame.up)
             w, h = float(abs(spec.right @ extent)), float(abs(spec.up @ extent))
             vw, vh = self._viewport_pixels(ren)
             cam.SetParallelScale(1.04 * max(h / 2.0, w / 2.0 * vh / vw))
@@ -243,11 +258,13 @@ class Scene:
             return
         series_changed = key[0] != self._shown_frame[0]
         self.image, self._keep = image_from(self.state.frame, self.image)
-        self.preview_image, self._keep_preview = image_from(preview_frame(self.state.frame), self.preview_image)
-        unrotated_image(self.preview_image, self.volume_image)
+        preview = preview_frame(self.state.frame)
+        self.preview_image, self._keep_preview = image_from(preview, self.preview_image)
+        self.volume_image, self._keep_shading = shading_image(preview, self.preview_image, self.volume_image)
         self.volume_actor.SetUserMatrix(placement(self.state.frame))
         self._shown_frame = key
         if series_changed:
+            self.overlays.rebuild()
             self.reset_cameras()
 
     def update(self) -> None:
@@ -255,8 +272,10 @@ class Scene:
         s = self.state
         self._sync_image()
         c = s.cursor
-        for plane in self.planes.values():
+        for name, plane in self.planes.items():
             plane.SetOrigin(*c)
+            plane.SetNormal(*s.reading.frames[name].depth_axis)
+        self.reading.update()
         self._update_window()
         self._update_crosshairs()
         self._update_volume()
@@ -282,14 +301,15 @@ class Scene:
         lo, hi = self._world_bounds()
         c = self.state.cursor
         lift = 0.002 * float(np.linalg.norm(hi - lo))  # towards the camera, so the lines sit on the slice
+        frames = self.state.reading.frames
         for name, lines in self.crosshairs.items():
-            spec = VIEWS[name]
             for other, source in lines:
-                # The line of ``other``'s plane in this pane runs along the third axis.
-                along = 3 - spec.axis - VIEWS[other].axis
-                a, b = c.copy(), c.copy()
-                a[along], b[along] = lo[along], hi[along]
-                offset = -spec.look * lift
+                # The line where ``other``'s plane cuts this pane's plane, through the crosshair.
+                along = intersection_direction(frames[name], frames[other])
+                if along is None:  # parallel planes: no line
+                    along = np.zeros(3)
+                a, b = clip_line(c, along, lo, hi)
+                offset = -frames[name].normal * lift
                 source.SetPoint1(*(a + offset))
                 source.SetPoint2(*(b + offset))
 
@@ -314,7 +334,8 @@ class Scene:
         s = self.state
         for name, spec in VIEWS.items():
             index, count, pos, letter = s.slice_info(name)
-            _text(self.corners[name], 2, f"{spec.title}\n{index + 1}/{count}  {letter} {pos:.1f} mm\n{s.window_text}")
+            title = spec.title + self.reading.pane_suffix(name)
+            _text(self.corners[name], 2, f"{title}\n{index + 1}/{count}  {letter} {pos:.1f} mm\n{s.window_text}")
         mode = "MIP" if s.mip else s.volume_preset.name
         flags = [mode if s.show_volume else "volume off"] + ([] if s.show_planes else ["planes off"])
         corner = self.corners["3d"]
@@ -357,6 +378,17 @@ class Scene:
         ren.DisplayToWorld()
         wx, wy, wz, w = ren.GetWorldPoint()
         point = np.array([wx, wy, wz]) / (w or 1.0)
-        axis = VIEWS[name].axis
-        point[axis] = self.state.cursor[axis]
-        return point
+        # Parallel projection: the ray runs along the pane's normal; meet the plane through the crosshair.
+        frame = self.state.reading.frames[name]
+        depth = frame.depth_axis
+        ray = frame.normal
+        t = ((self.state.cursor - point) @ depth) / (ray @ depth)
+        return point + t * ray
+
+    def display_of(self, name: str, lps: np.ndarray) -> tuple[float, float]:
+        """Display pixel (bottom-left origin) of an LPS point in pane ``name``."""
+        ren = self.renderers[name]
+        ren.SetWorldPoint(*np.asarray(lps, float), 1.0)
+        ren.WorldToDisplay()
+        x, y, _ = ren.GetDisplayPoint()
+        return float(x), float(y)

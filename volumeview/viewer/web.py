@@ -46,7 +46,8 @@ class WebViewer:
     """A trame app around one offscreen plotter and its ``Controller``."""
 
     def __init__(self, volumes: Sequence[Volume], *, series: int = 0, size: Sequence[int] = (1024, 768),
-                 show_patient: bool = False, name: str | None = None, **presets: Any) -> None:
+                 show_patient: bool = False, name: str | None = None, save_session: Any = None,
+                 **presets: Any) -> None:
         _require_trame()
         from trame.app import get_server
 
@@ -59,6 +60,10 @@ class WebViewer:
         self.controller.on_change = self._push_state
         self.server = get_server(name or f"volumeview-{id(self)}", client_type="vue3")
         self._updating = False
+        self.save_session_path = save_session
+        from .web_reading import WebReading  # measurements, slabs, oblique planes, crop box, histogram
+
+        self.reading = WebReading(self)
         self._init_state()
         self._build_ui()
 
@@ -85,6 +90,8 @@ class WebViewer:
             index, count, _, _ = s.slice_info(view)
             values[f"{view}_slice"] = index
             values[f"{view}_max"] = count - 1
+        values.update(self.scene.overlays.page_values())
+        values.update(self.reading.page_values())
         return values
 
     def _init_state(self) -> None:
@@ -97,6 +104,14 @@ class WebViewer:
         state.change("time")(self._on_time)
         for view in VIEWS:
             state.change(f"{view}_slice")(self._slice_handler(view))
+        state.change("segments_on", "overlay_opacity", "outline_only")(self._on_overlays)
+        self.reading.bind()
+
+    def _on_overlays(self, segments_on: Any = None, overlay_opacity: Any = None, outline_only: Any = None,
+                     **_: Any) -> None:
+        if not self._updating and self.scene.overlays.apply_page(
+                segments_on=segments_on, overlay_opacity=overlay_opacity, outline_only=outline_only):
+            self._apply()
 
     def _push_state(self) -> None:
         """After the mouse moved the crosshair or the window: show it in the page controls."""
@@ -196,13 +211,18 @@ class WebViewer:
                                    v_show="n_times > 1", style="min-width: 200px")
                         v3.VBtn("{{ playing ? 'Pause' : 'Play' }}", click=self.toggle_cine, v_show="n_times > 1",
                                 variant="tonal", size="small", classes="cine-play")
+                        from .overlays import page_controls
+
+                        page_controls(v3)
                         html.Div("{{ window_text }}  |  {{ readout }}", classes="text-caption volumeview-readout",
                                  style="font-family: monospace")
-                    with html.Div(style="flex: 1 1 auto; width: 100%; position: relative; min-height: 400px",
-                                  classes="volumeview-render"):
-                        self.view = VtkRemoteView(self.plotter.render_window, interactive_ratio=1,
-                                                  still_quality=90, interactive_quality=60, ref="view",
-                                                  style="position: absolute; inset: 0")
+                    self.reading.controls()
+                    with html.Div(classes="d-flex", style="flex: 1 1 auto; width: 100%; min-height: 400px"):
+                        with html.Div(style="flex: 1 1 auto; position: relative", classes="volumeview-render"):
+                            self.view = VtkRemoteView(self.plotter.render_window, interactive_ratio=1,
+                                                      still_quality=90, interactive_quality=60, ref="view",
+                                                      style="position: absolute; inset: 0")
+                        self.reading.panel()
         self.layout = layout
         self.server.controller.on_server_ready.add(lambda **_: self.view.update())
 
@@ -241,15 +261,18 @@ class WebViewer:
             self.close()
 
     def close(self) -> None:
+        if self.save_session_path is not None:
+            self.reading.save_session()
         self.controller.stop_cine()
         self.plotter.close()
 
 
 def serve(volumes: Sequence[Volume], *, series: int = 0, port: int = 0, host: str = "localhost",
           size: Sequence[int] = (1024, 768), show_patient: bool = False, open_browser: bool = True,
-          **presets: Any) -> None:
-    """Serve the viewer on ``http://host:port/`` until interrupted."""
-    WebViewer(volumes, series=series, size=size, show_patient=show_patient, **presets).start(
+          save_session: Any = None, **presets: Any) -> None:
+    """Serve the viewer on ``http://host:port/`` until interrupted (``save_session``: written on exit)."""
+    WebViewer(volumes, series=series, size=size, show_patient=show_patient, save_session=save_session,
+              **presets).start(
         port=port, host=host, open_browser=open_browser)
 
 

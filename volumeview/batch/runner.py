@@ -1,0 +1,67 @@
+"""One batch run: list the archive, skip what ``--resume`` finds done, run the rest, record every row.
+
+The client lists the archive once, sends each series to an engine, and appends
+each row to the manifest as it arrives. Failed series are collected for the
+summary; the run never stops at the first failure.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .engines import Row, TaskFn, run_tasks
+from .manifest import Manifest
+from .source import Listing
+
+
+@dataclass
+class BatchReport:
+    """What a run did: rows written, series failed, series skipped by ``--resume``."""
+
+    done: list[Row] = field(default_factory=list)
+    failed: list[Row] = field(default_factory=list)
+    skipped: int = 0
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def split_resumable(listing: Listing, manifest: Manifest) -> tuple[list[Any], int]:
+    """The tasks still to do, and how many are done already (same inputs, outputs present and intact)."""
+    latest = manifest.latest()
+    todo = [t for t in listing.tasks if not manifest.is_done(latest.get(t.key), t.fingerprint)]
+    return todo, len(listing.tasks) - len(todo)
+
+
+def run_batch(listing: Listing, fn: TaskFn, *, out_dir: str | Path, workers: int | None = None, dask: str | None = None,
+              resume: bool = False, retries: int = 1, on_start: Callable[[int, int], None] | None = None,
+              on_row: Callable[[Row], None] | None = None, on_info: Callable[[str], None] | None = None) -> BatchReport:
+    """Run ``fn`` over the listing's tasks and append one manifest row per series to ``OUT/manifest.jsonl``.
+
+    ``on_start(todo, skipped)`` is called once before the first task, ``on_row``
+    after each row is recorded, ``on_info`` with engine messages (the dashboard).
+    """
+    start = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest(out_dir)
+    report = BatchReport(problems=list(listing.problems))
+    todo = listing.tasks
+    if resume:
+        todo, report.skipped = split_resumable(listing, manifest)
+    if on_start:
+        on_start(len(todo), report.skipped)
+    if todo:
+        for _task, row in run_tasks(todo, fn, workers=workers, dask=dask, retries=retries, on_info=on_info):
+            manifest.append(row)
+            (report.failed if row.get("error") is not None else report.done).append(row)
+            if on_row:
+                on_row(row)
+    report.seconds = time.perf_counter() - start
+    return report

@@ -1,0 +1,130 @@
+"""Segment surfaces for the 3D pictures and the viewer's 3D pane (VTK SurfaceNets3D).
+
+Each shown segment becomes one closed, lightly smoothed triangle mesh on its segmentation's own grid (cropped
+to the segment's bounding box), placed in LPS by an actor matrix (the grid's direction and origin), exactly as
+the volume itself is placed, so surfaces sit where the slices show the masks. ``annotations/surface.py``
+writes meshes to files; this module only draws, and keeps to small, fast meshes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterator
+
+import numpy as np
+
+from .overlay import Overlay, label_layers
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..annotations.segmentation import Segment, Segmentation
+    from ..volume import Volume
+
+#: SurfaceNets3D's constrained smoothing: enough to lose the voxel staircase, not the shape.
+SMOOTHING_ITERATIONS = 12
+
+
+def _matrix(grid: "Volume", start_ijk: np.ndarray):
+    from vtkmodules.vtkCommonMath import vtkMatrix4x4
+
+    direction = np.asarray(grid.direction, float)
+    shift = np.asarray(grid.origin, float) + direction @ (np.asarray(start_ijk, float) * np.asarray(grid.spacing))
+    matrix = vtkMatrix4x4()
+    for r in range(3):
+        for c in range(3):
+            matrix.SetElement(r, c, float(direction[r, c]))
+        matrix.SetElement(r, 3, float(shift[r]))
+    return matrix
+
+
+def segment_mesh(mask: np.ndarray, spacing) -> tuple[Any, np.ndarray] | None:
+    """A ``vtkPolyData`` around a (k, j, i) mask, in mm from the crop box's first voxel, and that voxel (i, j, k)."""
+    from vtkmodules.util.numpy_support import numpy_to_vtk
+    from vtkmodules.vtkCommonDataModel import vtkImageData
+    from vtkmodules.vtkFiltersCore import vtkSurfaceNets3D
+
+    where = np.argwhere(mask)
+    if not len(where):
+        return None
+    lo, hi = where.min(axis=0) - 1, where.max(axis=0) + 2
+    box = np.zeros(tuple(hi - lo), np.uint8)
+    src_lo, src_hi = np.maximum(lo, 0), np.minimum(hi, mask.shape)
+    box[tuple(slice(a - b, c - b) for a, b, c in zip(src_lo, lo, src_hi))] = \
+        mask[tuple(slice(a, c) for a, c in zip(src_lo, src_hi))]
+    k, j, i = box.shape
+    image = vtkImageData()
+    image.SetDimensions(i, j, k)
+    image.SetSpacing(*(float(s) for s in spacing))
+    image.GetPointData().SetScalars(numpy_to_vtk(box.reshape(-1), deep=True))
+    nets = vtkSurfaceNets3D()
+    nets.SetInputData(image)
+    nets.SetValue(0, 1)
+    nets.SetOutputMeshTypeToTriangles()
+    nets.SetNumberOfIterations(SMOOTHING_ITERATIONS)
+    nets.Update()
+    return nets.GetOutput(), lo[::-1].astype(float)
+
+
+def segment_surfaces(overlay: Overlay | None) -> Iterator[tuple["Segment", Any, Any]]:
+    """``(segment, polydata, user matrix)`` for every shown, non-empty segment."""
+    if overlay is None:
+        return
+    for seg, shown in zip(overlay.segmentations, overlay.shown):
+        for layer in label_layers(seg):
+            for number in layer.numbers:
+                if number not in shown:
+                    continue
+                found = segment_mesh(layer.labels == number, seg.grid.spacing)
+                if found is None or found[0].GetNumberOfPoints() == 0:
+                    continue
+                mesh, start = found
+                yield seg.segment(number), mesh, _matrix(seg.grid, start)
+
+
+def surface_actor(segment: "Segment", mesh: Any, matrix: Any, *, opacity: float = 1.0) -> Any:
+    """A lit actor in the segment's colour."""
+    from vtkmodules.vtkFiltersCore import vtkPolyDataNormals
+    from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
+
+    normals = vtkPolyDataNormals()
+    normals.SetInputData(mesh)
+    normals.SplittingOff()
+    normals.ConsistencyOn()
+    mapper = vtkPolyDataMapper()
+    mapper.SetInputConnection(normals.GetOutputPort())
+    mapper.ScalarVisibilityOff()
+    actor = vtkActor()
+    actor.SetMapper(mapper)
+    actor.SetUserMatrix(matrix)
+    prop = actor.GetProperty()
+    prop.SetColor(*(float(c) for c in np.clip(segment.color, 0, 1)))
+    prop.SetOpacity(float(opacity))
+    prop.SetSpecular(0.2)
+    prop.SetSpecularPower(20)
+    actor.PickableOff()
+    return actor
+
+
+def add_surfaces(renderer: Any, overlay: Overlay | None, *, opacity: float = 1.0, on_top: bool = False) -> list[Any]:
+    """Add every shown segment's surface to ``renderer``; returns the actors.
+
+    ``on_top`` (for a MIP, whose bright rays would otherwise hide every surface inside the body) draws them
+    half-transparent in a second layer over the picture, with the same camera.
+    """
+    actors = []
+    if overlay is None or not any(overlay.shown):
+        return actors
+    if on_top:
+        from vtkmodules.vtkRenderingCore import vtkRenderer
+
+        window = renderer.GetRenderWindow()
+        top = vtkRenderer()
+        window.SetNumberOfLayers(max(window.GetNumberOfLayers(), 2))
+        top.SetLayer(1)
+        top.SetActiveCamera(renderer.GetActiveCamera())
+        top.InteractiveOff()
+        window.AddRenderer(top)
+        renderer, opacity = top, min(opacity, 0.6)
+    for segment, mesh, matrix in segment_surfaces(overlay):
+        actor = surface_actor(segment, mesh, matrix, opacity=opacity)
+        renderer.AddActor(actor)
+        actors.append(actor)
+    return actors
