@@ -449,7 +449,9 @@ def load(
     if series is not None:
         return _with_overlays(load_series(chosen, **options), result, chosen, overlays, options)
     # No series asked for: the largest one that loads; a larger one that cannot load is named and skipped.
-    candidates = sorted([s for s in result.images if s.label != "localizer"] or result.images, key=_voxels, reverse=True)
+    # A dose grid goes over the images: never the default when there is an image series (as in select()).
+    usable = [s for s in result.images if s.label != "localizer" and s.modality != "RTDOSE"]
+    candidates = sorted(usable or result.images, key=_voxels, reverse=True)
     failures: list[tuple[Series, VolumeviewError]] = []
     for candidate in candidates:
         try:
