@@ -419,3 +419,12 @@ def test_a_dose_grid_is_an_overlay_not_the_default_image(tmp_path, small_ct):
     assert vol.modality == "CT"
     (dose,) = vol.overlays
     assert dose.modality == "RTDOSE" and dose.unit == "Gy" and float(dose.array.max()) == pytest.approx(2.0)
+
+
+def test_truncated_label_map_is_refused_before_reading(tmp_path, small_ct):
+    path = tmp_path / "cut.nrrd"
+    sitk.WriteImage(small_ct.with_array(np.ones(small_ct.shape, np.uint8)).to_sitk(), str(path), useCompression=False)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 500])
+    with pytest.raises(VolumeviewError, match="declares .* bytes of voxels but the file holds"):
+        volumeview.load_segmentation(path, reference=small_ct)
