@@ -46,8 +46,8 @@ def view(
     Keys: wheel/Up/Down slice, click crosshair, drag window/level, 1-9 and w
     window presets, v volume presets, m MIP, o volume, p planes, n series,
     space cine, s screenshot (and measurements), r reset, h help, q quit;
-    l a e g ruler, angle, ellipse, polygon; t [ ] slab; Ctrl+Alt drag or , . ; ' oblique
-    plane; b B crop box; x u - = segments on/off, outline only, opacity; F1-F12 one segment.
+    d a e f ruler, angle, ellipse, polygon; t - + slab; Ctrl+Alt drag or , . ; ' oblique
+    plane; b B crop box; i histogram; g l [ ] segments on/off, outline only, opacity; F1-F12 one segment.
     """
     from ..viewer import view as run_viewer
 
