@@ -10,7 +10,7 @@ CT="$DATA/ct-head-phantom/dicom"
 
 volumeview render "$CT" -o "$OUT/ct_slices.png" --mode slices --preset brain
 volumeview render "$CT" -o "$OUT/ct_slice_sagittal.png" --mode slice --view sagittal --preset bone
-volumeview render "$CT" -o "$OUT/ct_grid.png" --mode grid --presets brain,subdural,bone
+volumeview render "$CT" -o "$OUT/ct_grid.png" --mode grid --windows brain,subdural,bone
 volumeview render "$CT" -o "$OUT/ct_volume.png" --mode volume --preset CT-Bone
 volumeview render "$CT" -o "$OUT/ct_mip_left.png" --mode mip --camera left --preset bone
 volumeview render "$CT" -o "$OUT/ct_turntable.gif" --mode movie --movie turntable --frames 24 --size 320x320 --preset CT-Bone
@@ -23,4 +23,4 @@ US=$(python3 -c "import pydicom.data as d; print(d.get_testdata_file('color3d_jp
 if [ -n "$US" ]; then
   volumeview render "$US" -o "$OUT/us_cine.gif" --mode movie --frames 30 --size 320x240
 fi
-volumeview render "$DATA/mr-epi-4d/In" --batch "$OUT/epi_batch" --workers 2 --mode slices --size 600x220 || true
+volumeview render "$DATA/mr-epi-4d/In" --batch "$OUT/epi_batch" --workers 2 --mode slices --size 600x220

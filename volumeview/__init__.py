@@ -26,6 +26,8 @@ _LAZY = {
     "VolumePreset": "volumeview.presets",
     "WindowPreset": "volumeview.presets",
     "ValueMapping": "volumeview.values",
+    "load_segmentation": "volumeview.annotations.api",
+    "write_seg": "volumeview.annotations.write",
     "studies": "volumeview.studies",
     "Patient": "volumeview.studies",
     "Study": "volumeview.studies",
@@ -33,6 +35,8 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .annotations.api import load_segmentation
+    from .annotations.write import write_seg
     from .hookspecs import hookimpl
     from .io.convert import from_sitk
     from .io.loader import ScanResult, load, load_all, scan
@@ -71,5 +75,5 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Volume", "ScanResult", "ValueMapping", "VolumePreset", "WindowPreset", "from_sitk", "hookimpl",
-    "load", "load_all", "scan", "studies", "Patient", "Study", "SeriesInfo", "__version__",
+    "load", "load_all", "load_segmentation", "write_seg", "scan", "studies", "Patient", "Study", "SeriesInfo", "__version__",
 ]

@@ -488,6 +488,9 @@ def write_series(
     if modality == "PT" and pet is None:
         pet = PetTiming()
 
+    extra_tags = dict(extra_tags or {})
+    if "SpecificCharacterSet" not in extra_tags and not (description + patient_name).isascii():
+        extra_tags["SpecificCharacterSet"] = "ISO_IR 192"  # UTF-8 holds any text; Latin-1 would write "?"
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     series_uid = series_uid or generate_uid()
@@ -517,8 +520,14 @@ def write_series(
     files = [out / name for name in _file_names(len(groups), shuffle=shuffle, seed=seed, suffix=suffix)]
     # numpy releases the GIL while the phantom is sampled: threads make big series faster
     workers = min(8, os.cpu_count() or 1) if nw * n_times * rows * cols > 2**20 else 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(write_file, range(1, len(groups) + 1), groups, files))
+    from .progress import progress
+
+    with ThreadPoolExecutor(max_workers=workers) as pool, \
+            progress("Writing DICOM", total=len(groups), unit="files") as advance:
+        results = []
+        for result in pool.map(write_file, range(1, len(groups) + 1), groups, files):
+            results.append(result)
+            advance()
     by_frame = dict(zip([f for g in groups for f in g], [r for rs in results for r in rs]))
     done = [by_frame[f] for f in range(nw * n_times)]
     return SeriesSpec(

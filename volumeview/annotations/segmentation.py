@@ -66,6 +66,9 @@ class Segmentation:
     warnings: list[str] = field(default_factory=list)
     #: True when segments may overlap (then ``labelmap`` checks before it merges them)
     may_overlap: bool = True
+    #: for fractional sources (fractional DICOM SEG): ``fraction_source(number)`` gives values in 0..1 on the grid;
+    #: ``mask_source`` is then the fraction thresholded at 0.5
+    fraction_source: MaskSource | None = None
     _labels: np.ndarray | None = None
 
     # -- construction ------------------------------------------------------------
@@ -102,6 +105,17 @@ class Segmentation:
         if mask.shape != self.grid.shape:
             raise ValueError(f"mask of segment {seg.number} has shape {mask.shape}, the grid {self.grid.shape}")
         return self._on_grid(mask.astype(np.uint8, copy=False), unit="")
+
+    def fraction(self, number_or_label: int | str) -> Volume:
+        """The segment as float32 in 0..1 (probability or occupancy); the mask as 0/1 for binary sources."""
+        seg = self.segment(number_or_label)
+        if self.fraction_source is None:
+            return self._on_grid(np.asarray(self.mask_source(seg.number)).astype(np.float32), unit="")
+        return self._on_grid(np.asarray(self.fraction_source(seg.number), dtype=np.float32), unit="")
+
+    @property
+    def is_fractional(self) -> bool:
+        return self.fraction_source is not None
 
     def labelmap(self) -> Volume:
         """One label array (segment numbers, 0 = background). Raises ``ValueError`` where segments overlap."""

@@ -37,6 +37,53 @@ def _oblique_orientation(degrees: float, axis: str) -> tuple[float, ...]:
     return (*row, *col)
 
 
+#: Short names for ``--charset``; any DICOM defined term (e.g. "ISO_IR 100") is accepted as well.
+CHARSETS = {
+    "korean": ["", "ISO 2022 IR 149"],     # KS X 1001 through ISO 2022, as Korean scanners write it
+    "japanese": ["", "ISO 2022 IR 87"],    # JIS X 0208 through ISO 2022
+    "shift-jis": ["ISO_IR 13"],            # JIS X 0201 (pydicom decodes it as Shift-JIS)
+    "chinese": ["GB18030"],
+    "gb18030": ["GB18030"],
+    "utf-8": ["ISO_IR 192"],
+    "latin1": ["ISO_IR 100"],
+}
+
+
+def parse_charset(text: str) -> list[str]:
+    """``--charset`` to SpecificCharacterSet values: a short name or DICOM defined terms separated by ``\\``."""
+    import warnings
+
+    from pydicom.charset import convert_encodings
+
+    terms = CHARSETS.get(text.strip().lower()) or [t.strip() for t in text.split("\\")]
+    if len(terms) == 1 and terms[0].startswith("ISO 2022"):  # code extensions need the default repertoire first
+        terms = ["", terms[0]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            convert_encodings(terms)
+        except (UserWarning, LookupError, ValueError):
+            raise typer.BadParameter(
+                f"unknown character set {text!r}: use {', '.join(CHARSETS)} or a DICOM term such as 'ISO 2022 IR 149'",
+                param_hint="--charset") from None
+    return terms
+
+
+def _check_encodable(text: str, terms: list[str], hint: str) -> None:
+    import warnings
+
+    from pydicom.charset import convert_encodings, encode_string
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            encode_string(text, convert_encodings(terms))
+        except (UserWarning, UnicodeError, LookupError):
+            shown = "\\".join(terms) or "ASCII"
+            raise typer.BadParameter(f"{text!r} cannot be written in {shown}; choose another "
+                                     "--charset (utf-8 holds every character)", param_hint=hint) from None
+
+
 @app.command()
 def generate(
     out_dir: Path = typer.Argument(..., help="Folder to write (created if missing)."),
@@ -63,6 +110,14 @@ def generate(
     ),
     psf: float = typer.Option(0.0, "--psf", help="Head phantom: 3D Gaussian point-spread, FWHM in mm (e.g. 1.2)."),
     noise: float = typer.Option(0.0, "--noise", help="Head phantom: noise standard deviation (HU for CT, e.g. 6)."),
+    description: str = typer.Option("synthetic", "--description", help="SeriesDescription (any Unicode text)."),
+    patient_name: str = typer.Option("Synthetic^Phantom", "--patient-name", help="PatientName (family^given)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar (also `volumeview -q generate ...`)."),
+    charset: str = typer.Option(
+        "", "--charset",
+        help="SpecificCharacterSet for the texts: korean (ISO 2022 IR 149), japanese (ISO 2022 IR 87), shift-jis, "
+             "chinese (GB18030), utf-8 (ISO_IR 192), latin1, or a DICOM term. Default: utf-8 when a text needs it.",
+    ),
 ) -> None:
     """Write a synthetic DICOM series (a head phantom) with the geometry asked for."""
     from .._synthetic_head import TISSUES
@@ -72,6 +127,12 @@ def generate(
         phantom = "head" if modality.upper() in TISSUES and not edge else "simple"
     if phantom not in ("head", "simple"):
         raise typer.BadParameter(f"choose head or simple, not {phantom!r}", param_hint="--phantom")
+
+    if quiet:
+        from ..progress import set_quiet
+
+        set_quiet(True)
+
     if oblique_axis not in ("x", "y", "z"):
         raise typer.BadParameter("choose x, y or z", param_hint="--oblique-axis")
     try:
@@ -82,6 +143,13 @@ def generate(
         _validate.number(value, name)
     shape_kji = _validate.numbers(_numbers(shape, 3, "--shape", int), "shape")
     _validate.number(math.prod(shape_kji) * n_times, "generated_voxels", "--shape")
+    if charset:
+        terms = parse_charset(charset)
+    else:
+        terms = [] if (description + patient_name).isascii() else ["ISO_IR 192"]
+    for text, hint in ((description, "--description"), (patient_name, "--patient-name")):
+        _check_encodable(text, terms, hint)
+    extra_tags = {"SpecificCharacterSet": terms if len(terms) > 1 else terms[0]} if terms else None
     spec = write_series(
         out_dir,
         modality=modality.upper(),  # type: ignore[arg-type]
@@ -99,6 +167,9 @@ def generate(
         phantom=phantom,  # type: ignore[arg-type]
         psf_mm=psf,
         noise=noise,
+        description=description,
+        patient_name=patient_name,
+        extra_tags=extra_tags,
     )
     k, rows, cols = spec.shape
     sx, sy, sz = spec.spacing

@@ -36,7 +36,7 @@ def report_problems(problems: list[Problem], *, limit: int = 5) -> None:
 def _round(values: Any, ndigits: int = 4) -> Any:
     import numpy as np
 
-    return [round(float(v), ndigits) for v in np.asarray(values).ravel()]
+    return [round(float(v), ndigits) + 0.0 for v in np.asarray(values).ravel()]  # + 0.0: no -0
 
 
 def series_record(index: int | None, series: Series, *, stats: bool, show_patient: bool) -> dict[str, Any]:
@@ -80,6 +80,10 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
         n_volumes=layout.n_times,
         time_tag=layout.time_tag if layout.n_times > 1 else "",
     )
+    from ..io.tag_groups import lecture_tags
+
+    rec["tags"] = lecture_tags(ds, modality=series.modality, show_patient=show_patient,
+                               transfer_syntax=rec["transfer_syntax"])
     warnings = list(series.warnings)
     if stats:
         try:
@@ -119,8 +123,34 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
             orientation=orientation_letters(layout.direction),
             geometry_known=layout.geometry_known,
         )
+    if not stats:  # headers only: still the file's own windows and the plugins' summary, which need no pixels
+        rec["window"] = _header_windows(ds)
+        try:
+            from ..plugins import summary_fields
+
+            rec["summary"] = summary_fields(series)
+        except Exception as exc:  # a plugin's summary must not stop info
+            rec["summary"] = {"error": f"{type(exc).__name__}: {exc}"}
     rec["warnings"] = warnings
     return rec
+
+
+def _header_windows(ds: Any) -> list[dict[str, Any]]:
+    """The file's own windows (WindowCenter/WindowWidth, "DICOM n") as ``info`` lists them, from the header."""
+    def values(keyword: str) -> list[float]:
+        raw = ds.get(keyword)
+        items = raw if isinstance(raw, (list, tuple)) or type(raw).__name__ == "MultiValue" else [raw]
+        out = []
+        for item in items:
+            try:
+                out.append(float(item))
+            except (TypeError, ValueError):
+                return []
+        return out
+
+    centres, widths = values("WindowCenter"), values("WindowWidth")
+    return [{"name": f"DICOM {n + 1}", "level": c, "width": w, "source": "DICOM header"}
+            for n, (c, w) in enumerate(zip(centres, widths)) if w > 0]
 
 
 def _stored_range(vol: Any) -> tuple[float, float] | None:
@@ -138,8 +168,10 @@ def _stored_range(vol: Any) -> tuple[float, float] | None:
     per_slice = vol.meta["rescale_per_slice"]
     if len(per_slice) != frame.shape[0] or any(m == 0 for m, _ in per_slice):
         return None
-    lo = min((float(frame[k].min()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0)
-    hi = max((float(frame[k].max()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0)
+    lo = min(((float(frame[k].min()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0), default=None)
+    hi = max(((float(frame[k].max()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0), default=None)
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
+        return None  # no positive slope to undo (or nothing finite): no stored range to show
     return round(lo), round(hi)
 
 
@@ -162,7 +194,7 @@ def _windows(vol: Any) -> list[dict[str, Any]]:
 
 
 def _fmt(values: list[float]) -> str:
-    return ", ".join(f"{v:g}" for v in values)
+    return ", ".join(f"{v + 0.0:g}" for v in values)  # + 0.0: -0 prints as 0
 
 
 def print_record(rec: dict[str, Any]) -> None:
@@ -185,7 +217,8 @@ def print_record(rec: dict[str, Any]) -> None:
     )
     geometry = "" if rec.get("geometry_known", True) else "  [yellow](geometry unknown)[/]"
     out.print(f"    spacing {_fmt(rec['spacing_mm'])} mm  origin ({_fmt(rec['origin_lps_mm'])}) LPS mm  orientation {rec['orientation']}{geometry}")
-    out.print(f"    direction [{_fmt(rec['direction'][0:3])}] [{_fmt(rec['direction'][3:6])}] [{_fmt(rec['direction'][6:9])}] (rows of the 3x3)")
+    d = rec["direction"]  # row-major 3x3: the axes i, j, k are its columns
+    out.print(f"    direction i ({_fmt(d[0::3])})  j ({_fmt(d[1::3])})  k ({_fmt(d[2::3])}) in LPS")
     if "value_min" in rec:
         stored = f" (stored {rec['stored_min']:g}..{rec['stored_max']:g})" if "stored_min" in rec else ""
         out.print(f"    values {rec['value_min']:g}..{rec['value_max']:g} {rec['unit']}{stored}  dtype {rec['dtype']}")
@@ -193,9 +226,15 @@ def print_record(rec: dict[str, Any]) -> None:
         unit = rec.get("unit", "")
         shown = [f"{w['name']}{' (default)' if w.get('default') else ''}: L {w['level']:.6g} W {w['width']:.6g}" for w in rec["window"]]
         out.print("    window " + (f"({unit}) " if unit else "") + "; ".join(shown))
+    for group, values in (rec.get("tags") or {}).items():  # the lecture's tags, one line a group
+        if values and group != "patient":
+            out.print(f"    {group}: " + escape("  ".join(f"{k} {v}" for k, v in values.items())))
     summary = rec.get("summary") or {}
     if summary:
-        out.print("    " + escape("  ".join(f"{k} {v}" for k, v in summary.items())))
+        from ..io.tag_groups import format_value
+
+        shown = [(k, format_value(v, k)) for k, v in summary.items() if v is not None]
+        out.print("    " + escape("  ".join(f"{k} {v}" for k, v in shown if v not in ("", "None"))))
     for w in rec["warnings"]:
         out.print(f"    [yellow]warning:[/] {escape(w)}")
 
@@ -219,16 +258,28 @@ def info(
         raise NoImagesError(f"no DICOM images among {result.n_files} file(s)", path=str(paths[0]))
     images = result.images
     chosen = [result.select(series)] if series is not None else images
-    records = [_guarded_record(images.index(s), s, stats=stats, show_patient=show_patient) for s in chosen]
+    from ..progress import progress
+
+    records = []
+    # Statistics read every series' pixels: seconds for thousands of files, so show a bar (stderr, terminals only).
+    with progress("Reading pixels" if stats else "Reading headers", total=len(chosen), unit="series") as advance:
+        for s in chosen:
+            records.append(_guarded_record(images.index(s), s, stats=stats, show_patient=show_patient))
+            advance()
+    from ._annotations import annotation_records
+
+    annotations, unlinked = annotation_records(result)
+    for s, rec in zip(chosen, records):
+        rec["annotations"] = annotations.get(id(s), [])
     others = [] if series is not None else [_guarded_record(None, s, stats=False, show_patient=show_patient) for s in result.non_images]
     failed = [r for r in records if r.get("load_error")]
     for rec in failed:
         warn(f"series [{rec['index']}] cannot be loaded: {rec['load_error']}")
     if failed and len(failed) == len(records):  # nothing loads: a script must not carry on as if it did
-        _print(records, others, result, as_json)
+        _print(records, others, result, as_json, unlinked)
         what = "the only image series could not" if len(records) == 1 else f"none of the {len(records)} image series could"
         raise VolumeviewError(f"{what} be loaded (see the warnings above)")
-    _print(records, others, result, as_json)
+    _print(records, others, result, as_json, unlinked)
     if not images:
         console_err.print("[yellow]No image series found.[/]")
 
@@ -253,11 +304,15 @@ def _guarded_record(index: int | None, series: Series, *, stats: bool, show_pati
         }
 
 
-def _print(records: list[dict[str, Any]], others: list[dict[str, Any]], result: ScanResult, as_json: bool) -> None:
+def _print(records: list[dict[str, Any]], others: list[dict[str, Any]], result: ScanResult, as_json: bool,
+           unlinked: list[dict[str, Any]]) -> None:
+    from ._annotations import print_annotations
+
     if as_json:
         payload = {
             "series": records,
             "non_image_objects": others,
+            "unlinked_annotations": unlinked,
             "problems": [{"path": p.path, "message": p.message} for p in result.problems],
             "notes": [{"path": p.path, "message": p.message} for p in result.notes],
         }
@@ -265,6 +320,9 @@ def _print(records: list[dict[str, Any]], others: list[dict[str, Any]], result: 
         return
     for rec in records:
         print_record(rec)
+        print_annotations(rec.get("annotations", []))
+    if unlinked:
+        print_annotations(unlinked, header="Annotations whose images are not here (they load on their own grid):")
     for rec in others:
         what = rec["series_description"] or rec.get("sop_class", "")
         console_out.print(f"[bold]{escape(rec['kind'])}[/] object (not an image, not loaded): {escape(what + '  ' + ', '.join(rec['paths']))}")

@@ -11,8 +11,9 @@ import typer
 from . import app
 from . import _validate
 from ._common import console_err, show_progress, warn
+from ._window import PRESETS_FILE_HELP, check_out_folder, check_window, use_presets_file
 
-_MODES = ("slice", "slices", "volume", "mip", "grid", "movie")
+_MODES = ("slice", "slices", "volume", "mip", "grid", "movie", "histogram")
 _VIEWS = ("axial", "coronal", "sagittal")
 _MOVIES = ("auto", "turntable", "sweep", "cine")
 
@@ -58,9 +59,13 @@ def _camera(text: str) -> Any:
 def render(
     path: Path = typer.Argument(..., help="DICOM folder, file or DICOMDIR."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output .png (or .gif/.mp4 for --mode movie)."),
-    mode: str = typer.Option("slices", "--mode", "-m", help="slice | slices | volume | mip | grid | movie."),
+    mode: str = typer.Option("slices", "--mode", "-m", help="slice | slices | volume | mip | grid | movie | histogram."),
     preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Window (slices, mip) or volume preset (volume) name."),
-    presets: Optional[str] = typer.Option(None, "--presets", help="Windows for --mode grid, e.g. brain,subdural,bone."),
+    window: Optional[str] = typer.Option(None, "--window", "-w", help="Window LEVEL,WIDTH or LEVEL/WIDTH (e.g. 40,80) or a window preset name; slice, slices, grid, mip, histogram, movie."),
+    windows: Optional[str] = typer.Option(None, "--windows", help="Windows for --mode grid, e.g. brain,subdural,bone or brain,40/80."),
+    old_windows: Optional[str] = typer.Option(None, "--presets", hidden=True, help="Old name of --windows."),
+    presets_file: Optional[Path] = typer.Option(None, "--presets-file", metavar="FILE", help=PRESETS_FILE_HELP),
+    mkdir: bool = typer.Option(False, "--mkdir", help="Create the folder of -o if it does not exist."),
     size: Optional[str] = typer.Option(None, "--size", help="WIDTHxHEIGHT in pixels (default depends on the mode)."),
     series: Optional[str] = typer.Option(None, "--series", "-s", help="Series index (from `info`) or SeriesInstanceUID."),
     view: str = typer.Option("axial", "--view", help="axial | coronal | sagittal (slice, grid, sweep)."),
@@ -107,6 +112,15 @@ def render(
         raise typer.BadParameter(f"{overlay_opacity} is not a number from 0 to 1", param_hint="--overlay-opacity")
     if overlay and batch is not None:
         raise typer.BadParameter("--overlay draws over one series: use -o OUT, not --batch", param_hint="--overlay")
+    use_presets_file(presets_file)
+    check_out_folder(out, mkdir)
+    presets = windows or old_windows
+    preset = _window_or_preset(window, preset, mode)
+    if presets:
+        from ..render.presets_lookup import split_preset_names
+
+        for name in split_preset_names(presets):
+            check_window(name, "--windows")
     options: dict[str, Any] = dict(
         mode=mode, preset=preset, view=view, camera=_camera(camera), convention=convention, t=time_index,
         background=background, cmap=cmap, annotations=annotations, colorbar=colorbar, show_patient=show_patient,
@@ -119,8 +133,6 @@ def render(
     if position is not None:
         options["position_mm"] = _validate.numbers(_numbers(position, "--position"), "position", "--position")
     if presets:
-        from ..render.presets_lookup import split_preset_names
-
         options["presets"] = split_preset_names(presets)
     if mode == "movie":
         options.update(movie=movie, frames=frames, fps=fps, projection=projection)
@@ -128,6 +140,19 @@ def render(
         _run_batch(path, batch, workers, options)
         return
     _render_one(path, out, series, options, overlay or [])
+
+
+def _window_or_preset(window: Optional[str], preset: Optional[str], mode: str) -> Optional[str]:
+    """``--window`` is the window preset of the 2D modes and MIP; ``--preset`` may hold a typed window too."""
+    check_window(window)
+    if window is None:
+        return check_window(preset, "--preset") if mode != "volume" else preset
+    if preset is not None:
+        raise typer.BadParameter("give --window or --preset, not both", param_hint="--window")
+    if mode == "volume":
+        raise typer.BadParameter("a volume rendering takes a volume preset (--preset CT-Bone), not a window; "
+                                 "use --mode mip or a slice mode with --window", param_hint="--window")
+    return window
 
 
 def _render_one(path: Path, out: Path, series: Optional[str], options: dict[str, Any],
@@ -188,8 +213,14 @@ def _run_batch(path: Path, outdir: Path, workers: int, options: dict[str, Any]) 
     for r in failed:
         where = r.job.files[0] if r.job.files else ""
         console_err.print(f"  [red]failed[/] {escape(r.job.name)}: {escape(r.message)} ({escape(where)})", highlight=False)
-    report_problems(problems)
-    if failed or problems:
+    from ..render.batch import split_problems
+
+    skipped, bad = split_problems(problems)
+    if skipped:  # README, LICENSE, .txt beside the DICOM: listed, not an error
+        shown = ", ".join(Path(p.path).name for p in skipped[:3]) + (f", and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+        console_err.print(f"Skipped {len(skipped)} non-DICOM file(s): {escape(shown)}", highlight=False)
+    report_problems(bad)
+    if failed or bad:
         what = [f"{len(failed)} of {len(results)} series failed to render"] if failed else []
-        what += [f"{len(problems)} file(s) could not be read"] if problems else []
+        what += [f"{len(bad)} file(s) could not be read"] if bad else []
         raise VolumeviewError(" and ".join(what) + " (listed above)")

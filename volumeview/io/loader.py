@@ -58,13 +58,21 @@ class ScanResult:
     def non_images(self) -> list[Series]:
         return [s for s in self.series if s.kind != "image"]
 
+    @property
+    def links(self) -> list[Any]:
+        """Each SEG, RTSTRUCT and RTDOSE file with the image series it references (``annotations.link.Link``)."""
+        from ..annotations.link import link_annotations
+
+        return link_annotations(self)
+
     def select(self, series: int | str | None = None) -> Series:
         """An image series by index (as listed by ``info``), by key (``Series.key``), by SeriesInstanceUID, or the largest."""
         images = self.images
         if not images:
             raise NoImagesError(_no_images_message(self), hint=_problem_hint(self))
         if series is None:
-            candidates = [s for s in images if s.label != "localizer"] or images
+            # A dose grid goes over the images: never the default when there is an image series
+            candidates = [s for s in images if s.label != "localizer" and s.modality != "RTDOSE"] or images
             return max(candidates, key=_voxels)
         if isinstance(series, int) or (isinstance(series, str) and series.isdigit()):
             idx = int(series)
@@ -372,6 +380,7 @@ def _meta(series: Series, mapping: ValueMapping | None) -> dict[str, Any]:
         meta["VOILUT"] = {"entries": entries or 65536, "first": first}
     meta["handler"] = series.handler
     meta["label"] = series.label
+    meta["key"] = series.key  # load(series=KEY), volumeview studies, the viewer's picker
     meta["n_files"] = len(series.files)
     meta["transfer_syntax"] = series.slices[0].pixel.transfer_syntax if series.slices[0].pixel else ""
     meta["rgb"] = is_colour(ds)
@@ -398,6 +407,7 @@ def load(
     suv_type: Literal["bw", "lbm", "bsa"] | None = None,
     workers: int | None = None,
     index: Any = None,
+    overlays: bool = False,
 ) -> Volume:
     """Load one series as a Volume: the largest image series, or the one chosen.
 
@@ -421,6 +431,10 @@ def load(
         Default: ``VOLUMEVIEW_SUV_TYPE``, else "bw".
     index : None, False or path
         The header index (see ``scan``); ``False`` bypasses it.
+    overlays : bool
+        Also read the SEG, RTSTRUCT and RTDOSE objects under ``path`` that reference this series and put
+        them on ``vol.overlays`` (``Segmentation``s on this volume's grid, dose ``Volume``s). One that cannot
+        be placed is left out with a warning on ``vol.warnings``.
 
     Examples
     --------
@@ -434,9 +448,11 @@ def load(
     options = dict(regularize=regularize, pet_units=pet_units, suv_type=suv_type, workers=workers)
     chosen = result.select(series)
     if series is not None:
-        return load_series(chosen, **options)
+        return _with_overlays(load_series(chosen, **options), result, chosen, overlays, options)
     # No series asked for: the largest one that loads; a larger one that cannot load is named and skipped.
-    candidates = sorted([s for s in result.images if s.label != "localizer"] or result.images, key=_voxels, reverse=True)
+    # A dose grid goes over the images: never the default when there is an image series (as in select()).
+    usable = [s for s in result.images if s.label != "localizer" and s.modality != "RTDOSE"]
+    candidates = sorted(usable or result.images, key=_voxels, reverse=True)
     failures: list[tuple[Series, VolumeviewError]] = []
     for candidate in candidates:
         try:
@@ -451,8 +467,16 @@ def load(
                 VolumeviewWarning,
                 stacklevel=2,
             )
-        return volume
+        return _with_overlays(volume, result, candidate, overlays, options)
     raise failures[0][1]
+
+
+def _with_overlays(volume: Volume, result: ScanResult, chosen: Series, overlays: bool, options: dict[str, Any]) -> Volume:
+    if not overlays:
+        return volume
+    from ..annotations.link import attach_overlays
+
+    return attach_overlays(volume, result, chosen, lambda s: load_series(s, **options))
 
 
 def load_all(path: PathLike | Sequence[PathLike], *, index: Any = None, **options: Any) -> list[Volume]:

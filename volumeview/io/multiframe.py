@@ -123,3 +123,28 @@ def mosaic_records(base: dict, ds: Dataset, location: PixelLocation | None) -> l
             )
         )
     return records
+
+
+def grid_frame_offsets(ds: Dataset, n_frames: int, position: np.ndarray | None,
+                       orientation: np.ndarray | None) -> np.ndarray | None:
+    """RTDOSE frame positions along the slice normal, in mm from ImagePositionPatient; None without the tag.
+
+    GridFrameOffsetVector comes in two forms (PS3.3 C.8.8.3.2): relative (the first offset is 0, offsets
+    from ImagePositionPatient along the normal) and absolute (the first offset equals ImagePositionPatient's z,
+    allowed for axial grids only). Both give the same positions as ``offset - offset[0]``; a relative vector
+    that does not start at 0 is taken as it stands.
+    """
+    values = ds.get("GridFrameOffsetVector")
+    if values is None:
+        return None
+    offsets = _floats(values if isinstance(values, (list, tuple)) or type(values).__name__ == "MultiValue" else [values],
+                      n_frames)
+    if offsets is None or not np.all(np.isfinite(offsets)):
+        return None
+    if abs(offsets[0]) < 1e-6:
+        return offsets
+    if position is not None and orientation is not None:
+        normal = np.cross(orientation[:3], orientation[3:])
+        if abs(float(position @ normal) - offsets[0]) < 1e-3:  # absolute form
+            return offsets - offsets[0]
+    return offsets

@@ -30,12 +30,11 @@ PIXEL_TAGS = {0x7FE00010, 0x7FE00008, 0x7FE00009}
 NATIVE_LE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}
 IGNORED_NAMES = {"DICOMDIR"}
 
-# Non-image objects: listed by ``info``, never loaded as images.
+# Non-image objects: listed by ``info``, never loaded as images. (RTDOSE is an image: a dose grid in Gy.)
 NON_IMAGE_SOP_PREFIXES = {
     "1.2.840.10008.5.1.4.1.1.66.4": "SEG",
     "1.2.840.10008.5.1.4.1.1.481.3": "RTSTRUCT",
     "1.2.840.10008.5.1.4.1.1.481.5": "RTPLAN",
-    "1.2.840.10008.5.1.4.1.1.481.2": "RTDOSE",
     "1.2.840.10008.5.1.4.1.1.88.": "SR",
     "1.2.840.10008.5.1.4.1.1.11.": "PR",
     "1.2.840.10008.5.1.4.1.1.9.": "WAVEFORM",
@@ -58,16 +57,17 @@ def iter_paths(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
         if path.is_dir():
             for root, dirs, names in os.walk(path):
                 dirs.sort()
+                prefix = str(Path(root)) + os.sep  # str(Path(root) / name), without a Path per file
                 for name in sorted(names):
                     if name.startswith("."):
                         continue
                     if name.upper() in IGNORED_NAMES:
-                        notes.append(Problem(str(Path(root) / name), "skipped DICOMDIR index (images are read from the folder)"))
+                        notes.append(Problem(prefix + name, "skipped DICOMDIR index (images are read from the folder)"))
                         continue
-                    if (why := sniff.not_regular(str(Path(root) / name))) is not None:
-                        notes.append(Problem(str(Path(root) / name), why))
+                    if (why := sniff.not_regular(prefix + name)) is not None:
+                        notes.append(Problem(prefix + name, why))
                         continue
-                    files.append(str(Path(root) / name))
+                    files.append(prefix + name)
         elif path.exists() and (why := sniff.not_regular(str(path))) is not None:
             notes.append(Problem(str(path), why))
         elif path.is_file():
@@ -88,7 +88,7 @@ def _dicomdir_files(path: Path, notes: list[Problem]) -> list[str]:
     except Exception as exc:
         notes.append(Problem(str(path), f"cannot read DICOMDIR: {exc}"))
         return []
-    return [str(inst.path) for inst in fs]
+    return [str(inst.path) for inst in fs if sniff.not_regular(str(inst.path)) is None]
 
 
 def read_header(path: str) -> tuple[Dataset, PixelLocation | None]:
@@ -267,6 +267,9 @@ def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) ->
         location = PixelLocation(location.transfer_syntax)  # 1-bit data: pydicom unpacks it
     slices = n_frames > 1 and frames_are_slices(ds)
     step = _slice_step(ds) if slices else 0.0
+    from .multiframe import grid_frame_offsets
+
+    offsets = grid_frame_offsets(ds, n_frames, base["position"], base["orientation"]) if slices else None
     normal = None
     if slices and base["position"] is not None and base["orientation"] is not None:
         from ..geometry import slice_normal
@@ -282,19 +285,20 @@ def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) ->
         if slices:
             tags["FrameIsSlice"] = True
             if normal is not None:  # NM tomography and the like: frame f lies f steps along the normal
-                frame_base = dict(base, position=base["position"] + f * step * normal)
+                along = offsets[f] if offsets is not None else f * step
+                frame_base = dict(base, position=base["position"] + along * normal)
         out.append(SliceRecord(frame=f, slope=slope, intercept=intercept, pixel=loc, tags=tags, **frame_base))
     return out
 
 
 #: FrameIncrementPointer values that make the frames of a classic multi-frame file slices, not time.
-SLICE_POINTERS = {0x00540080}  # SliceVector (NM tomography)
+SLICE_POINTERS = {0x00540080, 0x3004000C}  # SliceVector (NM tomography), GridFrameOffsetVector (RTDOSE)
 
 
 def frames_are_slices(ds: Dataset) -> bool:
     pointer = ds.get("FrameIncrementPointer")
-    if pointer is None:
-        return False
+    if pointer is None:  # an RTDOSE that omits the pointer still has one frame per GridFrameOffsetVector entry
+        return "GridFrameOffsetVector" in ds
     values = pointer if isinstance(pointer, (list, tuple)) or type(pointer).__name__ == "MultiValue" else [pointer]
     return any(int(v) in SLICE_POINTERS for v in values)
 

@@ -9,11 +9,12 @@ with a dark outline so they read on any background.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from ..fonts import pillow_font, warn_if_missing
 
 LABEL_COLOR = (255, 215, 0)
 TEXT_COLOR = (255, 255, 255)
@@ -22,13 +23,13 @@ OUTLINE_COLOR = (0, 0, 0)
 Box = tuple[int, int, int, int]
 
 
-@lru_cache(maxsize=16)
 def get_font(size: int) -> ImageFont.ImageFont:
-    """Pillow's bundled scalable font (no system fonts needed), ``size`` pixels high."""
-    try:
-        return ImageFont.load_default(size=max(int(size), 6))
-    except TypeError:  # Pillow < 10.1: fixed bitmap font
-        return ImageFont.load_default()
+    """The font for every text in a picture, ``size`` pixels high: Latin and CJK (``volumeview.fonts``).
+
+    Without an installed CJK font this is Pillow's bundled font, and ``volumeview.fonts`` warns once,
+    naming the package to install, when a text needs one.
+    """
+    return pillow_font(size)
 
 
 def font_size_for(box: Box) -> int:
@@ -37,6 +38,7 @@ def font_size_for(box: Box) -> int:
 
 
 def _text(draw: ImageDraw.ImageDraw, xy, text: str, font, fill, anchor: str) -> None:
+    warn_if_missing(text)
     stroke = max(1, int(getattr(font, "size", 12) / 10))
     draw.text(xy, text, font=font, fill=fill, anchor=anchor, stroke_width=stroke, stroke_fill=OUTLINE_COLOR)
 

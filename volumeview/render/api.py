@@ -13,13 +13,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..presets import VolumePreset, WindowPreset
     from ..volume import Volume
 
-Mode = Literal["slice", "slices", "volume", "mip", "grid", "movie"]
-MODES: tuple[str, ...] = ("slice", "slices", "volume", "mip", "grid", "movie")
+Mode = Literal["slice", "slices", "volume", "mip", "grid", "movie", "histogram"]
+MODES: tuple[str, ...] = ("slice", "slices", "volume", "mip", "grid", "movie", "histogram")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 #: Default picture sizes per mode (width, height).
 DEFAULT_SIZES = {"slice": (512, 512), "slices": (1200, 440), "grid": (1200, 440), "volume": (512, 512),
-                 "mip": (512, 512), "movie": (512, 512)}
+                 "mip": (512, 512), "movie": (512, 512), "histogram": (800, 480)}
 
 
 def render_image(volume: "Volume", *, mode: Mode = "slices", preset: "str | WindowPreset | VolumePreset | None" = None,
@@ -45,6 +45,10 @@ def render_image(volume: "Volume", *, mode: Mode = "slices", preset: "str | Wind
     if mode == "slices":
         return slices.render_slices(volume, view=view, index=index, position_mm=position_mm, point=point,
                                     preset=preset, t=t, size=size, **style_options)
+    if mode == "histogram":
+        from .histogram import render_histogram
+
+        return render_histogram(volume, preset=preset, t=t, size=size, **style_options)
     if mode == "grid":
         names = list(presets or ([preset] if preset else _default_grid(volume)))
         return slices.render_grid(volume, names, view=view, index=index, position_mm=position_mm, point=point,

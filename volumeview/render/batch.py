@@ -64,6 +64,16 @@ def plan_batch(path: str | Path, outdir: str | Path, *, suffix: str = ".png", pr
     return jobs
 
 
+#: How the scan words a file that is not DICOM at all (README, LICENSE, .txt): skipped, not an error.
+NOT_DICOM_PREFIX = "not a DICOM file"
+
+
+def split_problems(problems: list) -> tuple[list, list]:
+    """(files that are not DICOM, DICOM files that failed): only the second makes a batch fail."""
+    skipped = [p for p in problems if str(p.message).startswith(NOT_DICOM_PREFIX)]
+    return skipped, [p for p in problems if not str(p.message).startswith(NOT_DICOM_PREFIX)]
+
+
 def run_job(job: BatchJob, options: dict[str, Any]) -> BatchResult:
     """Load one series and render it (runs in a worker process). Never raises."""
     import time

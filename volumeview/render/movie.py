@@ -144,10 +144,25 @@ def _write_gif(frames, path: Path, fps: float) -> int:
     images = [Image.fromarray(f, "RGB") for f in frames]
     if not images:
         raise VolumeviewError("no frames to write", path=str(path))
-    duration = max(int(round(1000.0 / fps)), 20)
+    duration = gif_durations(len(images), fps)
     images[0].save(path, format="GIF", save_all=True, append_images=images[1:], duration=duration, loop=0,
                    optimize=False, disposal=1)
     return len(images)
+
+
+def gif_durations(n: int, fps: float) -> list[int]:
+    """Frame times in ms for a GIF: multiples of 10 ms (GIF counts centiseconds) that keep ``fps`` on average.
+
+    30 frames/s is 33.3 ms a frame: 30, 30, 40, 30, 30, 40, ... instead of 30 throughout, which
+    would play 11 % fast. Frames are at least 20 ms (browsers slow shorter ones down to 100 ms).
+    """
+    step = max(1000.0 / fps, 20.0)
+    ends = [int(round(step * (k + 1) / 10.0)) * 10 for k in range(n)]
+    out, previous = [], 0
+    for end in ends:
+        out.append(max(end - previous, 20))
+        previous += out[-1]
+    return out
 
 
 def _write_mp4(frames, path: Path, fps: float) -> int:
@@ -181,7 +196,29 @@ def render_movie(volume: "Volume", out: str | Path, *, kind: str = "auto", frame
     from ..options import check_optional
 
     fps = check_optional(fps, "fps")
+    from ..progress import progress
+
     kind = choose_kind(volume, kind)
     fps = default_fps(volume, kind) if fps is None else fps
-    write_movie(movie_frames(volume, kind=kind, frames=frames, **options), out, fps=fps)
+    with progress(f"Rendering {kind} frames", total=frame_count(volume, kind, frames, options.get("view", "axial")),
+                  unit="frames") as advance:
+
+        def counted():
+            for frame in movie_frames(volume, kind=kind, frames=frames, **options):
+                yield frame
+                advance()
+
+        write_movie(counted(), out, fps=fps)
     return Path(out)
+
+
+def frame_count(volume: "Volume", kind: str, frames: int | None, view: str = "axial") -> int:
+    """How many frames :func:`movie_frames` yields (for the progress bar)."""
+    if frames:
+        return int(frames)
+    if kind == "turntable":
+        return 36
+    if kind == "cine":
+        return volume.n_times
+    axis = resample.index_axis_nearest(volume, orient.view_axes(view).depth)
+    return min(volume.shape[::-1][axis], 100)

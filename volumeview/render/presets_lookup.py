@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .. import presets
 from ..errors import VolumeviewError
 from ..presets import VolumePreset, WindowPreset
+from ..window_spec import window_preset_from_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..volume import Volume
@@ -55,7 +56,11 @@ def resolve_window(volume: "Volume", name: str | WindowPreset | None = None) -> 
     if isinstance(name, WindowPreset):
         return name
     if name:
-        return _pick(window_presets_for(volume), name, "window", volume)
+        try:
+            typed = window_preset_from_text(name, modality=volume.modality or "")
+        except ValueError as exc:
+            raise VolumeviewError(str(exc)) from None
+        return typed or _pick(window_presets_for(volume), name, "window", volume)
     return presets.default_window(volume)
 
 
@@ -69,5 +74,20 @@ def resolve_volume_preset(volume: "Volume", name: str | VolumePreset | None = No
 
 
 def split_preset_names(text: str | None) -> list[str]:
-    """``"brain,subdural,bone"`` to a list of names."""
-    return [p.strip() for p in (text or "").split(",") if p.strip()]
+    """``"brain,subdural,bone"`` to a list of names; typed windows stay whole (``"brain,40,80,600/2800"``)."""
+    parts = [p.strip() for p in (text or "").split(",") if p.strip()]
+    names: list[str] = []
+    for part in parts:
+        if names and _is_number(names[-1]) and _is_number(part):
+            names[-1] = f"{names[-1]},{part}"  # "40,80": a level and a width, one window
+        else:
+            names.append(part)
+    return names
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

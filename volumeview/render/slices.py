@@ -76,14 +76,17 @@ def header_lines(volume: "Volume", *, show_patient: bool) -> tuple[list[str], li
     right: list[str] = []
     if show_patient:
         patient = meta.get("patient") or {}
+        from ..text import person_name
+
         for key in ("PatientName", "PatientID", "PatientBirthDate"):
             if patient.get(key):
-                right.append(str(patient[key]).replace("^", " ").strip())
+                right.append(person_name(patient[key]) if key == "PatientName" else str(patient[key]).strip())
     return left, right
 
 
 def window_line(window: WindowPreset, unit: str) -> str:
-    name = f"{window.name}: " if window.name and window.name not in ("auto",) else ""
+    typed = getattr(window, "source", "") == "--window"  # "L40/W80": the numbers already say it
+    name = f"{window.name}: " if window.name and window.name not in ("auto",) and not typed else ""
     return f"{name}W {window.width:g} L {window.level:g}" + (f" {unit}" if unit else "")
 
 

@@ -276,7 +276,17 @@ class ViewerState:
                                   hint="List them with: volumeview presets")
 
         if window:
-            self.set_window_preset(find(window, self.window_presets, "window"))
+            from ..window_spec import parse_window
+
+            try:
+                typed = parse_window(window)  # "40,80" or "40/80": level, width
+            except ValueError as exc:
+                raise VolumeviewError(str(exc)) from None
+            if typed is not None:
+                self.level, self.width = typed
+                self.window_index = -1
+            else:
+                self.set_window_preset(find(window, self.window_presets, "window"))
         if volume:
             self.volume_index = find(volume, self.volume_presets, "volume")
             self.mip = getattr(self.volume_preset, "mode", "") == "mip"

@@ -8,7 +8,10 @@ its entry point (group ``volumeview``) and:
 * adds a volume-rendering preset;
 * handles NM (nuclear medicine), which the built-ins treat generically, with
   a summary of its energy windows;
-* adds a command, ``volumeview example-windows``.
+* adds a command, ``volumeview example-windows``;
+* reads an annotation format volumeview does not know (``.labels.npz``: a label array with its affine and
+  names, as a model might save it) and gives colours to segments whose file has none
+  (``volumeview_get_annotation``, ``volumeview_get_segment_color``).
 """
 
 from __future__ import annotations
@@ -71,3 +74,33 @@ def volumeview_add_commands(app: Any) -> None:
         """List the CT windows the example plugin adds (from volumeview-example-plugin)."""
         for name, level, width in CT_WINDOWS:
             print(f"{name}\t{level:g}\t{width:g}")
+
+
+#: Colours for segments named like TotalSegmentator's classes, when the file gives none (RGB 0..1).
+ORGAN_COLORS = {"liver": (0.867, 0.51, 0.396), "spleen": (0.616, 0.424, 0.635), "kidney_left": (0.722, 0.38, 0.282)}
+
+
+@hookimpl
+def volumeview_get_annotation(path: str, reference: Any) -> Any:
+    """Read ``*.labels.npz`` (``labels`` (k, j, i), ``affine`` 4x4 LPS, ``names`` one per label value 1..N)."""
+    if not path.endswith(".labels.npz"):
+        return None
+    import numpy as np
+
+    from volumeview import Volume
+    from volumeview.annotations import Segment, Segmentation
+    from volumeview.annotations.grid import onto
+
+    data = np.load(path)
+    affine = np.asarray(data["affine"], float)
+    spacing = np.linalg.norm(affine[:3, :3], axis=0)
+    own = Volume(np.asarray(data["labels"]), spacing=spacing, origin=affine[:3, 3], direction=affine[:3, :3] / spacing)
+    names = [str(n) for n in data["names"]]
+    segments = [Segment(n, name, ORGAN_COLORS.get(name, (1.0, 1.0, 0.0))) for n, name in enumerate(names, start=1)]
+    labels = own if reference is None else reference.with_array(onto(own.array, own, reference, what="label map"))
+    return Segmentation.from_labelmap(labels, segments, kind="LABELMAP", source=path)
+
+
+@hookimpl
+def volumeview_get_segment_color(label: str, number: int, kind: str) -> tuple[float, float, float] | None:
+    return ORGAN_COLORS.get(label.strip().lower().replace(" ", "_"))
