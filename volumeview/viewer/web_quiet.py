@@ -13,7 +13,8 @@ import logging
 import sys
 
 #: Loggers that report a vanished client as an error.
-LOGGERS = ("wslink.protocol", "aiohttp.server", "aiohttp.web", "aiohttp.access")
+LOGGERS = ("wslink.protocol", "aiohttp.server", "aiohttp.web", "aiohttp.access",
+           "asyncio")  # "Task exception was never retrieved" for wslink's send task of a large (compressed) frame
 
 
 def _is_closed_connection(exc: BaseException | None) -> bool:
