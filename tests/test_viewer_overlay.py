@@ -77,12 +77,12 @@ def test_keys_toggle_segments_outline_and_opacity(viewer):
     assert keys.handle_key("F1")  # liver off
     assert reddish(pane(shot(plotter, scene), "axial")).sum() < 0.05 * before
     assert keys.handle_key("F1")
-    assert keys.handle_key("u")  # outline only: far fewer coloured pixels, but some
+    assert keys.handle_key("l")  # outline only: far fewer coloured pixels, but some
     outline = reddish(pane(shot(plotter, scene), "axial")).sum()
     assert 0 < outline < 0.6 * before
-    assert keys.handle_key("u") and keys.handle_key("equal") and scene.overlays.opacity == pytest.approx(0.5)
-    assert keys.handle_key("x") and not any(e.visible for e in scene.overlays.entries)
-    assert keys.handle_key("x") and all(e.visible for e in scene.overlays.entries)
+    assert keys.handle_key("l") and keys.handle_key("bracketright") and scene.overlays.opacity == pytest.approx(0.5)
+    assert keys.handle_key("g") and not any(e.visible for e in scene.overlays.entries)
+    assert keys.handle_key("g") and all(e.visible for e in scene.overlays.entries)
     assert not keys.handle_key("F9")  # only two segments
 
 

@@ -294,7 +294,7 @@ def test_drawing_moving_and_deleting_with_the_mouse_handlers(scene_of):
     z = state.cursor[2]
     px = lambda x, y: tuple(int(round(v)) for v in scene.display_of("axial", [x, y, z]))
 
-    controller.handle_key("l")  # ruler: 30 mm along x
+    controller.handle_key("d")  # distance ruler: 30 mm along x
     r.press("axial", *px(20, 20))
     r.drag(*px(35, 20))
     r.release(*px(50, 20))
@@ -305,7 +305,7 @@ def test_drawing_moving_and_deleting_with_the_mouse_handlers(scene_of):
         r.press("axial", *px(x, y))
         r.release(*px(x, y))
     assert state.reading.measurements[-1].values["angle_deg"] == pytest.approx(90.0, abs=2.0)
-    controller.handle_key("g")  # freehand polygon: a 10 x 10 mm square traced with the mouse
+    controller.handle_key("f")  # freehand polygon: a 10 x 10 mm square traced with the mouse
     trace = [(35, 35), (40, 35), (45, 35), (45, 40), (45, 45), (40, 45), (35, 45), (35, 40)]
     r.press("axial", *px(*trace[0]))
     for p in trace[1:]:

@@ -23,10 +23,10 @@ from PIL import Image, ImageDraw
 
 from . import annotate, display, orient, overlay, resample
 from .backend import new_render_window
-from .presets_lookup import resolve_volume_preset, resolve_window, robust_window
+from .presets_lookup import resolve_volume_preset, resolve_window
 from .slices import Style, header_lines, spacing_known, window_line
 from ..errors import VolumeviewError
-from ..presets import VolumePreset, WindowPreset
+from ..presets import VolumePreset, WindowPreset, default_mip_window
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..volume import Volume
@@ -235,7 +235,7 @@ def volume_scene(volume: "Volume", *, mode: str, preset=None, style: Style, t: i
     with_bar = size != style.size
     if mode == "mip" or (isinstance(preset, VolumePreset) and preset.mode == "mip"):
         window = preset if isinstance(preset, WindowPreset) else (
-            resolve_window(volume, preset) if isinstance(preset, str) else robust_window(volume, 50.0, 99.9))
+            resolve_window(volume, preset) if isinstance(preset, str) else default_mip_window(volume))
         lo, hi = window.range
         prop, mip = grey_ramp_property(lo, hi), True
         lines = ["MIP", window_line(window, volume.unit)]

@@ -92,6 +92,9 @@ def _index(volumes: list[Volume], series: int | str | None, *, default: int) -> 
             raise SeriesNotFoundError(f"series index {index} out of range: there are {len(volumes)} series (0..{len(volumes) - 1})")
         return index
     for n, v in enumerate(volumes):
+        if v.meta.get("key") == series:  # a series key (volumeview studies)
+            return n
+    for n, v in enumerate(volumes):
         if v.meta.get("SeriesInstanceUID") == series:
             return n
     raise SeriesNotFoundError(f"no series with SeriesInstanceUID {series}")
@@ -137,7 +140,7 @@ def view(
     window: str | None = None,
     volume_preset: str | None = None,
     show_patient: bool = False,
-    notebook: bool | None = None,
+    notebook: bool | str | None = None,
     open_browser: bool = True,
     measurements: str | os.PathLike[str] | None = None,
     session: str | os.PathLike[str] | None = None,
@@ -164,8 +167,13 @@ def view(
         Start on these presets (names as ``volumeview presets`` lists them).
     show_patient : bool
         Show patient identifiers in the title (hidden by default).
-    notebook : bool, optional
-        Display inline in Jupyter (default: when running in a notebook).
+    notebook : bool or str, optional
+        Display inline in Jupyter (default: when running in a notebook). A
+        route name chooses how the page reaches the browser: ``"local"``,
+        ``"proxy"`` (jupyter-server-proxy), ``"extension"`` (trame's Jupyter
+        extension) or ``"client"`` (the 3D scene drawn by vtk.js in the
+        browser); ``True`` or ``"auto"`` picks one, remote kernels a remote
+        route (``volumeview.viewer.notebook``).
     measurements : path, optional
         Measurements to show (JSON saved by ``s`` beside a screenshot).
     session : path, optional
@@ -204,7 +212,7 @@ def view(
         from .web import show_notebook
 
         common.pop("save_session", None)
-        return show_notebook(volumes, **common)
+        return show_notebook(volumes, route=notebook if isinstance(notebook, str) else None, **common)
     from .desktop import open_window
 
     return open_window(volumes, **common)

@@ -5,7 +5,7 @@ on the segmentation's own grid (its direction matrix included), cut by the same 
 stacked over it in a ``vtkImageStack``, nearest neighbour, so it sits on exactly the voxels the picture
 renderer colours. Outlines are the segment surfaces cut by the pane's plane (as 3D Slicer draws them), and the
 same surfaces are drawn in the 3D pane. A dose volume is a colour wash (jet, transparent below 10 % of its
-maximum) with a Gy colour bar. Keys: ``x`` all segments on/off, ``u`` outline only, ``-`` / ``=`` fill
+maximum) with a Gy colour bar. Keys: ``g`` all segments on/off, ``l`` outline only, ``[`` / ``]`` fill
 opacity, F1-F12 toggle segment 1-12; the web page has a panel with the same switches.
 """
 
@@ -37,8 +37,8 @@ from .layout import VIEWS
 OPACITY_STEP = 0.1
 FUNCTION_KEYS = {f"F{n}": n - 1 for n in range(1, 13)}
 KEYS_HELP = """\
-x  u             segments on/off, outline only
--  =             segment opacity -/+
+g  l             segments on/off, outline only
+[  ]             segment opacity -/+
 F1-F12           toggle segment 1-12"""
 
 
@@ -268,7 +268,7 @@ class SceneOverlays:
             lines.append(f"+ {len(self.entries) - 12} more")
         if self.entries:
             mode = "outline" if self.outline_only else f"fill {self.opacity:.0%}"
-            lines.append(f"{mode}  (x u - =)")
+            lines.append(f"{mode}  (g l [ ])")
         self.legend.SetInput("\n".join(lines) or " ")
         self.legend.SetVisibility(bool(lines))
 
@@ -296,13 +296,13 @@ class SceneOverlays:
         """The overlay keys; True when the view changed."""
         if not self.entries:
             return False
-        # Not g, l, [ or ]: those are the reading tools' (polygon, ruler, slab thickness).
-        if key == "x":
+        # Not d, a, e, f, t, - or +: those are the reading tools' (measurements, slab thickness).
+        if key == "g":
             self.set_all(not any(e.visible for e in self.entries))
-        elif key == "u":
+        elif key == "l":
             self.set_outline_only(not self.outline_only)
-        elif key in ("minus", "equal"):
-            self.set_opacity(self.opacity + (OPACITY_STEP if key == "equal" else -OPACITY_STEP))
+        elif key in ("bracketleft", "bracketright"):
+            self.set_opacity(self.opacity + (OPACITY_STEP if key == "bracketright" else -OPACITY_STEP))
         elif key in FUNCTION_KEYS:
             return self.toggle(FUNCTION_KEYS[key])
         else:

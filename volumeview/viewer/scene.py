@@ -178,13 +178,13 @@ class Scene:
         self.help_actor = vtkTextActor()
         text = self.help_actor.GetTextProperty()
         text.SetFontFamilyToCourier()
-        text.SetFontSize(13)
+        text.SetFontSize(11)  # the key list is long: it must fit a quarter-window pane
         text.SetColor(0.95, 0.95, 0.95)
         text.SetBackgroundColor(0.0, 0.0, 0.0)
         text.SetBackgroundOpacity(0.75)
         text.SetVerticalJustificationToTop()
         self.help_actor.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        self.help_actor.SetPosition(0.03, 0.86)
+        self.help_actor.SetPosition(0.02, 0.97)
         self.help_actor.SetVisibility(False)
         ren.AddViewProp(self.help_actor)
         self._add_orientation_cube(ren)
@@ -286,16 +286,27 @@ class Scene:
         prop = self.image_property
         prop.SetColorWindow(s.width)
         prop.SetColorLevel(s.level)
-        if s.volume.is_inverted and prop.GetLookupTable() is None:
-            lut = vtkLookupTable()
-            lut.SetValueRange(1.0, 0.0)
-            lut.SetSaturationRange(0.0, 0.0)
-            lut.SetRampToLinear()
-            lut.Build()
-            prop.SetLookupTable(lut)
-            prop.UseLookupTableScalarRangeOff()
-        elif not s.volume.is_inverted:
-            prop.SetLookupTable(None)
+        # The window preset's colour map (PET: hot), as ``render`` draws it; a dragged window keeps it.
+        if 0 <= s.window_index < len(s.window_presets):
+            self._colormap = getattr(s.window_presets[s.window_index], "colormap", "") or ""
+        key = (getattr(self, "_colormap", ""), s.volume.is_inverted, s.series)
+        if key == getattr(self, "_lut_key", None):
+            return
+        self._lut_key = key
+        colormap, inverted, _ = key
+        if not colormap and not inverted:
+            prop.SetLookupTable(None)  # plain grey: VTK's fast path
+            return
+        from ..render.display import colormap_lut
+
+        table = colormap_lut(colormap or None, invert=inverted) / 255.0
+        lut = vtkLookupTable()
+        lut.SetNumberOfTableValues(len(table))
+        lut.Build()
+        for n, (r, g, b) in enumerate(table):
+            lut.SetTableValue(n, float(r), float(g), float(b), 1.0)
+        prop.SetLookupTable(lut)
+        prop.UseLookupTableScalarRangeOff()  # the window maps the values onto the table
 
     def _update_crosshairs(self) -> None:
         lo, hi = self._world_bounds()
@@ -341,7 +352,8 @@ class Scene:
         corner = self.corners["3d"]
         lines = [line if len(line) <= 36 else line[:35] + "~" for line in s.title.splitlines()]
         _text(corner, 2, "\n".join(lines))
-        _text(corner, 3, "  ".join(flags) + "\n" + ("" if self.help_text else "h: keys"))
+        hint = "h: keys" if getattr(self, "key_hint", True) and not self.help_text else ""
+        _text(corner, 3, "  ".join(flags) + "\n" + hint)
         self.help_actor.SetInput(self.help_text or " ")
         self.help_actor.SetVisibility(bool(self.help_text))
         _text(corner, 0, self.hover_text or s.readout())
