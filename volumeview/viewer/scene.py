@@ -277,6 +277,7 @@ class Scene:
             plane.SetNormal(*s.reading.frames[name].depth_axis)
         self.reading.update()
         self._update_window()
+        self.reading.sync_properties()
         self._update_crosshairs()
         self._update_volume()
         self._update_text()
