@@ -56,6 +56,10 @@ def view(
     _validate.output_file(screenshot, "--screenshot")
     check_window(window)
     _validate.output_file(save_session, "--save-session")
+    if screenshot is None and not web:
+        from ..viewer.display_check import require_display
+
+        require_display()  # before the viewer and the series load
     reading = {"measurements": measurements, "session": session, "save_session": save_session}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
