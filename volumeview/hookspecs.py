@@ -205,6 +205,16 @@ def volumeview_get_default_window(volume: "Volume") -> str | None:
 
 
 @hookspec(firstresult=True)
+def volumeview_get_default_mip_window(volume: "Volume") -> str | None:
+    """Name of the window preset a MIP is drawn in when none is asked for (CT: bone, PET: SUV 0-10).
+
+    A MIP shows each ray's maximum, so the brightest tissue sets its window: a
+    brain window washes a head CT's MIP out. First result wins; ``None`` from
+    every plugin gives a window over the voxels' 50th-99.9th percentiles.
+    """
+
+
+@hookspec(firstresult=True)
 def volumeview_get_default_volume_preset(volume: "Volume") -> str | None:
     """Name of the volume-rendering preset to show first. First result wins."""
 

@@ -168,8 +168,10 @@ def _stored_range(vol: Any) -> tuple[float, float] | None:
     per_slice = vol.meta["rescale_per_slice"]
     if len(per_slice) != frame.shape[0] or any(m == 0 for m, _ in per_slice):
         return None
-    lo = min((float(frame[k].min()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0)
-    hi = max((float(frame[k].max()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0)
+    lo = min(((float(frame[k].min()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0), default=None)
+    hi = max(((float(frame[k].max()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0), default=None)
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
+        return None  # no positive slope to undo (or nothing finite): no stored range to show
     return round(lo), round(hi)
 
 
