@@ -88,7 +88,7 @@ def _dicomdir_files(path: Path, notes: list[Problem]) -> list[str]:
     except Exception as exc:
         notes.append(Problem(str(path), f"cannot read DICOMDIR: {exc}"))
         return []
-    return [str(inst.path) for inst in fs]
+    return [str(inst.path) for inst in fs if sniff.not_regular(str(inst.path)) is None]
 
 
 def read_header(path: str) -> tuple[Dataset, PixelLocation | None]:
