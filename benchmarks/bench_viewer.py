@@ -10,7 +10,11 @@ the finished frame (``vtkRenderWindow.Render``):
 * volume rotation: 5 degrees of azimuth in the 3D pane, at interactive
   quality (during a drag) and at full quality (the frame after release)
   (target < 300 ms);
-* the first frame, from the loaded Volume to the first picture.
+* the first frame, from the loaded Volume to the first picture;
+* slab update: a slice step in the axial pane showing a 20 mm MIP slab (VTK's slab
+  reslicing, ``vtkImageResliceMapper.SetSlabThickness``), all four panes redrawn (target < 100 ms);
+* oblique rotation step: the axial plane turned by 1 degree (as one step of a Ctrl+Alt
+  drag), all four panes redrawn (target < 80 ms).
 
 Timings depend on the other work on the machine: the load average is printed.
 
@@ -88,6 +92,30 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("volume rotation, interactive quality (while dragging)", *frame_times(rotate, window.Render, args.repeat), "< 300"))
     scene.set_quality(interactive=False)
     rows.append(("volume rotation, full quality (frame after release)", *frame_times(rotate, window.Render, max(3, args.repeat // 4)), "< 300"))
+
+    scene.set_quality(interactive=True)
+    state.reading.set_slab("axial", "mip", 20.0)
+    scene.update()
+    window.Render()
+    rows.append(("20 mm MIP slab in the axial pane: slice update (volume at interactive quality)", *frame_times(slice_step, window.Render, args.repeat), "< 100"))
+    state.show_volume = False
+    scene.update()
+    rows.append(("20 mm MIP slab: slice update, 3D volume hidden", *frame_times(slice_step, window.Render, args.repeat), "< 100"))
+    state.show_volume = True
+    state.reading.set_slab("axial", None)
+    scene.update()
+    state.reading.rotate("axial", about="up", degrees=20.0)  # oblique already, then steps back and forth
+    turn = [1.0]
+
+    def oblique_step() -> None:
+        turn[0] = -turn[0]
+        state.reading.rotate("axial", about="up", degrees=turn[0])
+        scene.update()
+
+    rows.append(("oblique rotation step: axial plane 1 degree (volume at interactive quality)", *frame_times(oblique_step, window.Render, args.repeat), "< 80"))
+    state.show_volume = False
+    scene.update()
+    rows.append(("oblique rotation step, 3D volume hidden", *frame_times(oblique_step, window.Render, args.repeat), "< 80"))
     plotter.close()
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")

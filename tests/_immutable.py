@@ -3,8 +3,8 @@
 ``check_cli_inputs(argv)`` is a context manager. When ``argv`` runs the volumeview
 CLI (``-m volumeview``, ``-m volumeview.cli`` or the ``volumeview`` script), it
 takes every argument that names an existing file or folder, except outputs
-(the value of ``-o/--out/--output/--batch/--screenshot``, the second positional
-argument of ``export`` and ``batch export|render``, and the first of ``generate``), and records each file's sha256 and
+(the value of ``-o/--out/--batch/--screenshot``, the second positional argument
+of ``export``, the first of ``generate``, OUT of ``batch ...``), and records each file's sha256 and
 mtime; after the command it asserts they are unchanged. Hashes are cached by
 (inode, size, mtime, ctime): any write changes ctime, so an unchanged ctime
 proves unchanged content without reading the file again.
@@ -43,7 +43,7 @@ def _inputs(args: list[str]) -> list[Path]:
         outputs.add(positional[2])
     if command == "generate" and len(positional) >= 2:
         outputs.add(positional[1])
-    if command == "batch" and len(positional) >= 4:  # batch export|render IN OUT
+    if command == "batch" and len(positional) >= 4:  # batch export|render|stats ARCHIVE OUT
         outputs.add(positional[3])
     out_paths = [Path(args[i]).resolve() for i in outputs]
     found = []

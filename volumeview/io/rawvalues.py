@@ -103,7 +103,7 @@ def pydicom_convert(tag: int, vr: str, raw: bytes, encodings: Sequence[str] | No
     from pydicom.dataelem import RawDataElement, convert_raw_data_element
     from pydicom.tag import Tag
 
-    # pydicom's hooks need a BaseTag (``tag.is_private`` for implicit VR): a plain int raised AttributeError
+    # A BaseTag, not an int: pydicom asks the tag ``is_private`` when it looks up an implicit VR.
     elem = RawDataElement(Tag(tag), None if implicit else vr, len(raw), raw, 0, implicit, True)
     converted = convert_raw_data_element(elem, encoding=list(encodings) if encodings else None)
     return plain_value(converted.value)

@@ -101,13 +101,25 @@ def format_value(value: Any, keyword: str = "") -> str:
             return str(number)
         text = f"{number:.6g}"
         return "0" if text == "-0" else text
-    if type(value).__name__ == "PersonName" or (isinstance(value, str) and _is_person_name(keyword)):
-        from ..text import person_name  # the fast header reader gives PN values as plain text
+    if type(value).__name__ == "PersonName" or _is_person_name(keyword):
+        from ..text import person_name
 
         return person_name(str(value))
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
     return str(value).strip()
+
+
+def _is_person_name(keyword: str) -> bool:
+    """A PN element (the fast header reader hands such values over as plain text)."""
+    if not keyword.endswith("Name"):
+        return False
+    from pydicom.datadict import dictionary_VR
+
+    try:
+        return dictionary_VR(keyword) == "PN"
+    except KeyError:
+        return False
 
 
 def _lookup(ds: Any, keyword: str) -> Any:

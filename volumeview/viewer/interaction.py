@@ -24,6 +24,8 @@ from vtkmodules.util.misc import calldata_type
 from vtkmodules.util.vtkConstants import VTK_INT
 from vtkmodules.vtkInteractionStyle import vtkInteractorStyleTrackballCamera
 
+from .reading_input import KEYS_HELP as READING_KEYS_HELP
+from .reading_input import ReadingInput
 from .scene import Scene
 from .state import ViewerState
 
@@ -45,7 +47,8 @@ c  r             centre crosshair, reset views
 s                save screenshot
 h  q             help, quit
 g  l  [  ]       segments, outline, opacity
-F1-F12           toggle segment 1-12"""
+F1-F12           toggle segment 1-12
+""" + READING_KEYS_HELP
 
 
 class Controller:
@@ -58,6 +61,9 @@ class Controller:
         self.timers = timers
         #: Called after every change made by the mouse or keys (the web page syncs its controls).
         self.on_change: Callable[[], None] | None = None
+        #: When set (the web page), wheel steps only move the state and ``schedule(fn)`` runs one redraw later.
+        self.schedule: Callable[[Callable[[], None]], None] | None = None
+        self._refresh_pending = False
         self.screenshot_dir = Path(screenshot_dir)
         self.iren = plotter.iren.interactor
         self.style = vtkInteractorStyleTrackballCamera()
@@ -83,6 +89,7 @@ class Controller:
         plotter.iren.clear_key_event_callbacks()  # pyvista's own keys (v, b, C, Up...) would clash
         self.scene.set_quality(interactive=False)
         self.value_span = self._value_span()
+        self.reading = ReadingInput(self)  # measurements, oblique planes, slabs, crop box
 
     # -- rendering ----------------------------------------------------------------
     def render(self, *, interactive: bool = True) -> None:
@@ -138,6 +145,10 @@ class Controller:
     def _left_down(self, *_: Any) -> None:
         x, y = self._pos()
         pane = self.scene.view_at(x, y)
+        if pane is not None and self.reading.press(pane, x, y, ctrl=bool(self.iren.GetControlKey()),
+                                                   alt=bool(self.iren.GetAltKey())):
+            self._drag = {"pane": pane, "reading": True}
+            return
         if pane in (None, "3d"):
             self._drag = {"pane": "3d"}
             self.scene.set_quality(interactive=True)
@@ -147,6 +158,9 @@ class Controller:
 
     def _left_up(self, *_: Any) -> None:
         drag, self._drag = self._drag, None
+        if drag is not None and drag.get("reading"):
+            self.reading.release(*self._pos())
+            return
         if drag is None or drag["pane"] == "3d":
             self.style.OnLeftButtonUp()
             self.render(interactive=False)
@@ -164,6 +178,9 @@ class Controller:
     def _move(self, *_: Any) -> None:
         x, y = self._pos()
         drag = self._drag
+        if drag is not None and drag.get("reading"):
+            self.reading.drag(x, y)
+            return
         if drag is not None and drag["pane"] != "3d":
             dx, dy = x - drag["x"], y - drag["y"]
             if drag["moved"] or abs(dx) + abs(dy) > DRAG_THRESHOLD_PX:
@@ -195,13 +212,22 @@ class Controller:
             (self.style.OnMouseWheelForward if step > 0 else self.style.OnMouseWheelBackward)()
             self.render()
             return
-        self.state.move_slice(pane, step)
-        self.refresh()
+        self.state.move_slice(pane, step)  # cheap: the state only
+        if self.schedule is None:
+            self.refresh()
+        elif not self._refresh_pending:  # the browser sends bursts: redraw once for all of them
+            self._refresh_pending = True
+            self.schedule(self._scheduled_refresh)
         self._log(f"wheel {pane}")
+
+    def _scheduled_refresh(self) -> None:
+        self._refresh_pending = False
+        self.refresh()
 
     def _release_other(self, method: str) -> Callable[..., None]:
         def release(*_: Any) -> None:
             getattr(self.style, method)()
+            self.scene.update_crosshairs()  # a pan or zoom moved the pane under its text
             self.render(interactive=False)
 
         return release
@@ -218,9 +244,9 @@ class Controller:
         if log.isEnabledFor(logging.INFO):
             s = self.state
             slices = " ".join(f"{v}={s.slice_info(v)[0]}" for v in ("axial", "coronal", "sagittal"))
-            log.info("%s: %s; %s; volume %s%s; %s", what, s.window_text, slices,
+            log.info("%s: %s; %s; volume %s%s; %s%s", what, s.window_text, slices,
                      "MIP" if s.mip else s.volume_preset.name, "" if s.show_volume else " (off)",
-                     s.readout().replace("\n", "  "))
+                     s.readout().replace("\n", "  "), self.reading.log_text())
 
     def handle_key(self, key: str) -> bool:
         """Apply one key (an X keysym such as "Up", "3", "space"); True when the view changed."""
@@ -246,6 +272,7 @@ class Controller:
             "h": self._help,
             "s": self.save_screenshot,
             "q": self.quit,
+            **self.reading.keys(pane),
         }
         if self.scene.overlays.handle_key(key):
             return True
@@ -315,4 +342,5 @@ class Controller:
         path = self.screenshot_dir / time.strftime("volumeview-%Y%m%d-%H%M%S.png")
         self.plotter.screenshot(str(path))
         print(f"Saved {path}", file=sys.stderr)
+        self.reading.save_measurements(path.with_suffix(".json"))
         return False

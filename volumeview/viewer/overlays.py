@@ -296,6 +296,7 @@ class SceneOverlays:
         """The overlay keys; True when the view changed."""
         if not self.entries:
             return False
+        # Not d, a, e, f, t, - or +: those are the reading tools' (measurements, slab thickness).
         if key == "g":
             self.set_all(not any(e.visible for e in self.entries))
         elif key == "l":

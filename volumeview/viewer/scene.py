@@ -37,6 +37,7 @@ from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 from ..render.transfer import grey_ramp_property, volume_property
 from .images import image_from, placement, preview_frame, shading_image
 from .layout import VIEWS, camera_3d
+from .planes import clip_line, intersection_direction
 from .state import ViewerState
 
 #: Pane of each view in the 2x2 grid (row, column), as 3D Slicer's four-up layout.
@@ -45,6 +46,10 @@ PANES = {"axial": (0, 0), "3d": (0, 1), "coronal": (1, 0), "sagittal": (1, 1)}
 COLOURS = {"axial": (0.95, 0.33, 0.33), "coronal": (0.43, 0.75, 0.34), "sagittal": (0.93, 0.84, 0.30)}
 BACKGROUND = (0.0, 0.0, 0.0)
 BACKGROUND_3D = (0.10, 0.11, 0.16)
+#: Crosshair lines stop this far (display pixels) from a slice pane's top (corner text: title, slice,
+#: window) and from its other edges (orientation letters).
+TEXT_BAND_TOP_PX = 56
+TEXT_BAND_SIDE_PX = 20
 #: Rays cast every N screen pixels while the scene moves (1 = every pixel).
 INTERACTIVE_IMAGE_SAMPLING = 2.0
 STILL_IMAGE_SAMPLING = 1.0
@@ -72,6 +77,7 @@ class Scene:
         self.crosshairs: dict[str, list[vtkLineSource]] = {}
         self.plane_actors: list[vtkImageSlice] = []
         self.slice_actors: dict[str, vtkImageSlice] = {}
+        self.slice_mappers: dict[str, vtkImageResliceMapper] = {}
         self.hover_text = ""
         self.help_text = ""
         for name in VIEWS:
@@ -80,6 +86,10 @@ class Scene:
         from .overlays import SceneOverlays
 
         self.overlays = SceneOverlays(self)  # segments and dose of the series (nothing when it has none)
+
+        from .reading_scene import ReadingLayer  # measurements, slabs, oblique planes, crop box
+
+        self.reading = ReadingLayer(self)
         self.reset_cameras()
         self.update()
 
@@ -112,8 +122,10 @@ class Scene:
     def _build_slice_pane(self, name: str) -> None:
         ren = self.renderers[name]
         ren.SetBackground(*BACKGROUND)
-        self.slice_actors[name] = self._slice_actor(self.planes[name])
-        ren.AddViewProp(self.slice_actors[name])
+        actor = self._slice_actor(self.planes[name])
+        self.slice_actors[name] = actor
+        self.slice_mappers[name] = actor.GetMapper()
+        ren.AddViewProp(actor)
         lines = []
         for other in VIEWS:
             if other == name:
@@ -170,13 +182,13 @@ class Scene:
         self.help_actor = vtkTextActor()
         text = self.help_actor.GetTextProperty()
         text.SetFontFamilyToCourier()
-        text.SetFontSize(13)
+        text.SetFontSize(11)  # the key list is long: it must fit a quarter-window pane
         text.SetColor(0.95, 0.95, 0.95)
         text.SetBackgroundColor(0.0, 0.0, 0.0)
         text.SetBackgroundOpacity(0.75)
         text.SetVerticalJustificationToTop()
         self.help_actor.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        self.help_actor.SetPosition(0.03, 0.86)
+        self.help_actor.SetPosition(0.02, 0.97)
         self.help_actor.SetVisibility(False)
         ren.AddViewProp(self.help_actor)
         self._add_orientation_cube(ren)
@@ -217,8 +229,9 @@ class Scene:
             cam = ren.GetActiveCamera()
             cam.ParallelProjectionOn()
             cam.SetFocalPoint(*centre)
-            cam.SetPosition(*(centre - spec.look * radius * 4.0))
-            cam.SetViewUp(*spec.up)
+            frame = self.state.reading.frames[name]  # an oblique plane keeps its orientation
+            cam.SetPosition(*(centre - frame.normal * radius * 4.0))
+            cam.SetViewUp(*frame.up)
             w, h = float(abs(spec.right @ extent)), float(abs(spec.up @ extent))
             vw, vh = self._viewport_pixels(ren)
             cam.SetParallelScale(1.04 * max(h / 2.0, w / 2.0 * vh / vw))
@@ -263,9 +276,12 @@ class Scene:
         s = self.state
         self._sync_image()
         c = s.cursor
-        for plane in self.planes.values():
+        for name, plane in self.planes.items():
             plane.SetOrigin(*c)
+            plane.SetNormal(*s.reading.frames[name].depth_axis)
+        self.reading.update()
         self._update_window()
+        self.reading.sync_properties()
         self._update_crosshairs()
         self._update_volume()
         self._update_text()
@@ -275,29 +291,82 @@ class Scene:
         prop = self.image_property
         prop.SetColorWindow(s.width)
         prop.SetColorLevel(s.level)
-        if s.volume.is_inverted and prop.GetLookupTable() is None:
-            lut = vtkLookupTable()
-            lut.SetValueRange(1.0, 0.0)
-            lut.SetSaturationRange(0.0, 0.0)
-            lut.SetRampToLinear()
-            lut.Build()
-            prop.SetLookupTable(lut)
-            prop.UseLookupTableScalarRangeOff()
-        elif not s.volume.is_inverted:
-            prop.SetLookupTable(None)
+        # The window preset's colour map (PET: hot), as ``render`` draws it; a dragged window keeps it.
+        if 0 <= s.window_index < len(s.window_presets):
+            self._colormap = getattr(s.window_presets[s.window_index], "colormap", "") or ""
+        key = (getattr(self, "_colormap", ""), s.volume.is_inverted, s.series)
+        if key == getattr(self, "_lut_key", None):
+            return
+        self._lut_key = key
+        colormap, inverted, _ = key
+        if not colormap and not inverted:
+            prop.SetLookupTable(None)  # plain grey: VTK's fast path
+            return
+        from ..render.display import colormap_lut
+
+        table = colormap_lut(colormap or None, invert=inverted) / 255.0
+        lut = vtkLookupTable()
+        lut.SetNumberOfTableValues(len(table))
+        lut.Build()
+        for n, (r, g, b) in enumerate(table):
+            lut.SetTableValue(n, float(r), float(g), float(b), 1.0)
+        prop.SetLookupTable(lut)
+        prop.UseLookupTableScalarRangeOff()  # the window maps the values onto the table
+
+    def _clear_of_text(self, name: str, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The part of segment a-b inside the pane minus its text bands: the crosshair stops short of
+        the corner text (top), the orientation letters (edges) and the scale text (bottom)."""
+        ren = self.renderers[name]
+        window = ren.GetRenderWindow()
+        if window is None:
+            return a, b
+        width, height = window.GetSize()
+        x0, y0, x1, y1 = ren.GetViewport()
+        w, h = (x1 - x0) * width, (y1 - y0) * height
+        top = min(TEXT_BAND_TOP_PX, 0.18 * h)
+        side, bottom = min(TEXT_BAND_SIDE_PX, 0.08 * w), min(TEXT_BAND_SIDE_PX, 0.08 * h)
+        box = (x0 * width + side, y0 * height + bottom, x0 * width + w - side, y0 * height + h - top)
+
+        def display(point: np.ndarray) -> np.ndarray:
+            ren.SetWorldPoint(*point, 1.0)
+            ren.WorldToDisplay()
+            return np.array(ren.GetDisplayPoint()[:2])
+
+        pa, pb = display(a), display(b)
+        t0, t1 = 0.0, 1.0
+        d = pb - pa
+        for p, q in ((-d[0], pa[0] - box[0]), (d[0], box[2] - pa[0]), (-d[1], pa[1] - box[1]), (d[1], box[3] - pa[1])):
+            if abs(p) < 1e-12:
+                if q < 0:
+                    return a, a  # parallel to and outside this edge: nothing left to draw
+                continue
+            t = q / p
+            if p < 0:
+                t0 = max(t0, t)
+            else:
+                t1 = min(t1, t)
+        if t0 >= t1:
+            return a, a
+        return a + t0 * (b - a), a + t1 * (b - a)
+
+    def update_crosshairs(self) -> None:
+        """Re-clip the crosshair lines after a pan or zoom moved the text bands over them."""
+        self._update_crosshairs()
 
     def _update_crosshairs(self) -> None:
         lo, hi = self._world_bounds()
         c = self.state.cursor
         lift = 0.002 * float(np.linalg.norm(hi - lo))  # towards the camera, so the lines sit on the slice
+        frames = self.state.reading.frames
         for name, lines in self.crosshairs.items():
-            spec = VIEWS[name]
             for other, source in lines:
-                # The line of ``other``'s plane in this pane runs along the third axis.
-                along = 3 - spec.axis - VIEWS[other].axis
-                a, b = c.copy(), c.copy()
-                a[along], b[along] = lo[along], hi[along]
-                offset = -spec.look * lift
+                # The line where ``other``'s plane cuts this pane's plane, through the crosshair.
+                along = intersection_direction(frames[name], frames[other])
+                if along is None:  # parallel planes: no line
+                    along = np.zeros(3)
+                a, b = clip_line(c, along, lo, hi)
+                a, b = self._clear_of_text(name, a, b)
+                offset = -frames[name].normal * lift
                 source.SetPoint1(*(a + offset))
                 source.SetPoint2(*(b + offset))
 
@@ -322,13 +391,15 @@ class Scene:
         s = self.state
         for name, spec in VIEWS.items():
             index, count, pos, letter = s.slice_info(name)
-            _text(self.corners[name], 2, f"{spec.title}\n{index + 1}/{count}  {letter} {pos:.1f} mm\n{s.window_text}")
+            title = spec.title + self.reading.pane_suffix(name)
+            _text(self.corners[name], 2, f"{title}\n{index + 1}/{count}  {letter} {pos:.1f} mm\n{s.window_text}")
         mode = "MIP" if s.mip else s.volume_preset.name
         flags = [mode if s.show_volume else "volume off"] + ([] if s.show_planes else ["planes off"])
         corner = self.corners["3d"]
         lines = [line if len(line) <= 36 else line[:35] + "~" for line in s.title.splitlines()]
         _text(corner, 2, "\n".join(lines))
-        _text(corner, 3, "  ".join(flags) + "\n" + ("" if self.help_text else "h: keys"))
+        hint = "h: keys" if getattr(self, "key_hint", True) and not self.help_text else ""
+        _text(corner, 3, "  ".join(flags) + "\n" + hint)
         self.help_actor.SetInput(self.help_text or " ")
         self.help_actor.SetVisibility(bool(self.help_text))
         _text(corner, 0, self.hover_text or s.readout())
@@ -365,6 +436,17 @@ class Scene:
         ren.DisplayToWorld()
         wx, wy, wz, w = ren.GetWorldPoint()
         point = np.array([wx, wy, wz]) / (w or 1.0)
-        axis = VIEWS[name].axis
-        point[axis] = self.state.cursor[axis]
-        return point
+        # Parallel projection: the ray runs along the pane's normal; meet the plane through the crosshair.
+        frame = self.state.reading.frames[name]
+        depth = frame.depth_axis
+        ray = frame.normal
+        t = ((self.state.cursor - point) @ depth) / (ray @ depth)
+        return point + t * ray
+
+    def display_of(self, name: str, lps: np.ndarray) -> tuple[float, float]:
+        """Display pixel (bottom-left origin) of an LPS point in pane ``name``."""
+        ren = self.renderers[name]
+        ren.SetWorldPoint(*np.asarray(lps, float), 1.0)
+        ren.WorldToDisplay()
+        x, y, _ = ren.GetDisplayPoint()
+        return float(x), float(y)

@@ -15,6 +15,7 @@ import numpy as np
 from ..render.overlay import overlay_readout
 from ..volume import Volume
 from .layout import VIEWS
+from .reading import ReadingState
 
 
 def window_presets_for(volume: Volume) -> tuple[list[Any], int]:
@@ -97,6 +98,8 @@ class ViewerState:
     show_planes: bool = False  # opaque planes would hide the volume: shown on request (p)
     time: int = 0
     playing: bool = False
+    #: Oblique planes, slabs, measurements and crop box (``volumeview.viewer.reading``).
+    reading: ReadingState = field(default_factory=ReadingState)
 
     def __post_init__(self) -> None:
         if not self.volumes:
@@ -155,15 +158,16 @@ class ViewerState:
         centre = np.array([(i - 1) / 2.0, (j - 1) / 2.0, (k - 1) / 2.0])
         self.cursor = self.snap(self.volume.index_to_lps(np.round(centre)))
 
-    def snap(self, lps: Any) -> np.ndarray:
+    def snap(self, lps: Any, *, exact: bool = False) -> np.ndarray:
         """Clamp a point into the volume; on an axis-aligned grid also snap it to the nearest voxel centre.
 
         An oblique grid's voxel centres do not line up with the world-axis slice
         planes, so rounding there would move the other views' slices too: the
-        point is only clamped.
+        point is only clamped. So it is with ``exact`` (and any oblique plane on screen).
         """
         ijk = self.clamp_index(self.volume.lps_to_index(lps))
-        return self.volume.index_to_lps(ijk if self.volume.is_oblique else np.round(ijk))
+        keep = exact or self.volume.is_oblique or self.reading.any_rotated
+        return self.volume.index_to_lps(ijk if keep else np.round(ijk))
 
     def clamp_index(self, ijk: Any) -> np.ndarray:
         k, j, i = self.volume.shape
@@ -176,6 +180,10 @@ class ViewerState:
         return d[:, a] * self.volume.spacing[a] * np.sign(d[axis, a])
 
     def move_slice(self, view: str, steps: int) -> None:
+        frame = self.reading.frames[view]
+        if frame.is_rotated:  # an oblique plane moves along its own normal, by the finest voxel step
+            self.cursor = self.snap(self.cursor + steps * min(self.volume.spacing) * frame.depth_axis, exact=True)
+            return
         axis = VIEWS[view].axis
         step = self.slice_step(axis)
         if self.volume.is_oblique:  # move along the view's own world axis only, by one slice's depth along it
@@ -187,6 +195,10 @@ class ViewerState:
     def set_cursor(self, lps: Any, *, view: str | None = None) -> None:
         """Move the crosshair; with ``view`` the slice of that view stays where it is."""
         new = np.asarray(lps, float).copy()
+        if view is not None and self.reading.frames[view].is_rotated:  # stay on the oblique plane
+            depth = self.reading.frames[view].depth_axis
+            self.cursor = self.snap(new - ((new - self.cursor) @ depth) * depth, exact=True)
+            return
         if view is not None:
             axis = VIEWS[view].axis
             new[axis] = self.cursor[axis]
@@ -212,6 +224,12 @@ class ViewerState:
         ijk = self.clamp_index(self.volume.lps_to_index(self.cursor))
         count = self.volume.size[a]
         pos = float(self.cursor[spec.axis])
+        frame = self.reading.frames[view]
+        if frame.is_rotated:  # the distance along the plane's own normal, named by its main LPS axis
+            depth = frame.depth_axis
+            b = int(np.argmax(np.abs(depth)))
+            signed = float(self.cursor @ depth) * float(np.sign(depth[b]))
+            return round(float(ijk[a])), count, abs(signed), ("LPS"[b] if signed >= 0 else "RAI"[b])
         letter = "LPS"[spec.axis] if pos >= 0 else "RAI"[spec.axis]
         return round(float(ijk[a])), count, abs(pos), letter
 

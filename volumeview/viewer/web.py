@@ -21,6 +21,8 @@ from .layout import VIEWS
 from .state import ViewerState
 
 WEB_PACKAGES = "trame trame-vtk trame-vuetify trame-pyvista"
+#: Wheel events arriving within this many seconds (or while a frame is drawn) make one redraw.
+WHEEL_COALESCE_S = 0.02
 
 
 def _require_trame() -> None:
@@ -46,7 +48,8 @@ class WebViewer:
     """A trame app around one offscreen plotter and its ``Controller``."""
 
     def __init__(self, volumes: Sequence[Volume], *, series: int = 0, size: Sequence[int] = (1024, 768),
-                 show_patient: bool = False, name: str | None = None, **presets: Any) -> None:
+                 show_patient: bool = False, name: str | None = None, save_session: Any = None,
+                 **presets: Any) -> None:
         _require_trame()
         from trame.app import get_server
 
@@ -56,9 +59,16 @@ class WebViewer:
         self.plotter, self.scene, self.state = build(volumes, series=series, size=size, off_screen=True,
                                                      show_patient=show_patient, **presets)
         self.controller = Controller(self.plotter, self.scene, self.state, timers=False)
+        self.scene.key_hint = False  # keys do not reach a remote view: no "h: keys" there
+        self.scene.update()
+        self.controller.schedule = self._schedule  # wheel bursts: one redraw per burst
         self.controller.on_change = self._push_state
         self.server = get_server(name or f"volumeview-{id(self)}", client_type="vue3")
         self._updating = False
+        self.save_session_path = save_session
+        from .web_reading import WebReading  # measurements, slabs, oblique planes, crop box, histogram
+
+        self.reading = WebReading(self)
         self._init_state()
         self._build_ui()
 
@@ -74,7 +84,9 @@ class WebViewer:
             "mip": s.mip,
             "show_volume": s.show_volume,
             "show_planes": s.show_planes,
-            "series_items": [{"title": f"{n}: {s.series_label(n)}", "value": n} for n in range(len(s.volumes))],
+            # Numbered as the 3D pane's "Series n/N" says.
+            "series_items": [{"title": f"{n + 1}/{len(s.volumes)}: {s.series_label(n)}", "value": n}
+                             for n in range(len(s.volumes))],
             "series": s.series,
             "n_times": s.volume.n_times,
             "time": s.time,
@@ -86,6 +98,7 @@ class WebViewer:
             values[f"{view}_slice"] = index
             values[f"{view}_max"] = count - 1
         values.update(self.scene.overlays.page_values())
+        values.update(self.reading.page_values())
         return values
 
     def _init_state(self) -> None:
@@ -99,6 +112,7 @@ class WebViewer:
         for view in VIEWS:
             state.change(f"{view}_slice")(self._slice_handler(view))
         state.change("segments_on", "overlay_opacity", "outline_only")(self._on_overlays)
+        self.reading.bind()
 
     def _on_overlays(self, segments_on: Any = None, overlay_opacity: Any = None, outline_only: Any = None,
                      **_: Any) -> None:
@@ -209,13 +223,24 @@ class WebViewer:
                         page_controls(v3)
                         html.Div("{{ window_text }}  |  {{ readout }}", classes="text-caption volumeview-readout",
                                  style="font-family: monospace")
-                    with html.Div(style="flex: 1 1 auto; width: 100%; position: relative; min-height: 400px",
-                                  classes="volumeview-render"):
-                        self.view = VtkRemoteView(self.plotter.render_window, interactive_ratio=1,
-                                                  still_quality=90, interactive_quality=60, ref="view",
-                                                  style="position: absolute; inset: 0")
+                    self.reading.controls()
+                    with html.Div(classes="d-flex", style="flex: 1 1 auto; width: 100%; min-height: 400px"):
+                        with html.Div(style="flex: 1 1 auto; position: relative", classes="volumeview-render"):
+                            self.view = VtkRemoteView(self.plotter.render_window, interactive_ratio=1,
+                                                      still_quality=90, interactive_quality=60, ref="view",
+                                                      style="position: absolute; inset: 0")
+                        self.reading.panel()
         self.layout = layout
         self.server.controller.on_server_ready.add(lambda **_: self.view.update())
+
+    def _schedule(self, callback) -> None:
+        """Run ``callback`` once the events already queued are handled (the server's asyncio loop)."""
+        import asyncio
+
+        try:
+            asyncio.get_event_loop().call_later(WHEEL_COALESCE_S, callback)
+        except RuntimeError:  # no loop (a test calling the handlers directly): now
+            callback()
 
     def toggle_cine(self) -> None:
         """Play or pause the 4D series at its frame interval (an asyncio task on the server's loop)."""
@@ -243,43 +268,47 @@ class WebViewer:
         self._apply()
 
     def start(self, *, port: int = 0, host: str = "localhost", open_browser: bool = True, **kwargs: Any) -> Any:
+        from . import web_quiet
+
         port = port or free_port(host)
-        print(f"volumeview: serving the viewer at http://{host}:{port}/  (Ctrl+C stops)", file=sys.stderr)
+        url = f"http://{host}:{port}/"
+        print(web_quiet.start_message(url, open_browser=open_browser), file=sys.stderr)
+        web_quiet.install()  # a closed tab is not a traceback
+        if open_browser:  # ourselves: trame's own opener prints its "--server" hint, which volumeview lacks
+            import webbrowser
+
+            self.server.controller.on_server_ready.add(lambda **_: webbrowser.open(url))
         try:
-            return self.server.start(port=port, host=host, open_browser=open_browser, show_connection_info=False,
+            return self.server.start(port=port, host=host, open_browser=False, show_connection_info=False,
                                      **kwargs)
         finally:
             self.close()
 
     def close(self) -> None:
+        if self.save_session_path is not None:
+            self.reading.save_session()
         self.controller.stop_cine()
         self.plotter.close()
 
 
 def serve(volumes: Sequence[Volume], *, series: int = 0, port: int = 0, host: str = "localhost",
           size: Sequence[int] = (1024, 768), show_patient: bool = False, open_browser: bool = True,
-          **presets: Any) -> None:
-    """Serve the viewer on ``http://host:port/`` until interrupted."""
-    WebViewer(volumes, series=series, size=size, show_patient=show_patient, **presets).start(
+          save_session: Any = None, **presets: Any) -> None:
+    """Serve the viewer on ``http://host:port/`` until interrupted (``save_session``: written on exit)."""
+    WebViewer(volumes, series=series, size=size, show_patient=show_patient, save_session=save_session,
+              **presets).start(
         port=port, host=host, open_browser=open_browser)
 
 
 def show_notebook(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[int] = (1024, 768),
-                  show_patient: bool = False, **presets: Any) -> Any:
-    """Inline in Jupyter through pyvista's trame backend (server-side rendering).
+                  show_patient: bool = False, route: str | None = None, **presets: Any) -> Any:
+    """Inline in Jupyter, on the kernel's machine or a remote one (``volumeview.viewer.notebook``).
 
-    The mouse works as in the window (click, drag, wheel on a slice pane);
-    the pyvista toolbar gives screenshots and camera reset. Outside an
-    ``await``, pyvista's launcher needs ``nest_asyncio2``; the widget needs
-    ``ipywidgets`` (both usual in Jupyter).
+    The server routes use pyvista's trame backend (server-side rendering: the
+    mouse works as in the window); the ``"client"`` route sends the 3D scene to
+    the browser. Outside an ``await``, pyvista's launcher needs ``nest_asyncio2``;
+    the widget needs ``anywidget`` (both in the ``web`` extra).
     """
-    _require_trame()
-    from .desktop import build
-    from .interaction import Controller
+    from .notebook import show_in_notebook
 
-    plotter, scene, state = build(volumes, series=series, size=size, off_screen=True, show_patient=show_patient,
-                                  **presets)
-    controller = Controller(plotter, scene, state, timers=False)
-    plotter._volumeview = (scene, state, controller)  # keep them alive with the widget
-    plotter.notebook = True
-    return plotter.show(jupyter_backend="server", return_viewer=True)
+    return show_in_notebook(volumes, series=series, size=size, show_patient=show_patient, route=route, **presets)
