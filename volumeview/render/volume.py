@@ -210,7 +210,8 @@ def decorate(rgb: np.ndarray, volume: "Volume", axes: orient.CameraAxes, mm_per_
         annotate.draw_corner_text(draw, box, "tl", tl)
         annotate.draw_corner_text(draw, box, "tr", tr)
         annotate.draw_corner_text(draw, box, "bl", lines)
-        overlay.draw_legend(canvas, box, style.overlay_for(volume), skip_lines=len(tr))
+    tr_lines = len(header_lines(volume, show_patient=style.show_patient)[1]) if style.annotations else 0
+    overlay.draw_legend(canvas, box, style.overlay_for(volume), skip_lines=tr_lines)
     if colorbar is not None:
         lut, lo, hi = colorbar
         annotate.draw_colorbar(canvas, (box[2], 0, style.size[0], style.size[1]), lut, lo, hi, volume.unit)

@@ -46,7 +46,7 @@ n / N            next / previous series
 c  r             centre crosshair, reset views
 s                save screenshot
 h  q             help, quit
-x  u  -  =       segments, outline, opacity
+g  l  [  ]       segments, outline, opacity
 F1-F12           toggle segment 1-12
 """ + READING_KEYS_HELP
 
