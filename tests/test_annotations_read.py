@@ -450,3 +450,15 @@ def test_truncated_label_map_is_refused_before_reading(tmp_path, small_ct):
     path.write_bytes(data[: len(data) - 500])
     with pytest.raises(VolumeviewError, match="declares .* bytes of voxels but the file holds"):
         volumeview.load_segmentation(path, reference=small_ct)
+
+
+@needs_data
+def test_labelmap_segs_are_listed_as_seg_and_attached():
+    result = volumeview.scan(DCMQI)
+    links = {Path(link.path).name: link for link in result.links}
+    assert set(links) == {"label.seg", "sparse-labelmap-ppv5.dcm", "sparse-labelmap-noppv.dcm"}
+    assert all(link.kind == "SEG" and link.image is not None for link in links.values())
+    vol = volumeview.load(DCMQI / "images", overlays=False)
+    attached = volumeview.load(DCMQI, overlays=True, series=result.images.index(links["label.seg"].image))
+    assert len(attached.overlays) == 3 and attached.shape == vol.shape
+    assert sum(any("frames exist for 2 of the 3" in w for w in [x]) for x in attached.warnings) == 2  # one line each
