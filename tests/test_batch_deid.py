@@ -22,9 +22,7 @@ from volumeview.batch.deid import (  # noqa: E402
 )
 
 KEY = "0f" * 32
-SHARED = Path(__file__).resolve().parents[1].parent.parent / "shared" / "data"
-if not SHARED.is_dir():
-    SHARED = Path("/work/shared/data")
+from conftest import SHARED  # noqa: E402  (../shared/data beside the repo)
 
 _VALUES = {"DA": "20240131", "DT": "20240131101010", "TM": "101010", "AS": "042Y", "PN": "Kim^Minsu", "UI": "1.2.840.99.1",
            "IS": "7", "DS": "1.5", "US": 7, "SS": -7, "UL": 7, "SL": -7, "FL": 1.5, "FD": 1.5, "SV": 7, "UV": 7, "AT": 0x00100010,
@@ -195,25 +193,29 @@ def test_cli_deidentified_dicom_export(tmp_path):
     write_series(archive / "b", shape=(3, 16, 16), study_uid=study, series_number=2, description="neck", patient_id="HOSP-991",
                  patient_name="Hong^Gildong", seed=1)
     write_series(archive / "c", shape=(2, 16, 16), series_number=3, description="burned", patient_id="HOSP-991",
+                 study_uid="1.2.826.0.1.3680043.8.498.2",
                  extra_tags={"BurnedInAnnotation": "YES"}, seed=2)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "volumeview", "batch", "export", str(archive), str(out), "--format", "dicom", "--deidentify",
            "--workers", "1", "--retain-device"]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stderr  # the burned-in series is refused, the others written
-    assert "BurnedInAnnotation is YES" in run.stderr and "S003_burned" in run.stderr
+    assert "BurnedInAnnotation is YES" in run.stderr and "S003_CT" in run.stderr
+    # names carry no description and no date (both are removed from the headers too)
+    assert sorted(p.relative_to(out).as_posix() for p in out.glob("*/*/*")) == ["P0001/study01/S001_CT", "P0001/study01/S002_CT"]
+    assert not list(out.glob("*/*/.*"))  # the refused series left no partial folder
     files = sorted(out.rglob("*.dcm"))
     assert len(files) == 7
     headers = [pydicom.dcmread(f) for f in files]
     assert len({h.StudyInstanceUID for h in headers}) == 1 and headers[0].StudyInstanceUID == pseudonym_uid(study, _key(out))
     assert len({h.SeriesInstanceUID for h in headers}) == 2
     assert {h.PatientID for h in headers} == {pseudonym_patient("HOSP-991", _key(out))}
-    assert all(h.get("StationName") == "CT01" for f, h in zip(files, headers) if "S001_head" in str(f))  # --retain-device
+    assert all(h.get("StationName") == "CT01" for f, h in zip(files, headers) if "S001_CT" in str(f))  # --retain-device
     assert not any("SeriesDescription" in h for h in headers)  # X in the Basic Profile
     assert not any("Hong" in str(h.PatientName) or "Secret" in str(h.get("InstitutionName", "")) for h in headers)
     import volumeview
 
-    vol = volumeview.load([str(f) for f in files if "S001" in str(f)])
+    vol = volumeview.load([str(f) for f in files if "S001_CT" in str(f)])
     ref = volumeview.load([str(f) for f in a.files])
     np.testing.assert_array_equal(vol.array, ref.array)
     np.testing.assert_allclose(vol.affine, ref.affine, atol=1e-6)

@@ -137,3 +137,35 @@ def test_no_series_exits_1_with_one_line(tmp_path):
     run = subprocess.run([sys.executable, "-m", "volumeview", "batch", "export", str(tmp_path), str(tmp_path / "o")],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 1 and "Error:" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_local_pool_fails_only_the_series_that_kills_its_worker(tmp_path):
+    """Three series in a 2-process pool; 'poison' kills its worker every time: it alone fails, after two deaths."""
+    import functools
+
+    from _batch_helpers import slow_export
+
+    from volumeview.batch import list_archive
+    from volumeview.batch.engines import run_local
+    from volumeview.datasets import write_series
+
+    for n, desc in enumerate(["one", "poison", "two", "three"]):
+        write_series(tmp_path / "in" / desc, shape=(2, 8, 8), description=desc, series_number=n + 1, seed=n)
+    tasks = list_archive(tmp_path / "in").tasks
+    fn = functools.partial(slow_export, out_dir=str(tmp_path / "out"), delay=0.2)
+    rows = {t.info["description"]: r for t, r in run_local(tasks, fn, workers=2, retries=1)}
+    assert set(rows) == {"one", "poison", "two", "three"}
+    assert "died 2 times" in rows["poison"]["error"]
+    assert all(rows[d]["error"] is None for d in ("one", "two", "three"))
+
+
+def test_unreachable_scheduler_is_one_clear_error(tmp_path):
+    pytest.importorskip("distributed")
+    from volumeview.datasets import write_series
+
+    write_series(tmp_path / "a", shape=(2, 8, 8))
+    run = subprocess.run([sys.executable, "-m", "volumeview", "batch", "export", str(tmp_path / "a"), str(tmp_path / "o"),
+                          "--dask", "tcp://127.0.0.1:9"], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="2s"))
+    assert run.returncode == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr

@@ -67,6 +67,9 @@ _CODES = {"basic": ("113100", "Basic Application Confidentiality Profile"),
 class BurnedInAnnotationError(Exception):
     """The image says it has identifying text burned into its pixels."""
 
+    message = ("BurnedInAnnotation is YES: identifying text may be burned into the pixels "
+               "(use --allow-burned-in to copy it anyway, after checking the pixels)")
+
 
 @dataclass(frozen=True)
 class DeidOptions:
@@ -213,8 +216,7 @@ def deidentify(ds: Dataset, options: DeidOptions) -> dict[str, int]:
     Raises :class:`BurnedInAnnotationError` for BurnedInAnnotation YES unless allowed.
     """
     if str(ds.get("BurnedInAnnotation", "")).strip().upper() == "YES" and not options.allow_burned_in:
-        raise BurnedInAnnotationError("BurnedInAnnotation is YES: identifying text may be burned into the pixels "
-                                      "(use --allow-burned-in to copy it anyway, after checking the pixels)")
+        raise BurnedInAnnotationError(BurnedInAnnotationError.message)
     pseudonym = pseudonym_patient(str(ds.get("PatientID", "") or ds.get("PatientName", "") or ""), options.key)
     report: dict[str, int] = {}
     _apply(ds, options, pseudonym, report)

@@ -5,9 +5,9 @@ picklable function ``fn(task) -> row`` and yields ``(task, row)`` as each
 finishes, so the client never holds more than rows (never pixel data).
 
 * ``local``: a ``ProcessPoolExecutor`` (spawned interpreters), at most one task in
-  flight per worker, so a worker that dies takes down only the series it held.
-  The pool is rebuilt and those series retried; one that kills a worker
-  ``retries + 1`` times is failed.
+  flight per worker. A worker that dies breaks the pool: it is rebuilt, and the
+  series that were in flight are rerun one at a time, so the one that kills
+  workers is failed after ``retries + 1`` deaths and the others are not charged.
 * Dask: a ``distributed.LocalCluster`` (``"local"``) or a running scheduler
   (``"tcp://host:port"``). Scheduling, transport and recovery from lost workers
   are Dask's own: ``retries`` on each task, and the scheduler's
@@ -53,40 +53,57 @@ def run_serial(tasks: Iterable[Any], fn: TaskFn) -> Iterator[tuple[Any, Row]]:
 
 def run_local(tasks: Iterable[Any], fn: TaskFn, *, workers: int, retries: int = 1,
               pool: ProcessPoolExecutor | None = None) -> Iterator[tuple[Any, Row]]:
-    """In ``workers`` spawned processes, as they finish (``pool``: a started executor to use first)."""
+    """In ``workers`` spawned processes, as they finish (``pool``: a started executor to use first).
+
+    When a worker process dies the pool breaks and every series in flight is lost with it. Those are rerun
+    one at a time, so the one that kills its worker is found, charged, and failed after ``retries + 1``
+    deaths; the series that merely shared the pool with it are not charged.
+    """
     import multiprocessing
 
-    pending = list(tasks)[::-1]  # pop() from the end keeps the given order
-    attempts: dict[int, int] = {}
+    queue = list(tasks)[::-1]  # pop() from the end keeps the given order
+    suspects: list[Any] = []  # in flight when a worker died: each runs alone until it passes or is charged
+    deaths: dict[int, int] = {}
     context = multiprocessing.get_context("spawn")  # never fork a parent holding threads or GL state
     given = pool
-    while pending:
+    while queue or suspects:
         pool, given = (given or ProcessPoolExecutor(max_workers=workers, mp_context=context)), None
         running: dict[Future, Any] = {}
-        broken = False
         try:
-            while pending or running:
-                while pending and len(running) < workers and not broken:
-                    task = pending.pop()
+            while True:
+                alone = bool(suspects)
+                if alone and not running:
+                    task = suspects.pop()
+                    running[pool.submit(fn, task)] = task
+                while not alone and queue and len(running) < workers:
+                    task = queue.pop()
                     running[pool.submit(fn, task)] = task
                 if not running:
                     break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
+                lost: list[Any] = []
+                for future in list(done) + [f for f in running if f not in done]:
+                    if future not in done and not lost:
+                        continue  # the pool is fine: the others are still running
                     task = running.pop(future)
                     try:
                         yield task, future.result()
                     except BrokenProcessPool:
-                        broken = True
-                        n = attempts[id(task)] = attempts.get(id(task), 0) + 1
-                        if n > retries:
-                            yield task, failure_row(task, f"its worker process died {n} times while processing it")
-                        else:
-                            pending.append(task)
+                        lost.append(task)
                     except Exception as exc:  # the task function itself failed (a bug): report, go on
                         yield task, failure_row(task, f"{type(exc).__name__}: {exc}")
-                if broken and not running:
-                    break
+                if not lost:
+                    continue
+                if len(lost) == 1:  # it ran alone (or was the only one in flight): it killed the worker
+                    task = lost[0]
+                    n = deaths[id(task)] = deaths.get(id(task), 0) + 1
+                    if n > retries:
+                        yield task, failure_row(task, f"its worker process died {n} times while processing it; not retried again")
+                    else:
+                        suspects.append(task)
+                else:
+                    suspects.extend(lost[::-1])
+                break  # a broken pool takes no more work: start a new one
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -113,17 +130,32 @@ def connect_dask(address: str, *, workers: int, retries: int = 1, on_info: Calla
         client = Client(cluster)
     else:
         cluster = None
-        client = Client(address, timeout="20s")
+        try:
+            # Dask's own connect timeout (distributed.comm.timeouts.connect, 30 s by default)
+            client = Client(address, timeout=dask.config.get("distributed.comm.timeouts.connect"))
+        except (OSError, TimeoutError) as exc:
+            from ..errors import VolumeviewError
+
+            raise VolumeviewError(f"cannot reach the Dask scheduler at {address}: {exc}",
+                                  hint="start one with `dask scheduler` and workers with `dask worker ADDRESS`") from None
     if on_info:
         link = client.dashboard_link
         on_info(f"Dask scheduler {client.scheduler.address}; dashboard: {link}")
     return client, cluster
 
 
+def _allowed_failures(dask_scheduler: Any = None) -> int:
+    return int(dask_scheduler.allowed_failures)
+
+
 def run_dask(tasks: Iterable[Any], fn: TaskFn, *, client: Any, retries: int = 1) -> Iterator[tuple[Any, Row]]:
     """On a Dask cluster, one task per series, results streamed with ``as_completed``."""
     from distributed import as_completed
 
+    try:  # the scheduler's own setting decides when a series that kills workers is given up
+        deaths = int(client.run_on_scheduler(_allowed_failures)) + 1
+    except Exception:
+        deaths = None
     run_id = uuid.uuid4().hex[:8]
     futures = {}
     for task in tasks:
@@ -137,7 +169,8 @@ def run_dask(tasks: Iterable[Any], fn: TaskFn, *, client: Any, retries: int = 1)
         except Exception as exc:
             name = type(exc).__name__
             if name == "KilledWorker":
-                row = failure_row(task, f"it killed its Dask worker {retries + 1} times (out of memory or a crash); not retried again")
+                times = f"{deaths} times" if deaths else "on every try"
+                row = failure_row(task, f"it killed its Dask worker {times} (out of memory or a crash); not retried again")
             else:
                 row = failure_row(task, f"{name}: {exc}")
         # The finished future is kept (a small row on a worker, never pixels) until the run ends: released

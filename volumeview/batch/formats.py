@@ -81,7 +81,7 @@ def sidecar_dict(volume: Volume, task: Any, warnings: list[str], *, show_patient
     return {k: v for k, v in data.items() if v is not None}
 
 
-def _replace_dir(tmp: Path, target: Path) -> None:
+def replace_dir(tmp: Path, target: Path) -> None:
     """Put the finished directory ``tmp`` at ``target``, replacing an old one."""
     old = None
     if target.exists():
@@ -116,7 +116,7 @@ def write_zarr(volume: Volume, target: Path, *, show_patient: bool = False) -> P
                                   attributes={"affine_lps": geometry["affine_lps"], "affine_ras": geometry["affine_ras"],
                                               "spacing": geometry["spacing"], "unit": volume.unit})
         image[...] = array
-        _replace_dir(tmp, target)
+        replace_dir(tmp, target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

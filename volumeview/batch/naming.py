@@ -10,6 +10,10 @@ A series is named ``<patient>/<study date>/S<series number>_<description>[_<labe
   ``_2``, ``_3``, ... in the sorted order of their series keys, compared without
   case so that case-insensitive filesystems (macOS, Windows) agree.
 
+For de-identified output the description is replaced by the modality and, unless
+dates are kept, the date by ``study01``, ``study02``, ... (the patient's studies in
+date order), so the names leak nothing the headers no longer hold.
+
 Every component keeps letters and digits of any script (Korean descriptions stay
 readable) and ``.-_``; everything else becomes ``_``. Windows' reserved names and
 trailing dots are avoided, and each component is at most 64 UTF-8 bytes.
@@ -72,7 +76,8 @@ def _series_part(info: NamingInfo) -> str:
 
 
 def assign_names(infos: Iterable[NamingInfo], *, show_patient: bool = False,
-                 patient_numbers: dict[str, int] | None = None) -> dict[str, str]:
+                 patient_numbers: dict[str, int] | None = None, deidentified: bool = False,
+                 keep_dates: bool = False) -> dict[str, str]:
     """Map each series key to its relative output stem (``/``-separated, no suffix).
 
     >>> a = NamingInfo("1.2.3", patient_id="123", study_date="20240102", series_number=2, description="Head")
@@ -81,6 +86,15 @@ def assign_names(infos: Iterable[NamingInfo], *, show_patient: bool = False,
     {'1.2.3': 'P0001/20240102/S002_Head', '1.2.4': 'P0001/20240102/S002_head_2'}
     """
     infos = sorted(infos, key=lambda i: i.key)
+    if deidentified:  # names of de-identified data carry no description (free text) and, unless kept, no date
+        study_rank: dict[tuple[str, str], int] = {}
+        for patient in {i.patient_id for i in infos}:
+            studies = sorted({(i.study_date, i.study_uid) for i in infos if i.patient_id == patient})
+            study_rank.update({(patient, uid): n + 1 for n, (_, uid) in enumerate(studies)})
+        infos = [NamingInfo(i.key, patient_id=i.patient_id,
+                            study_date=i.study_date if keep_dates else f"study{study_rank[(i.patient_id, i.study_uid)]:02d}",
+                            study_uid=i.study_uid, series_number=i.series_number, description=i.modality,
+                            label="", modality=i.modality) for i in infos]
     patients = sorted({i.patient_id for i in infos})
     number = {p: n + 1 for n, p in enumerate(patients)}
     if patient_numbers:  # the numbers ``volumeview studies`` shows, by series key
@@ -89,7 +103,7 @@ def assign_names(infos: Iterable[NamingInfo], *, show_patient: bool = False,
     taken: set[str] = set()
     for info in infos:
         patient = safe_component(info.patient_id, fallback="unknown") if show_patient else f"P{number[info.patient_id]:04d}"
-        date = info.study_date if re.fullmatch(r"\d{8}", info.study_date or "") else "nodate"
+        date = info.study_date if re.fullmatch(r"\d{8}|study\d+", info.study_date or "") else "nodate"
         stem = f"{patient}/{date}/{_series_part(info)}"
         candidate, n = stem, 1
         while candidate.casefold() in taken:

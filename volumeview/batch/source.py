@@ -55,10 +55,12 @@ def _info(series: Any) -> dict[str, Any]:
 
 
 def list_archive(archive: str | os.PathLike[str] | Iterable[str], *, where: SeriesFilter | None = None,
-                 show_patient: bool = False, kinds: tuple[str, ...] = ("image",)) -> Listing:
+                 show_patient: bool = False, kinds: tuple[str, ...] = ("image",), deidentified: bool = False,
+                 keep_dates: bool = False) -> Listing:
     """Scan ``archive`` once and return one named task per matching series.
 
     Patients are numbered as ``volumeview studies`` numbers them (``P0001`` is its "Patient 1").
+    ``deidentified`` names series without descriptions, and without dates unless ``keep_dates``.
     """
     from ..io.loader import scan
     from ..studies import group_studies
@@ -78,7 +80,8 @@ def list_archive(archive: str | os.PathLike[str] | Iterable[str], *, where: Seri
     chosen = [(by_key[k], _info(by_key[k])) for k in patient_number]
     naming = [NamingInfo(s.key, **info) for s, info in chosen]
     numbers = {s.key: patient_number[s.key] for s, _ in chosen}
-    names = assign_names(naming, show_patient=show_patient, patient_numbers=numbers)
+    names = assign_names(naming, show_patient=show_patient, patient_numbers=numbers, deidentified=deidentified,
+                         keep_dates=keep_dates)
     tasks = []
     for s, info in chosen:
         files: list[FileRecord] = []
@@ -94,3 +97,60 @@ def list_archive(archive: str | os.PathLike[str] | Iterable[str], *, where: Seri
                                 title=title, info=public))
     tasks.sort(key=lambda t: t.name)
     return Listing(tasks, problems, skipped)
+
+
+def list_annotations(archive: str | os.PathLike[str] | Iterable[str], *, where: SeriesFilter | None = None,
+                     show_patient: bool = False) -> Listing:
+    """One task per annotation object (SEG, RTSTRUCT) found beside its image series, for ``batch stats``.
+
+    The task's files are the object's file and its image series' files; ``info["annotation"]`` names the
+    object's file and ``info["image_key"]`` the image series. The key is the object's own series key, with
+    the file name when one series holds several objects. Objects whose images are missing are reported.
+    """
+    from ..annotations.link import link_annotations
+    from ..io.loader import scan
+    from ..studies import group_studies
+
+    where = where or SeriesFilter()
+    paths = [str(archive)] if isinstance(archive, (str, os.PathLike)) else [str(a) for a in archive]
+    result = scan(paths)
+    problems = [str(p) for p in result.problems]
+    chosen_images: dict[str, int] = {}
+    for patient in group_studies(result, **where.as_kwargs()):
+        for study in patient.studies:
+            for info in study.series:
+                chosen_images[info.key] = patient.number
+    links = [link for link in link_annotations(result) if link.kind in ("SEG", "RTSTRUCT")]
+    per_series: dict[str, int] = {}
+    for link in links:
+        if link.series is not None:
+            per_series[link.series.key] = per_series.get(link.series.key, 0) + 1
+    items = []
+    for link in links:
+        if link.image is None:
+            problems.append(f"{link.path}: {link.kind} skipped: {link.note}")
+            continue
+        if link.image.key not in chosen_images:
+            continue
+        own = link.series.key if link.series is not None else os.path.basename(link.path)
+        key = own if per_series.get(own, 1) == 1 else f"{own}:{os.path.basename(link.path)}"
+        info = _info(link.image)
+        label = f"{link.kind}_{link.series.description if link.series is not None else ''}".rstrip("_")
+        items.append((key, link, info, NamingInfo(key, **{**info, "label": (info["label"] + " " + label).strip()})))
+    names = assign_names([n for *_, n in items], show_patient=show_patient,
+                         patient_numbers={k: chosen_images[link.image.key] for k, link, _, _ in items})
+    tasks = []
+    for key, link, info, _ in items:
+        files = []
+        for path in [link.path, *link.image.files]:
+            try:
+                files.append(file_record(path))
+            except OSError as exc:
+                problems.append(f"{path}: {exc.strerror or exc}")
+        public = {k: v for k, v in info.items() if k != "patient_id"}
+        public.update(annotation=link.path, image_key=link.image.key, kind=link.kind)
+        tasks.append(SeriesTask(key=key, uid=link.image.uid, label=link.image.label or "", name=names[key],
+                                files=tuple(files), title=f"{link.kind} on {info['modality']} {info['description']}",
+                                info=public))
+    tasks.sort(key=lambda t: t.name)
+    return Listing(tasks, problems, 0)

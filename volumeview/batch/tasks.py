@@ -87,7 +87,8 @@ def check_unchanged(task: SeriesTask) -> None:
 
 
 def _select(result: Any, task: SeriesTask) -> Any:
-    images = [s for s in result.images if s.key == task.key]
+    key = task.info.get("image_key", task.key)  # a stats task names its image series apart from its own key
+    images = [s for s in result.images if s.key == key]
     if not images:
         problems = "; ".join(str(p) for p in result.problems[:3])
         raise TaskError(f"series not found in its files{': ' + problems if problems else ''}")
@@ -109,7 +110,8 @@ def load_task_volume(task: SeriesTask, *, max_bytes: int = DEFAULT_MAX_BYTES, re
     check_unchanged(task)
     # Only this series' own files, and never the index: on a cluster the index is the client's (read once),
     # and a worker must not open SQLite on a shared filesystem. The headers are needed for the pixels anyway.
-    result = scan([f.path for f in task.files], index=False)
+    annotation = task.info.get("annotation")
+    result = scan([f.path for f in task.files if f.path != annotation], index=False)
     notes = [str(p) for p in [*result.problems, *result.notes]]
     series = _select(result, task)
     need = series_bytes(series)
@@ -125,9 +127,12 @@ def load_task_volume(task: SeriesTask, *, max_bytes: int = DEFAULT_MAX_BYTES, re
 def run_task(task: SeriesTask, body: Callable[[SeriesTask], tuple[list[Path], list[str]]], *, out_dir: str,
              kind: str) -> dict[str, Any]:
     """Run ``body`` for one task and turn what happens into a manifest row. Never raises for data errors."""
+    from .. import progress
     from ..errors import VolumeviewError
     from .manifest import sha256_of
 
+    was_quiet = progress._quiet
+    progress.set_quiet(True)  # a worker shares the client's terminal: only the client draws a bar
     start = time.perf_counter()
     row: dict[str, Any] = {"key": task.key, "name": task.name, "task": kind, "inputs": task.fingerprint,
                            "outputs": [], "warnings": [], "error": None}
@@ -142,6 +147,8 @@ def run_task(task: SeriesTask, body: Callable[[SeriesTask], tuple[list[Path], li
         row["error"] = "out of memory while processing this series"
     except Exception as exc:  # a broken file or a bug: this series fails, the others go on
         row["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        progress.set_quiet(was_quiet)
     row["seconds"] = round(time.perf_counter() - start, 4)
     return row
 
@@ -198,3 +205,35 @@ def dicom_task(task: SeriesTask, *, out_dir: str, deid: dict[str, Any] | None) -
         return write_dicom_series(task, Path(out_dir), deid=deid)
 
     return run_task(task, body, out_dir=out_dir, kind="export:dicom" + ("+deid" if deid is not None else ""))
+
+
+def stats_task(task: SeriesTask, *, out_dir: str, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+    """Statistics per segment of one annotation object on its image: ``OUT/<name>.stats.json`` and ``.csv``."""
+
+    def body(task: SeriesTask) -> tuple[list[Path], list[str]]:
+        import csv
+        import io
+
+        from ..annotations.api import load_segmentation
+        from ..annotations.stats import segment_stats
+        from ..io.atomic import atomic_path
+
+        volume, notes = load_task_volume(task, max_bytes=max_bytes)
+        seg = load_segmentation(task.info["annotation"], reference=volume)
+        rows = [s.as_dict() for s in segment_stats(volume, seg)]
+        notes = [*notes, *seg.warnings]
+        base = Path(out_dir) / task.name
+        data = {"annotation": Path(task.info["annotation"]).name, "kind": task.info.get("kind"),
+                "image_key": task.info.get("image_key"), "unit": volume.unit, "segments": rows, "warnings": notes}
+        json_path = write_json(base.with_name(base.name + ".stats.json"), data)
+        csv_path = base.with_name(base.name + ".stats.csv")
+        buffer = io.StringIO()
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+        writer = csv.DictWriter(buffer, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+        with atomic_path(csv_path) as tmp:
+            tmp.write_text(buffer.getvalue(), encoding="utf-8")
+        return [json_path, csv_path], notes
+
+    return run_task(task, body, out_dir=out_dir, kind="stats")

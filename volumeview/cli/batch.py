@@ -55,7 +55,8 @@ def _filters(modality: List[str], since: Optional[str], until: Optional[str], de
 
 
 def _run(archive: Path, out: Path, make_fn: Callable[[Path], Any], *, what: str, where: Any, show_patient: bool,
-         workers: Optional[int], dask: Optional[str], resume: bool, kinds: tuple[str, ...] = ("image",)) -> None:
+         workers: Optional[int], dask: Optional[str], resume: bool, annotations: bool = False,
+         naming: Optional[dict[str, Any]] = None) -> None:
     """List, run and report; shared by every batch command."""
     import warnings
 
@@ -63,12 +64,15 @@ def _run(archive: Path, out: Path, make_fn: Callable[[Path], Any], *, what: str,
 
     from ..batch.manifest import MANIFEST_NAME
     from ..batch.runner import run_batch
-    from ..batch.source import list_archive
+    from ..batch.source import list_annotations, list_archive
     from ..errors import NoImagesError, VolumeviewError
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        listing = list_archive(archive, where=where, show_patient=show_patient, kinds=kinds)
+        if annotations:
+            listing = list_annotations(archive, where=where, show_patient=show_patient)
+        else:
+            listing = list_archive(archive, where=where, show_patient=show_patient, **(naming or {}))
     for problem in listing.problems[:20]:
         warn(problem)
     if len(listing.problems) > 20:
@@ -187,7 +191,7 @@ def export_cmd(
                        max_bytes=limit, show_patient=show_patient)
 
     _run(archive, out, make_fn, what="export", where=where, show_patient=show_patient, workers=workers, dask=dask,
-         resume=resume)
+         resume=resume, naming={"deidentified": deidentify, "keep_dates": retain_dates})
 
 
 @batch_app.command("render")
@@ -242,3 +246,41 @@ def render_cmd(
 
     _run(archive, out, make_fn, what="render", where=where, show_patient=show_patient, workers=workers, dask=dask,
          resume=resume)
+
+
+@batch_app.command("stats")
+def stats_cmd(
+    archive: Path = _ARCHIVE,
+    out: Path = _OUT,
+    modality: List[str] = typer.Option([], "--modality", "-m", help="Only images of these modalities (repeat or comma-separate)."),
+    since: Optional[str] = typer.Option(None, "--since", help="Only studies on or after this date (YYYYMMDD)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Only studies on or before this date (YYYYMMDD)."),
+    description: Optional[str] = typer.Option(None, "--description", "-d", help="Only images whose (study) description matches this glob."),
+    patient: Optional[str] = typer.Option(None, "--patient", help="Only patients whose name or ID matches this glob."),
+    show_patient: bool = typer.Option(False, "--show-patient", help="Name folders by PatientID."),
+    workers: Optional[int] = _workers_opt(),
+    dask: Optional[str] = _dask_opt(),
+    resume: bool = typer.Option(False, "--resume", help="Skip objects whose inputs and outputs match the manifest."),
+    max_series_mb: float = typer.Option(2048.0, "--max-series-mb", help="Refuse an image larger than this (MiB as float32)."),
+) -> None:
+    """Statistics per segment of every SEG and RTSTRUCT found beside its images (JSON and CSV per object)."""
+    import importlib.util
+
+    from ..errors import VolumeviewError
+
+    if importlib.util.find_spec("volumeview.annotations.stats") is None:
+        raise VolumeviewError("batch stats needs the annotation readers (volumeview.annotations.stats), "
+                              "which this installation does not have")
+    _engine(dask, workers)
+    limit = _max_bytes(max_series_mb)
+    where = _filters(modality, since, until, description, patient)
+
+    def make_fn(out_dir: Path) -> Any:
+        from functools import partial
+
+        from ..batch.tasks import stats_task
+
+        return partial(stats_task, out_dir=str(out_dir), max_bytes=limit)
+
+    _run(archive, out, make_fn, what="measure", where=where, show_patient=show_patient, workers=workers, dask=dask,
+         resume=resume, annotations=True)

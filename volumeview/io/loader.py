@@ -380,6 +380,7 @@ def _meta(series: Series, mapping: ValueMapping | None) -> dict[str, Any]:
         meta["VOILUT"] = {"entries": entries or 65536, "first": first}
     meta["handler"] = series.handler
     meta["label"] = series.label
+    meta["key"] = series.key  # load(series=KEY), volumeview studies, the viewer's picker
     meta["n_files"] = len(series.files)
     meta["transfer_syntax"] = series.slices[0].pixel.transfer_syntax if series.slices[0].pixel else ""
     meta["rgb"] = is_colour(ds)
