@@ -270,3 +270,20 @@ def test_dose_sampling_matches_the_image_sampler():
         plane = resample.fit_plane(dose, axes.right, axes.up, 97, 83, point=(1.0, 2.0, 3.0))
         np.testing.assert_allclose(overlay.sample_trilinear(dose, plane), resample.sample_plane(dose, plane),
                                    rtol=1e-5, atol=1e-4, equal_nan=True)
+
+
+def test_segment_surface_sits_on_its_voxels():
+    """The surface of a box of voxels, on an oblique grid, spans the box's LPS extent (within half a voxel)."""
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+
+    from volumeview.render.surfaces import segment_surfaces
+
+    ct = make_ct(rotation("z", 30) @ rotation("x", 20))
+    seg = make_seg(ct)
+    found = {s.label: (mesh, matrix) for s, mesh, matrix in segment_surfaces(overlay.make_overlay(ct, [seg]))}
+    mesh, matrix = found["liver"]
+    m = np.array([[matrix.GetElement(r, c) for c in range(4)] for r in range(4)])
+    points = vtk_to_numpy(mesh.GetPoints().GetData()) @ m[:3, :3].T + m[:3, 3]
+    ijk = ct.lps_to_index(points)  # back to the CT's voxel indices: the box is i 30..41, j 8..17, k 10..29
+    np.testing.assert_allclose(ijk.min(axis=0), [30 - 0.5, 8 - 0.5, 10 - 0.5], atol=0.5)
+    np.testing.assert_allclose(ijk.max(axis=0), [41 + 0.5, 17 + 0.5, 29 + 0.5], atol=0.5)

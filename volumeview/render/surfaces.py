@@ -63,19 +63,39 @@ def segment_mesh(mask: np.ndarray, spacing) -> tuple[Any, np.ndarray] | None:
     return nets.GetOutput(), lo[::-1].astype(float)
 
 
+def _slice_ranges(labels: np.ndarray) -> np.ndarray:
+    """``present[k, n]``: label ``n`` occurs on slice ``k`` (one bincount per slice, not one pass per label)."""
+    top = int(labels.max()) if labels.size else 0
+    present = np.zeros((labels.shape[0], top + 1), bool)
+    for k in range(labels.shape[0]):
+        present[k] = np.bincount(labels[k].reshape(-1), minlength=top + 1) > 0
+    return present
+
+
 def segment_surfaces(overlay: Overlay | None) -> Iterator[tuple["Segment", Any, Any]]:
-    """``(segment, polydata, user matrix)`` for every shown, non-empty segment."""
+    """``(segment, polydata, user matrix)`` for every shown, non-empty segment.
+
+    Each segment is meshed on the slices it occupies only, so a 100-label map costs about one pass over the
+    labels plus each segment's own extent, not 100 passes over the whole grid.
+    """
     if overlay is None:
         return
     for seg, shown in zip(overlay.segmentations, overlay.shown):
         for layer in label_layers(seg):
-            for number in layer.numbers:
-                if number not in shown:
+            wanted = [n for n in layer.numbers if n in shown]
+            if not wanted:
+                continue
+            present = _slice_ranges(layer.labels)
+            for number in wanted:
+                ks = np.flatnonzero(present[:, number]) if number < present.shape[1] else []
+                if not len(ks):
                     continue
-                found = segment_mesh(layer.labels == number, seg.grid.spacing)
+                k0, k1 = int(ks[0]), int(ks[-1]) + 1
+                found = segment_mesh(layer.labels[k0:k1] == number, seg.grid.spacing)
                 if found is None or found[0].GetNumberOfPoints() == 0:
                     continue
                 mesh, start = found
+                start = start + np.array([0.0, 0.0, float(k0)])  # (i, j, k) of the crop in the whole grid
                 yield seg.segment(number), mesh, _matrix(seg.grid, start)
 
 
