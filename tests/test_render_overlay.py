@@ -287,3 +287,14 @@ def test_segment_surface_sits_on_its_voxels():
     ijk = ct.lps_to_index(points)  # back to the CT's voxel indices: the box is i 30..41, j 8..17, k 10..29
     np.testing.assert_allclose(ijk.min(axis=0), [30 - 0.5, 8 - 0.5, 10 - 0.5], atol=0.5)
     np.testing.assert_allclose(ijk.max(axis=0), [41 + 0.5, 17 + 0.5, 29 + 0.5], atol=0.5)
+
+
+def test_structures_over_a_dose_are_outlined_unless_asked(ct, seg):
+    dose = Volume(np.full((4, 4, 4), 30.0, np.float32), spacing=(2, 2, 2), origin=voxel_lps(ct, (2, 2, 2)),
+                  modality="RTDOSE", unit="Gy")  # a corner far from the liver
+    liver = voxel_lps(ct, (36, 12, 20))
+    where = pixel_of(ct, "axial", liver, point=liver)
+    style = dict(view="axial", point=liver, preset=WINDOW, size=SIZE, **PLAIN)
+    np.testing.assert_allclose(render_slice(ct, overlays=[seg, dose], **style)[where], [grey_value(40)] * 3, atol=1)
+    np.testing.assert_allclose(render_slice(ct, overlays=[seg, dose], outline_only=False, **style)[where],
+                               blend(RED), atol=2)

@@ -89,7 +89,7 @@ def render(
     overlay: Optional[list[Path]] = typer.Option(None, "--overlay", help="SEG, RTSTRUCT, label map or RTDOSE to draw over the images (repeatable)."),
     segments: Optional[str] = typer.Option(None, "--segments", help="Only these segments: names or numbers, comma-separated."),
     overlay_opacity: float = typer.Option(0.4, "--overlay-opacity", help="Opacity of the segment fill, 0..1."),
-    outline_only: bool = typer.Option(False, "--outline-only", help="Segment outlines without fill."),
+    outline_only: Optional[bool] = typer.Option(None, "--outline-only/--fill", help="Segment outlines without fill, or filled (default: filled, outlines only over a dose)."),
     legend: bool = typer.Option(True, "--legend/--no-legend", help="Legend of segment names and colours."),
     linked: bool = typer.Option(False, "--linked", help="Also draw the SEG, RTSTRUCT and RTDOSE under PATH that reference the series."),
 ) -> None:
