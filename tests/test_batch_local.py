@@ -87,7 +87,7 @@ def test_local_cluster_survives_sigkill_and_poison(archive, tmp_path):
         assert pids, "no Dask worker process found"
         os.kill(pids[0], signal.SIGKILL)
     finally:
-        runner.join(timeout=150)
+        runner.join(timeout=300)  # bounded; a loaded 2-core machine restarts workers slowly
     assert not runner.is_alive(), "the run did not finish after a worker was killed"
     rows = manifest_rows(out)
     assert sorted(r["key"] for r in rows) == sorted(t.key for t in listing.tasks)  # nothing lost, nothing twice

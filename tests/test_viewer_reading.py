@@ -69,9 +69,8 @@ def scene_of():
 def test_mip_slab_is_the_numpy_maximum_over_the_slab(scene_of):
     vol = spots_volume()
     plotter, scene, state = scene_of([vol])
-    # Nearest-voxel display, so each screen pixel is one voxel's slab value (the viewer draws linear,
-    # which also blends neighbouring voxels in the plane and across the slab's edges).
-    scene.image_property.SetInterpolationTypeToNearest()
+    # The viewer samples slabs at the nearest voxel (see ReadingLayer.sync_properties): each screen pixel
+    # is one voxel column's slab value.
     state.level, state.width = 500.0, 1000.0  # 0 -> black, 1000 -> white
     state.cursor = np.array([126.0, 38.0, 20.0])  # the crosshair lines away from the spots
     state.reading.set_slab("axial", "mip", 10.0)

@@ -59,6 +59,10 @@ def view(
     check_window(window)
     use_presets_file(presets_file)
     _validate.output_file(save_session, "--save-session")
+    if screenshot is None and not web:
+        from ..viewer.display_check import require_display
+
+        require_display()  # before the viewer and the series load
     reading = {"measurements": measurements, "session": session, "save_session": save_session, "overlays": overlay}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -46,6 +46,10 @@ PANES = {"axial": (0, 0), "3d": (0, 1), "coronal": (1, 0), "sagittal": (1, 1)}
 COLOURS = {"axial": (0.95, 0.33, 0.33), "coronal": (0.43, 0.75, 0.34), "sagittal": (0.93, 0.84, 0.30)}
 BACKGROUND = (0.0, 0.0, 0.0)
 BACKGROUND_3D = (0.10, 0.11, 0.16)
+#: Crosshair lines stop this far (display pixels) from a slice pane's top (corner text: title, slice,
+#: window) and from its other edges (orientation letters).
+TEXT_BAND_TOP_PX = 56
+TEXT_BAND_SIDE_PX = 20
 #: Rays cast every N screen pixels while the scene moves (1 = every pixel).
 INTERACTIVE_IMAGE_SAMPLING = 2.0
 STILL_IMAGE_SAMPLING = 1.0
@@ -277,6 +281,7 @@ class Scene:
             plane.SetNormal(*s.reading.frames[name].depth_axis)
         self.reading.update()
         self._update_window()
+        self.reading.sync_properties()
         self._update_crosshairs()
         self._update_volume()
         self._update_text()
@@ -308,6 +313,46 @@ class Scene:
         prop.SetLookupTable(lut)
         prop.UseLookupTableScalarRangeOff()  # the window maps the values onto the table
 
+    def _clear_of_text(self, name: str, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The part of segment a-b inside the pane minus its text bands: the crosshair stops short of
+        the corner text (top), the orientation letters (edges) and the scale text (bottom)."""
+        ren = self.renderers[name]
+        window = ren.GetRenderWindow()
+        if window is None:
+            return a, b
+        width, height = window.GetSize()
+        x0, y0, x1, y1 = ren.GetViewport()
+        w, h = (x1 - x0) * width, (y1 - y0) * height
+        top = min(TEXT_BAND_TOP_PX, 0.18 * h)
+        side, bottom = min(TEXT_BAND_SIDE_PX, 0.08 * w), min(TEXT_BAND_SIDE_PX, 0.08 * h)
+        box = (x0 * width + side, y0 * height + bottom, x0 * width + w - side, y0 * height + h - top)
+
+        def display(point: np.ndarray) -> np.ndarray:
+            ren.SetWorldPoint(*point, 1.0)
+            ren.WorldToDisplay()
+            return np.array(ren.GetDisplayPoint()[:2])
+
+        pa, pb = display(a), display(b)
+        t0, t1 = 0.0, 1.0
+        d = pb - pa
+        for p, q in ((-d[0], pa[0] - box[0]), (d[0], box[2] - pa[0]), (-d[1], pa[1] - box[1]), (d[1], box[3] - pa[1])):
+            if abs(p) < 1e-12:
+                if q < 0:
+                    return a, a  # parallel to and outside this edge: nothing left to draw
+                continue
+            t = q / p
+            if p < 0:
+                t0 = max(t0, t)
+            else:
+                t1 = min(t1, t)
+        if t0 >= t1:
+            return a, a
+        return a + t0 * (b - a), a + t1 * (b - a)
+
+    def update_crosshairs(self) -> None:
+        """Re-clip the crosshair lines after a pan or zoom moved the text bands over them."""
+        self._update_crosshairs()
+
     def _update_crosshairs(self) -> None:
         lo, hi = self._world_bounds()
         c = self.state.cursor
@@ -320,6 +365,7 @@ class Scene:
                 if along is None:  # parallel planes: no line
                     along = np.zeros(3)
                 a, b = clip_line(c, along, lo, hi)
+                a, b = self._clear_of_text(name, a, b)
                 offset = -frames[name].normal * lift
                 source.SetPoint1(*(a + offset))
                 source.SetPoint2(*(b + offset))
