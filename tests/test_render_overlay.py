@@ -298,3 +298,19 @@ def test_structures_over_a_dose_are_outlined_unless_asked(ct, seg):
     np.testing.assert_allclose(render_slice(ct, overlays=[seg, dose], **style)[where], [grey_value(40)] * 3, atol=1)
     np.testing.assert_allclose(render_slice(ct, overlays=[seg, dose], outline_only=False, **style)[where],
                                blend(RED), atol=2)
+
+
+def test_a_segment_inside_opaque_tissue_shows_through(ct, seg):
+    from volumeview import VolumePreset
+    from volumeview.render.volume import render_volume
+
+    opaque = VolumePreset("opaque", colors=((-1000, 0, 0, 0), (40, 0.5, 0.5, 0.5), (1000, 1, 1, 1)),
+                          opacity=((-1000, 0), (0, 0), (40, 1.0), (1000, 1.0)), shade=False)
+    plain = dict(annotations=False, colorbar=False, legend=False, size=(200, 200))
+    img = render_volume(ct, preset=opaque, overlays=[seg], camera="anterior", **plain).astype(int)
+    tint = img[..., 0] - img[..., 1]  # grey tissue has none; the see-through liver adds red
+    assert (tint > 40).sum() > 200
+    rows, cols = np.nonzero(tint > 40)
+    assert cols.mean() > 100  # still the patient's left
+    bare = render_volume(ct, preset=opaque, camera="anterior", **plain).astype(int)
+    assert ((bare[..., 0] - bare[..., 1]) > 40).sum() == 0

@@ -123,28 +123,41 @@ def surface_actor(segment: "Segment", mesh: Any, matrix: Any, *, opacity: float 
     return actor
 
 
-def add_surfaces(renderer: Any, overlay: Overlay | None, *, opacity: float = 1.0, on_top: bool = False) -> list[Any]:
+def _top_layer(renderer: Any) -> Any:
+    """A renderer drawn over ``renderer`` (layer 1) with the same camera."""
+    from vtkmodules.vtkRenderingCore import vtkRenderer
+
+    window = renderer.GetRenderWindow()
+    top = vtkRenderer()
+    window.SetNumberOfLayers(max(window.GetNumberOfLayers(), 2))
+    top.SetLayer(1)
+    top.SetActiveCamera(renderer.GetActiveCamera())
+    top.InteractiveOff()
+    window.AddRenderer(top)
+    return top
+
+
+#: Opacity of the see-through copy drawn over a volume rendering, so a segment inside bone still shows.
+GHOST_OPACITY = 0.35
+#: Opacity over a MIP, whose bright rays would otherwise hide every surface inside the body.
+MIP_OPACITY = 0.6
+
+
+def add_surfaces(renderer: Any, overlay: Overlay | None, *, mip: bool = False) -> list[Any]:
     """Add every shown segment's surface to ``renderer``; returns the actors.
 
-    ``on_top`` (for a MIP, whose bright rays would otherwise hide every surface inside the body) draws them
-    half-transparent in a second layer over the picture, with the same camera.
+    In a volume rendering each surface sits in the volume (hidden where tissue in front is opaque) and a
+    faint copy is drawn over the picture, so a tumour inside the skull shows through it, brighter where it is
+    in plain view. Over a MIP (no depth) the surfaces are drawn half-transparent over the projection.
     """
-    actors = []
+    actors: list[Any] = []
     if overlay is None or not any(overlay.shown):
         return actors
-    if on_top:
-        from vtkmodules.vtkRenderingCore import vtkRenderer
-
-        window = renderer.GetRenderWindow()
-        top = vtkRenderer()
-        window.SetNumberOfLayers(max(window.GetNumberOfLayers(), 2))
-        top.SetLayer(1)
-        top.SetActiveCamera(renderer.GetActiveCamera())
-        top.InteractiveOff()
-        window.AddRenderer(top)
-        renderer, opacity = top, min(opacity, 0.6)
+    top = _top_layer(renderer)
     for segment, mesh, matrix in segment_surfaces(overlay):
-        actor = surface_actor(segment, mesh, matrix, opacity=opacity)
-        renderer.AddActor(actor)
-        actors.append(actor)
+        copies = [(top, MIP_OPACITY)] if mip else [(renderer, 1.0), (top, GHOST_OPACITY)]
+        for target, opacity in copies:
+            actor = surface_actor(segment, mesh, matrix, opacity=opacity)
+            target.AddActor(actor)
+            actors.append(actor)
     return actors
