@@ -73,7 +73,11 @@ def test_segment_in_every_pane_at_its_patient_place(viewer):
 
 def test_keys_toggle_segments_outline_and_opacity(viewer):
     plotter, scene, state, keys, ct = viewer
+    assert scene.overlays.outline_only  # structures over a dose start as outlines, as planning systems show them
+    outlined = reddish(pane(shot(plotter, scene), "axial")).sum()
+    assert keys.handle_key("l")  # filled
     before = reddish(pane(shot(plotter, scene), "axial")).sum()
+    assert before > 2 * outlined
     assert keys.handle_key("F1")  # liver off
     assert reddish(pane(shot(plotter, scene), "axial")).sum() < 0.05 * before
     assert keys.handle_key("F1")
