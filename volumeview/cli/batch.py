@@ -162,6 +162,8 @@ def export_cmd(
         raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(_FORMATS)}", param_hint="--format")
     if fmt != "dicom" and (deidentify or retain_uids or retain_dates or retain_device or allow_burned_in):
         raise typer.BadParameter("de-identification options go with --format dicom", param_hint="--deidentify")
+    if fmt == "dicom" and sidecar:
+        raise typer.BadParameter("--sidecar goes with the volume formats (DICOM keeps its own headers)", param_hint="--sidecar")
     if deidentify and show_patient:
         raise typer.BadParameter("--show-patient would put patient IDs in the folder names of de-identified data", param_hint="--show-patient")
     if not deidentify and (retain_uids or retain_dates or retain_device):
