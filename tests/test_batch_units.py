@@ -183,3 +183,17 @@ def test_resume_redoes_a_series_made_with_other_options(tmp_path):
     other = subprocess.run([*base, "--resume", "--format", "nrrd"], capture_output=True, text=True, timeout=120, env=env)
     assert other.returncode == 0 and "1 series written" in other.stderr, other.stderr
     assert len(list((tmp_path / "o").rglob("*.nrrd"))) == 1
+
+
+def test_a_killed_attempt_leaves_no_temporary_file_after_the_retry(tmp_path):
+    from volumeview.batch import export_task, list_archive
+    from volumeview.datasets import write_series
+
+    write_series(tmp_path / "a", shape=(2, 8, 8))
+    task = list_archive(tmp_path / "a").tasks[0]
+    out = tmp_path / "out"
+    target = out / f"{task.name}.nii.gz"
+    target.parent.mkdir(parents=True)
+    (target.parent / f".{target.name}.k1ll3d.nii.gz").write_bytes(b"half a file")  # what a SIGKILLed write leaves
+    assert export_task(task, out_dir=str(out))["error"] is None
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
