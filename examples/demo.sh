@@ -24,7 +24,7 @@ vv info "$out/dicom"
 
 echo "== render: three views, brain/subdural/bone grid, bone volume rendering =="
 vv render "$out/dicom" -o "$out/slices.png" --mode slices --preset brain
-vv render "$out/dicom" -o "$out/grid.png" --mode grid --presets brain,subdural,bone
+vv render "$out/dicom" -o "$out/grid.png" --mode grid --windows brain,subdural,bone
 vv render "$out/dicom" -o "$out/volume.png" --mode volume --preset CT-Bone --camera anterior
 
 echo "== inspect: raw, rescaled (HU) and windowed slice with histograms =="

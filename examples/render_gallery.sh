@@ -10,7 +10,7 @@ CT="$DATA/ct-head-phantom/dicom"
 
 volumeview render "$CT" -o "$OUT/ct_slices.png" --mode slices --preset brain
 volumeview render "$CT" -o "$OUT/ct_slice_sagittal.png" --mode slice --view sagittal --preset bone
-volumeview render "$CT" -o "$OUT/ct_grid.png" --mode grid --presets brain,subdural,bone
+volumeview render "$CT" -o "$OUT/ct_grid.png" --mode grid --windows brain,subdural,bone
 volumeview render "$CT" -o "$OUT/ct_volume.png" --mode volume --preset CT-Bone
 volumeview render "$CT" -o "$OUT/ct_mip_left.png" --mode mip --camera left --preset bone
 volumeview render "$CT" -o "$OUT/ct_turntable.gif" --mode movie --movie turntable --frames 24 --size 320x320 --preset CT-Bone

@@ -149,6 +149,11 @@ def volumeview_get_default_volume_preset(volume: Any) -> str | None:
 
 
 @hookimpl
+def volumeview_get_default_mip_window(volume: Any) -> str | None:
+    return "bone" if volume.modality == MODALITY and volume.unit == "HU" else None  # the skull, not grey mush
+
+
+@hookimpl
 def volumeview_status_fields(volume: Any, ijk: tuple[int, int, int], value: Any) -> dict[str, str] | None:
     if volume.modality != MODALITY or volume.unit != "HU":
         return None

@@ -135,6 +135,12 @@ def volumeview_get_default_window(volume: Any) -> str | None:
 
 
 @hookimpl
+def volumeview_get_default_mip_window(volume: Any) -> str | None:
+    # The usual PET MIP display: SUV 0-10 keeps hot lesions apart from the brain and bladder.
+    return "SUV 0-10" if volume.modality == MODALITY and volume.unit in SUV_UNITS else None
+
+
+@hookimpl
 def volumeview_get_default_volume_preset(volume: Any) -> str | None:
     if volume.modality != MODALITY:
         return None

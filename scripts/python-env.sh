@@ -51,4 +51,4 @@ volumeview_apt() {
   fi
 }
 
-VOLUMEVIEW_APT_BASE=(libegl1 libegl-mesa0 libgl1-mesa-dri fonts-noto-cjk)
+VOLUMEVIEW_APT_BASE=(libegl1 libegl-mesa0 libgl1-mesa-dri fonts-noto-cjk fontconfig)

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
-OUTPUT_FLAGS = {"-o", "--out", "--batch", "--screenshot", "--presets-out"}
+OUTPUT_FLAGS = {"-o", "--out", "--output", "--batch", "--screenshot"}
 _cache: dict[tuple, str] = {}
 
 

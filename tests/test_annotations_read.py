@@ -382,3 +382,49 @@ def test_info_lists_annotations_under_their_series_and_the_missing_ones(tmp_path
     assert seg.segments[0].label == "간"  # the Korean ROI name, decoded with its character set
     alone = volumeview.load_segmentation(tmp_path / "lost.dcm")  # no images: its own grid, with a warning
     assert any("no reference image" in w for w in alone.warnings) and alone.mask(1).array.sum() > 0
+
+
+def test_seg_masks_one_at_a_time_within_one_full_size_mask(tmp_path):
+    import tracemalloc
+
+    from volumeview import datasets
+
+    datasets.write_series(tmp_path / "ct", shape=(40, 96, 96), spacing=(1.0, 1.0, 2.0), shuffle=False)
+    ct = volumeview.load(tmp_path / "ct")
+    labels = np.zeros(ct.shape, np.uint8)
+    for n in range(1, 21):  # 20 boxes, each over 8 slices
+        labels[n: n + 8, 4 * n: 4 * n + 10, 10:30] = n
+    volumeview.write_seg(ct.with_array(labels), tmp_path / "ct", tmp_path / "seg.dcm")
+    seg = volumeview.load_segmentation(tmp_path / "seg.dcm", reference=ct)
+    full = labels.nbytes
+    expected = {n: int((labels == n).sum()) for n in range(1, 21)}
+    counts = {}
+    tracemalloc.start()
+    for s in seg.segments:
+        mask = seg.mask_source(s.number)
+        counts[s.number] = int(np.count_nonzero(mask))
+        del mask
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert counts == expected
+    assert peak < 1.5 * full, f"peak {peak / full:.2f} full-size masks"
+    assert np.array_equal(seg.mask(7).array, (labels == 7).astype(np.uint8))
+
+
+def test_a_dose_grid_is_an_overlay_not_the_default_image(tmp_path, small_ct):
+    big = np.ones((40, 60, 60))  # more voxels than the CT
+    syn.write_rtdose(big * 2.0, tmp_path / "dose.dcm", origin=small_ct.origin, spacing=(1.0, 1.0, 1.0),
+                     frame_of_reference=str(small_ct.meta["FrameOfReferenceUID"]))
+    vol = volumeview.load(tmp_path, overlays=True)
+    assert vol.modality == "CT"
+    (dose,) = vol.overlays
+    assert dose.modality == "RTDOSE" and dose.unit == "Gy" and float(dose.array.max()) == pytest.approx(2.0)
+
+
+def test_truncated_label_map_is_refused_before_reading(tmp_path, small_ct):
+    path = tmp_path / "cut.nrrd"
+    sitk.WriteImage(small_ct.with_array(np.ones(small_ct.shape, np.uint8)).to_sitk(), str(path), useCompression=False)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 500])
+    with pytest.raises(VolumeviewError, match="declares .* bytes of voxels but the file holds"):
+        volumeview.load_segmentation(path, reference=small_ct)

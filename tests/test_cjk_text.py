@@ -82,3 +82,14 @@ def test_rendered_text_is_glyphs_not_boxes(cjk_series, name):
     anonymous = dataclasses.replace(vol, meta={**vol.meta, "patient": {}})
     assert np.array_equal(_render(vol), _render(anonymous))
     assert not np.array_equal(drawn, _render(vol))
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_info_prints_the_decoded_text(cjk_series, name, capsys):
+    from volumeview.cli import main
+
+    _, desc, person, _ = CASES[name]
+    assert main(["info", str(cjk_series[name]), "--no-stats", "--show-patient"]) == 0
+    out = capsys.readouterr().out
+    assert desc in out
+    assert person.split("=")[-1] in out or person in out

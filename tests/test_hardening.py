@@ -46,6 +46,23 @@ def run_cli(*args: str, timeout: float = 60, env: dict | None = None) -> subproc
         pytest.fail(f"`volumeview {' '.join(map(str, args))}` did not finish within {timeout} s")
 
 
+def run_main(*args: str, capfd) -> tuple[int, str, str]:
+    """The CLI in this process (for usage errors and quick commands): exit code, stdout, stderr."""
+    import signal
+
+    from volumeview.cli import main
+
+    term, show = signal.getsignal(signal.SIGTERM), warnings.showwarning
+    capfd.readouterr()
+    try:
+        code = main([str(a) for a in args])
+    finally:
+        signal.signal(signal.SIGTERM, term)
+        warnings.showwarning = show
+    out, err = capfd.readouterr()
+    return code, out, err
+
+
 def good_folder(root: Path) -> Path:
     write_series(root / "ct", modality="CT", shape=(4, 16, 16), series_number=1, description="good ct")
     write_series(root / "mr", modality="MR", shape=(3, 12, 12), series_number=2, description="good mr")
@@ -135,23 +152,28 @@ def test_resampling_grid_is_capped_and_the_raw_stack_kept(tmp_path, offsets):
     assert any("not resampled" in w and "limit 4 x" in w for w in vol.warnings), vol.warnings
 
 
-def test_global_voxel_limit_refuses_with_a_message(tmp_path, monkeypatch):
+def test_global_voxel_limit_refuses_with_a_message(tmp_path, monkeypatch, capfd):
     write_series(tmp_path, shape=(4, 16, 16))
     monkeypatch.setenv("VOLUMEVIEW_MAX_VOXELS", "1000")
     with pytest.raises(ResourceLimitError, match="1,024 voxels, more than the limit of 1,000"):
         vv.load(tmp_path)
-    proc = run_cli("export", tmp_path, tmp_path.parent / "out.nii.gz", env={"VOLUMEVIEW_MAX_VOXELS": "1000"})
-    assert proc.returncode == 1 and "VOLUMEVIEW_MAX_VOXELS" in proc.stderr and "Traceback" not in proc.stderr
+    code, _, err = run_main("export", tmp_path, tmp_path.parent / "out.nii.gz", capfd=capfd)
+    assert code == 1 and "VOLUMEVIEW_MAX_VOXELS" in err and "Traceback" not in err
 
 
-def test_count_options_are_bounded(tmp_path):
+def test_count_options_are_bounded(tmp_path, capfd):
     write_series(tmp_path / "ct", shape=(4, 16, 16))
-    proc = run_cli("render", tmp_path / "ct", "-o", tmp_path / "m.gif", "--mode", "movie", "--frames", "100000000")
-    assert proc.returncode == 2 and "an integer from 1 to 3600" in proc.stderr and "--frames" in proc.stderr
-    proc = run_cli("render", tmp_path / "ct", "--batch", tmp_path / "b", "--workers", "100000")
-    assert proc.returncode == 2 and "from 1 to 64" in proc.stderr
-    proc = run_cli("generate", tmp_path / "g", "--shape", "100000x4096x4096")
-    assert proc.returncode == 2 and "--shape" in proc.stderr
+    code, _, err = run_main("render", tmp_path / "ct", "-o", tmp_path / "m.gif", "--mode", "movie", "--frames", "100000000", capfd=capfd)
+    assert code == 2 and "Invalid value for --frames: must be an integer from 1 to 3600, not 100000000" in err
+    code, _, err = run_main("render", tmp_path / "ct", "--batch", tmp_path / "b", "--workers", "100000", capfd=capfd)
+    assert code == 2 and "from 1 to 64" in err
+    code, _, err = run_main("render", tmp_path / "ct", "-o", tmp_path / "m.gif", "--mode", "movie", "--fps", "inf", capfd=capfd)
+    assert code == 2 and "--fps" in err and "finite" in err
+    code, _, err = run_main("generate", tmp_path / "g", "--shape", "100000x4096x4096", capfd=capfd)
+    assert code == 2 and "--shape" in err
+    code, _, err = run_main("generate", tmp_path / "g", "--spacing", "0x0.8x1", capfd=capfd)
+    assert code == 2 and "--spacing" in err and "from 0.0001 to 10000" in err
+    assert not (tmp_path / "g").exists()
     from volumeview.render.movie import movie_frames
 
     with pytest.raises(ValueError, match="frames must be an integer from 1 to 3600"):
@@ -197,20 +219,20 @@ def _rle_that_panics(folder: Path) -> Path:
     return folder / "rle.dcm"
 
 
-def test_decoder_panic_is_the_files_error_line(tmp_path):
+def test_decoder_panic_is_the_files_error_line(tmp_path, capfd):
     folder = good_folder(tmp_path)
     victim = _rle_that_panics(folder / "rle")
     load_all_good(folder, victim)
-    proc = run_cli("info", folder)
-    assert proc.returncode == 0 and "Traceback" not in proc.stderr and "please report" not in proc.stderr
-    assert any(str(victim) in line and line.startswith("Warning:") for line in proc.stderr.splitlines()), proc.stderr
+    code, _, err = run_main("info", folder, capfd=capfd)
+    assert code == 0 and "Traceback" not in err and "please report" not in err
+    assert any(str(victim) in line and line.startswith("Warning:") for line in err.splitlines()), err
 
 
-def test_nan_camera_is_a_usage_error_not_a_segfault(tmp_path):
+def test_nan_camera_is_a_usage_error_not_a_segfault(tmp_path, capfd):
     write_series(tmp_path / "ct", shape=(4, 16, 16))
-    proc = run_cli("render", tmp_path / "ct", "-o", tmp_path / "v.png", "--mode", "volume", "--camera", "nan,0")
-    assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    assert "azimuth must be a finite number from -3600 to 3600" in proc.stderr
+    code, _, err = run_main("render", tmp_path / "ct", "-o", tmp_path / "v.png", "--mode", "volume", "--camera", "nan,0", capfd=capfd)
+    assert code == 2, err
+    assert "azimuth must be a finite number from -3600 to 3600" in err
     from volumeview.render.volume import render_volume
 
     with pytest.raises(ValueError, match="azimuth must be a finite number from -3600 to 3600, not nan"):
@@ -253,7 +275,7 @@ def test_bad_header_values_through_the_cli(tmp_path):
     assert {str(v) for v in victims} <= {p["path"] for p in payload["problems"]}
 
 
-def test_infinite_slice_thickness_is_ignored_with_a_warning(tmp_path):
+def test_infinite_slice_thickness_is_ignored_with_a_warning(tmp_path, capfd):
     spec = write_series(tmp_path / "one", shape=(1, 16, 16))
     ds = pydicom.dcmread(spec.files[0])
     ds.pop("SpacingBetweenSlices", None)
@@ -261,10 +283,10 @@ def test_infinite_slice_thickness_is_ignored_with_a_warning(tmp_path):
         ds["SliceThickness"] = pydicom.DataElement(0x00180050, "DS", "inf")
         ds.save_as(spec.files[0])
     out = tmp_path / "one.nii.gz"
-    proc = run_cli("export", tmp_path / "one", out)
-    assert proc.returncode == 0, proc.stderr
-    assert "SliceThickness inf mm is not a physical slice step" in proc.stderr
-    assert "vnl" not in proc.stderr.lower() and "svd" not in proc.stderr.lower()
+    code, _, err = run_main("export", tmp_path / "one", out, capfd=capfd)  # capfd: ITK writes to fd 2 itself
+    assert code == 0, err
+    assert "SliceThickness inf mm is not a physical slice step" in err
+    assert "vnl" not in err.lower() and "svd" not in err.lower()
     import SimpleITK as sitk
 
     img = sitk.ReadImage(str(out))
@@ -300,11 +322,10 @@ def test_malformed_values_that_pass_the_scan_are_isolated(tmp_path):
     victim = folder / "be" / "bad.dcm"
     victim.write_bytes(data[: at + 6] + b"\x00\x03" + data[at + 8 : at + 10] + b"\x00" + data[at + 10 :])
     load_all_good(folder, victim)
-    proc = run_cli("info", folder, "--json")
-    payload = assert_good_series_listed(proc)
-    assert str(victim) in {p["path"] for p in payload["problems"]}
-    proc = run_cli("info", folder)
+    assert str(victim) in {p.path for p in vv.scan(folder).problems}
+    proc = run_cli("info", folder)  # the text output reads SeriesDescription (the "TH" element) too
     assert proc.returncode == 0 and "please report" not in proc.stderr, proc.stderr
+    assert str(victim) in proc.stderr and "good ct" in proc.stdout and "good mr" in proc.stdout
 
 
 # --- 6. choices that lose good data ---------------------------------------------------------------------------
@@ -328,13 +349,13 @@ def test_duplicate_instances_keep_the_copy_that_decodes(tmp_path):
     assert kept and str(corrupt) in kept[0] and f"kept {spec.files[0]}" in kept[0], vol.warnings
 
 
-def test_default_series_is_the_largest_that_loads(tmp_path):
+def test_default_series_is_the_largest_that_loads(tmp_path, capfd):
     shutil.copy(get_testdata_file("JPEG-lossy.dcm"), tmp_path / "JPEG-lossy.dcm")  # 1024x256, cannot be decoded
     shutil.copy(get_testdata_file("CT_small.dcm"), tmp_path / "CT_small.dcm")
     out = tmp_path.parent / f"{tmp_path.name}.nii.gz"
-    proc = run_cli("export", tmp_path, out)
-    assert proc.returncode == 0, proc.stderr
-    assert "skipped the larger series" in proc.stderr and "JPEG-lossy.dcm" in proc.stderr
+    code, _, err = run_main("export", tmp_path, out, capfd=capfd)
+    assert code == 0, err
+    assert "skipped the larger series" in err and "JPEG-lossy.dcm" in err
     import SimpleITK as sitk
 
     assert sitk.ReadImage(str(out)).GetSize() == (128, 128, 1)
@@ -354,12 +375,12 @@ def test_damaged_compressed_image_without_rows_is_a_bad_file(tmp_path):
 # --- 7. exit codes and messages -------------------------------------------------------------------------------
 
 
-def test_info_exits_1_when_the_only_image_series_cannot_load(tmp_path):
+def test_info_exits_1_when_the_only_image_series_cannot_load(tmp_path, capfd):
     shutil.copy(get_testdata_file("JPEG-lossy.dcm"), tmp_path / "JPEG-lossy.dcm")
-    proc = run_cli("info", tmp_path, "--json")
-    assert proc.returncode == 1
-    assert json.loads(proc.stdout)["series"][0]["load_error"]
-    lines = proc.stderr.splitlines()
+    code, out, err = run_main("info", tmp_path, "--json", capfd=capfd)
+    assert code == 1
+    assert json.loads(out)["series"][0]["load_error"]
+    lines = err.splitlines()
     assert any(line.startswith("Warning: series [0] cannot be loaded") and "JPEG-lossy.dcm" in line for line in lines), lines
     assert any(line.startswith("Error: the only image series could not be loaded") for line in lines)
 
@@ -367,7 +388,7 @@ def test_info_exits_1_when_the_only_image_series_cannot_load(tmp_path):
 def test_library_warnings_are_one_line_naming_the_file(tmp_path):
     folder = good_folder(tmp_path)
     victim = bad_file(folder, InstanceNumber="abc")  # pydicom warns: invalid value for VR IS
-    proc = run_cli("info", folder)
+    proc = run_cli("info", folder)  # a fresh process: Python shows each warning once per process
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert all(line.startswith(("Warning:", "Note:", "  ")) for line in lines), lines
@@ -396,7 +417,7 @@ def big_series(tmp_path_factory) -> Path:
     """A CT large enough that writing its .nii.gz takes a few seconds here."""
     folder = tmp_path_factory.mktemp("big")
     noise = np.random.default_rng(0)
-    write_series(folder, shape=(60, 512, 512), values=lambda points: noise.integers(0, 3000, len(points)))  # compresses slowly
+    write_series(folder, shape=(40, 512, 512), values=lambda points: noise.integers(0, 3000, len(points)))  # compresses slowly
     return folder
 
 
@@ -433,25 +454,30 @@ def test_signal_during_export_leaves_the_old_file(tmp_path, big_series, signame,
         assert err.strip().splitlines() == ["Interrupted." if signame == "SIGINT" else "Terminated."]
 
 
-def test_failing_commands_leave_an_existing_target_untouched(tmp_path):
+def test_failing_commands_leave_an_existing_target_untouched(tmp_path, capfd):
     shutil.copy(get_testdata_file("JPEG-lossy.dcm"), tmp_path / "JPEG-lossy.dcm")
+    write_series(tmp_path.parent / f"{tmp_path.name}-ct", shape=(2, 8, 8))
     out = tmp_path.parent / f"{tmp_path.name}-out.nii.gz"
     out.write_bytes(b"old")
     png = tmp_path.parent / f"{tmp_path.name}-out.png"
     png.write_bytes(b"old png")
-    assert run_cli("export", tmp_path, out).returncode == 1
-    assert run_cli("render", tmp_path, "-o", png).returncode == 1
+    assert run_main("export", tmp_path, out, capfd=capfd)[0] == 1  # nothing decodes
+    assert run_main("render", tmp_path, "-o", png, capfd=capfd)[0] == 1
+    code, _, err = run_main("render", tmp_path.parent / f"{tmp_path.name}-ct", "-o", png, "--preset", "no-such", capfd=capfd)
+    assert code == 1 and "no-such" in err
     assert out.read_bytes() == b"old" and png.read_bytes() == b"old png"
 
 
-def test_output_path_that_is_a_directory_is_a_usage_error(tmp_path):
+def test_output_path_that_is_a_directory_is_a_usage_error(tmp_path, capfd):
     write_series(tmp_path / "ct", shape=(2, 8, 8))
     (tmp_path / "dir.nii.gz").mkdir()
     (tmp_path / "dir.png").mkdir()
-    proc = run_cli("export", tmp_path / "ct", tmp_path / "dir.nii.gz")
-    assert proc.returncode == 2 and "is a directory" in proc.stderr
-    proc = run_cli("render", tmp_path / "ct", "-o", tmp_path / "dir.png")
-    assert proc.returncode == 2 and "is a directory" in proc.stderr
+    code, _, err = run_main("export", tmp_path / "ct", tmp_path / "dir.nii.gz", capfd=capfd)
+    assert code == 2 and "is a directory" in err
+    code, _, err = run_main("render", tmp_path / "ct", "-o", tmp_path / "dir.png", capfd=capfd)
+    assert code == 2 and "is a directory" in err
+    code, _, err = run_main("view", tmp_path / "ct", "--screenshot", tmp_path / "dir.png", capfd=capfd)
+    assert code == 2 and "is a directory" in err
 
 
 def test_immutability_check_catches_a_modified_input(tmp_path):
@@ -465,3 +491,14 @@ def test_immutability_check_catches_a_modified_input(tmp_path):
             victim.write_bytes(b"DATA")
     with check_cli_inputs([sys.executable, "-m", "volumeview", "export", str(victim), str(tmp_path / "o.nii.gz")]):
         (tmp_path / "o.nii.gz").write_bytes(b"output may change")
+
+
+def test_high_bit_that_disagrees_is_a_warning(tmp_path):
+    spec = write_series(tmp_path, shape=(2, 8, 8))
+    for f in spec.files:
+        ds = pydicom.dcmread(f)
+        ds.HighBit = int(ds.BitsStored) - 3
+        ds.save_as(f)
+    vol = vv.load(tmp_path)
+    assert np.array_equal(vol.array, spec.expected_array())
+    assert any("HighBit" in w and "is not BitsStored - 1" in w for w in vol.warnings), vol.warnings

@@ -83,7 +83,8 @@ def _check(hook_name: str, result, *, series: Series | None = None) -> None:
     """The return-type contract of each hook."""
     if result is None:
         return
-    if hook_name in ("volumeview_get_handler", "volumeview_get_default_window", "volumeview_get_default_volume_preset"):
+    if hook_name in ("volumeview_get_handler", "volumeview_get_default_window", "volumeview_get_default_volume_preset",
+                     "volumeview_get_default_mip_window"):
         assert isinstance(result, str) and result
     elif hook_name == "volumeview_get_value_mapping":
         assert isinstance(result, ValueMapping)

@@ -258,3 +258,15 @@ def test_volume_and_mip_show_segment_surfaces(ct, seg):
     assert not red(render_volume(ct, preset=faint, camera="anterior", **plain).astype(int)).any()
     img = render_volume(ct, mode="mip", overlays=[seg], camera="anterior", **plain)
     assert centroid_of(img, blue)[1] < size[0] / 2 < centroid_of(img, red)[1]
+
+
+def test_dose_sampling_matches_the_image_sampler():
+    """The wash's trilinear sampler gives resample.sample_plane's values, on an oblique grid and plane too."""
+    rng = np.random.default_rng(1)
+    dose = Volume(rng.random((9, 11, 13)).astype(np.float32) * 60, spacing=(2.5, 2.0, 3.0), origin=(-10, -8, -6),
+                  direction=rotation("y", 25) @ rotation("z", 40), unit="Gy")
+    for view in ("axial", "coronal", "sagittal"):
+        axes = orient.view_axes(view)
+        plane = resample.fit_plane(dose, axes.right, axes.up, 97, 83, point=(1.0, 2.0, 3.0))
+        np.testing.assert_allclose(overlay.sample_trilinear(dose, plane), resample.sample_plane(dose, plane),
+                                   rtol=1e-5, atol=1e-4, equal_nan=True)

@@ -77,12 +77,12 @@ def test_keys_toggle_segments_outline_and_opacity(viewer):
     assert keys.handle_key("F1")  # liver off
     assert reddish(pane(shot(plotter, scene), "axial")).sum() < 0.05 * before
     assert keys.handle_key("F1")
-    assert keys.handle_key("u")  # outline only: far fewer coloured pixels, but some
+    assert keys.handle_key("l")  # outline only: far fewer coloured pixels, but some
     outline = reddish(pane(shot(plotter, scene), "axial")).sum()
     assert 0 < outline < 0.6 * before
-    assert keys.handle_key("u") and keys.handle_key("equal") and scene.overlays.opacity == pytest.approx(0.5)
-    assert keys.handle_key("x") and not any(e.visible for e in scene.overlays.entries)
-    assert keys.handle_key("x") and all(e.visible for e in scene.overlays.entries)
+    assert keys.handle_key("l") and keys.handle_key("bracketright") and scene.overlays.opacity == pytest.approx(0.5)
+    assert keys.handle_key("g") and not any(e.visible for e in scene.overlays.entries)
+    assert keys.handle_key("g") and all(e.visible for e in scene.overlays.entries)
     assert not keys.handle_key("F9")  # only two segments
 
 
@@ -103,3 +103,15 @@ def test_web_page_panel_drives_the_overlays():
         assert web.server.state.segments_on == [1]
     finally:
         web.close()
+
+
+def test_volume_show_draws_its_overlays(tmp_path):
+    from PIL import Image
+
+    ct = make_ct()
+    seg = make_seg(ct)
+    liver_only = replace(ct, overlays=(seg,))
+    out = liver_only.show(screenshot=tmp_path / "show.png", size=SIZE)  # what vol.show() draws, offscreen
+    image = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    blue = (image[..., 2] > 140) & (image[..., 0] < 120) & (image[..., 1] < 120)
+    assert reddish(image).sum() > 50 and blue.sum() > 50  # the centre slices cut both segments somewhere

@@ -69,9 +69,8 @@ def scene_of():
 def test_mip_slab_is_the_numpy_maximum_over_the_slab(scene_of):
     vol = spots_volume()
     plotter, scene, state = scene_of([vol])
-    # Nearest-voxel display, so each screen pixel is one voxel's slab value (the viewer draws linear,
-    # which also blends neighbouring voxels in the plane and across the slab's edges).
-    scene.image_property.SetInterpolationTypeToNearest()
+    # The viewer samples slabs at the nearest voxel (see ReadingLayer.sync_properties): each screen pixel
+    # is one voxel column's slab value.
     state.level, state.width = 500.0, 1000.0  # 0 -> black, 1000 -> white
     state.cursor = np.array([126.0, 38.0, 20.0])  # the crosshair lines away from the spots
     state.reading.set_slab("axial", "mip", 10.0)
@@ -294,7 +293,7 @@ def test_drawing_moving_and_deleting_with_the_mouse_handlers(scene_of):
     z = state.cursor[2]
     px = lambda x, y: tuple(int(round(v)) for v in scene.display_of("axial", [x, y, z]))
 
-    controller.handle_key("l")  # ruler: 30 mm along x
+    controller.handle_key("d")  # distance ruler: 30 mm along x
     r.press("axial", *px(20, 20))
     r.drag(*px(35, 20))
     r.release(*px(50, 20))
@@ -305,7 +304,7 @@ def test_drawing_moving_and_deleting_with_the_mouse_handlers(scene_of):
         r.press("axial", *px(x, y))
         r.release(*px(x, y))
     assert state.reading.measurements[-1].values["angle_deg"] == pytest.approx(90.0, abs=2.0)
-    controller.handle_key("g")  # freehand polygon: a 10 x 10 mm square traced with the mouse
+    controller.handle_key("f")  # freehand polygon: a 10 x 10 mm square traced with the mouse
     trace = [(35, 35), (40, 35), (45, 35), (45, 40), (45, 45), (40, 45), (35, 45), (35, 40)]
     r.press("axial", *px(*trace[0]))
     for p in trace[1:]:

@@ -81,7 +81,7 @@ def test_ruler_slab_oblique_and_roi_in_the_window(xvfb, tmp_path, ct_phantom_dir
     def act(*args: str, expect: str, count: int = 1) -> None:
         before = log().count(expect)
         xdo(xvfb, *args)
-        wait_for(lambda: log().count(expect) >= before + count, 30, expect)
+        wait_for(lambda: log().count(expect) >= before + count, 60, expect)  # generous: a loaded machine
 
     try:
         wait_for_image(lambda: grab(xvfb), lambda im: (im[50:250, 50:350].min(axis=2) > 200).mean() > 0.01,
@@ -98,7 +98,7 @@ def test_ruler_slab_oblique_and_roi_in_the_window(xvfb, tmp_path, ct_phantom_dir
 
         # 1. A ruler across the square insert, edge to edge on its half-maximum.
         (sx0, sy), (sx1, _) = to_screen(x_left, y_row), to_screen(x_right, y_row)
-        act("key", "l", expect="key l:")
+        act("key", "d", expect="key d:")
         xdo(xvfb, "mousemove", str(round(sx0)), str(round(sy)), "mousedown", "1")
         for f in (0.3, 0.6, 1.0):
             xdo(xvfb, "mousemove", str(round(sx0 + f * (sx1 - sx0))), str(round(sy)))
@@ -133,14 +133,8 @@ def test_ruler_slab_oblique_and_roi_in_the_window(xvfb, tmp_path, ct_phantom_dir
             i = np.rint(vol.lps_to_index(np.column_stack([xs, np.full_like(xs, cy), np.full_like(xs, 0)]))[:, 0]).astype(int)
             return (a2d[187, i] > 40).sum() * 0.25  # 40 HU: the brain window's centre, grey 127
 
-        # VTK's slab takes samples every half voxel across the 20 mm, at +-0.25 .. +-9.75 mm, each
-        # interpolated between slices as the viewer draws (linear): numpy's maximum over the same samples.
-        a = vol.array[55:86].astype(np.float32)
-        samples = []
-        for z in ks - 55 + np.arange(-9.75, 10.0, 0.5):
-            f = z - np.floor(z)
-            samples.append((1 - f) * a[int(np.floor(z))] + f * a[int(np.floor(z)) + 1])
-        mip = np.max(samples, axis=0)
+        # numpy's maximum over the slices within 10 mm of the plane (the viewer samples slabs at the nearest voxel)
+        mip = vol.array[ks - 10:ks + 11].max(axis=0)
         assert disc_width(thin) == pytest.approx(numpy_width(vol.array[ks]), abs=1.5)
         assert disc_width(slab) == pytest.approx(numpy_width(mip), abs=1.5)
         # its whole width: the widest of all its slices (k 62-94: the sphere and its stalk, above the bar)

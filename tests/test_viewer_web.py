@@ -58,7 +58,7 @@ from volumeview.viewer import view
 vol = volumeview.load(sys.argv[1])
 small = vol.with_array(vol.array[::2, ::4, ::4].copy(),
                        spacing=(vol.spacing[0] * 4, vol.spacing[1] * 4, vol.spacing[2] * 2))
-widget = small.show(notebook=True, size=(800, 600), window="bone")  # what a notebook cell does
+widget = small.show(notebook="local", size=(800, 600), window="bone")  # a notebook cell, kernel beside the browser
 print("URL", re.search(r'src="([^"]+)"', widget.value)[1], flush=True)
 asyncio.get_event_loop().run_until_complete(asyncio.sleep(120))  # the kernel's event loop serves the page
 """

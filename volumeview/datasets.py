@@ -488,6 +488,9 @@ def write_series(
     if modality == "PT" and pet is None:
         pet = PetTiming()
 
+    extra_tags = dict(extra_tags or {})
+    if "SpecificCharacterSet" not in extra_tags and not (description + patient_name).isascii():
+        extra_tags["SpecificCharacterSet"] = "ISO_IR 192"  # UTF-8 holds any text; Latin-1 would write "?"
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     series_uid = series_uid or generate_uid()

@@ -13,6 +13,39 @@ registered first and installed entry points after, so an installed plugin's
 implementation runs first and can override a built-in one. Generic fallbacks
 use ``trylast=True``.
 
+What the hooks receive
+----------------------
+``Series`` (``volumeview.io.records.Series``), headers only, no pixel data:
+
+* ``uid`` (SeriesInstanceUID), ``kind`` (``"image"``, or ``"SEG"``, ``"RTSTRUCT"``, ``"SR"``, ... for
+  objects that are listed but never loaded), ``label`` (a sub-series: ``"localizer"``, ``"echo 2"``),
+  ``handler`` (the name ``volumeview_get_handler`` chose), ``warnings`` (list of str, shown by ``info``),
+  ``layout`` (``volumeview.geometry.Layout``: order, spacing, origin, direction, 4D time tag; set after
+  the split), ``spacing_known`` (False when 1 mm pixels were assumed);
+* ``slices``: one ``SliceRecord`` per 2D image (a file, or a frame of a multi-frame file) with ``path``,
+  ``ds`` (the pydicom header of its file, without pixel data), ``frame``, ``n_frames``, ``position`` and
+  ``orientation`` (numpy, or None), ``pixel_spacing`` (row, column mm), ``rows``, ``columns``, ``slope``,
+  ``intercept``, ``instance_number``, ``tags`` (per-frame values such as TriggerTime) and ``get(keyword)``
+  (the per-frame value, else the header's);
+* properties: ``first`` (the first record's header), ``modality``, ``description``, ``number``
+  (SeriesNumber or None) and ``files`` (the distinct paths, in order).
+
+``WindowPreset(name, level, width, modality="", source="", colormap="")``: ``level``/``width`` in the
+volume's physical unit (HU, SUVbw, ...); ``colormap`` names a matplotlib/pyvista colour map (``"hot"`` for
+PET) that ``render`` and the viewer use with this window, ``""`` for grey; ``source`` is filled in with the
+plugin's name. ``VolumePreset`` is described at ``volumeview_volume_presets``.
+
+What the handler name does: it is recorded on ``Series.handler``, shown by ``volumeview info`` and kept
+in ``Volume.meta["handler"]``. It does not route calls by itself: every plugin's hooks are called for
+every series, and a hook claims a series by testing ``series.modality`` or ``series.handler``.
+
+Which plugin wins: built-ins are registered first, installed plugins (entry point group
+``volumeview``) after; pluggy calls the last registered first, so for a ``get_`` hook an installed
+plugin's non-None answer wins over a built-in's, and the ``generic`` plugin (``trylast``) answers only
+when nobody else does. For collected hooks (presets), a later name overrides an earlier one: installed
+plugins override built-ins, and the user's presets file overrides both. A hook that raises is skipped
+with one warning, ``plugin 'NAME' failed in HOOK: Error: message``, and the others go on.
+
 Example (a complete third-party plugin module)::
 
     from volumeview import hookimpl, WindowPreset
@@ -150,7 +183,8 @@ def volumeview_window_presets(modality: str, meta: Mapping[str, Any]) -> "list[W
     -------
     list of WindowPreset
         Collected from every plugin; a later name overrides an earlier one
-        (installed plugins override built-ins).
+        (installed plugins override built-ins). ``WindowPreset(name, level, width, colormap="hot")``
+        draws that window in a colour map (render and viewer); ``colormap=""`` is grey.
     """
 
 
@@ -168,6 +202,16 @@ def volumeview_volume_presets(modality: str) -> "list[VolumePreset] | None":
 @hookspec(firstresult=True)
 def volumeview_get_default_window(volume: "Volume") -> str | None:
     """Name of the window preset to show first for this volume. First result wins."""
+
+
+@hookspec(firstresult=True)
+def volumeview_get_default_mip_window(volume: "Volume") -> str | None:
+    """Name of the window preset a MIP is drawn in when none is asked for (CT: bone, PET: SUV 0-10).
+
+    A MIP shows each ray's maximum, so the brightest tissue sets its window: a
+    brain window washes a head CT's MIP out. First result wins; ``None`` from
+    every plugin gives a window over the voxels' 50th-99.9th percentiles.
+    """
 
 
 @hookspec(firstresult=True)

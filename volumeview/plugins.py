@@ -172,8 +172,8 @@ def call_each(hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
     built-in". So this walks the implementations in registration order
     (``trylast`` ones first, ``tryfirst`` ones last) and calls each one.
 
-    A plugin that raises is skipped with a logged warning, never breaking the
-    caller.
+    A plugin that raises is skipped with a ``VolumeviewWarning`` (the same form as
+    ``call_hook``'s), never breaking the caller.
 
     Parameters
     ----------
@@ -196,7 +196,13 @@ def call_each(hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         try:
             result = impl.function(*[kwargs[a] for a in impl.argnames])
         except Exception as exc:  # one broken plugin must not hide the others
-            log.warning("plugin %r failed in %s: %s", impl.plugin_name, hook_name, exc)
+            import warnings
+
+            from .errors import VolumeviewWarning
+
+            # the same form as call_hook's warning, shown by the CLI as one "Warning:" line
+            warnings.warn(f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}",
+                          VolumeviewWarning, stacklevel=2)
             continue
         if result is not None:
             out.append((impl.plugin_name, result))

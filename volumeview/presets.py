@@ -343,6 +343,23 @@ def default_window(volume: Volume) -> WindowPreset:
     return percentile_window(volume.array, modality=volume.modality)
 
 
+def default_mip_window(volume: Volume) -> WindowPreset:
+    """The window a MIP of ``volume`` is drawn in when none is asked for.
+
+    The plugins choose (``volumeview_get_default_mip_window``: bone for CT,
+    SUV 0-10 for PET in SUV); without an answer, the voxels' 50th to 99.9th
+    percentiles (a MIP shows maxima: the lower half of the values never shows).
+    """
+    from .plugins import hook
+
+    name = hook().volumeview_get_default_mip_window(volume=volume)
+    if name:
+        found = _lookup(window_presets(volume.modality, volume.meta or {}), name)
+        if found is not None:
+            return found
+    return percentile_window(volume.array, lower=50.0, upper=99.9, modality=volume.modality)
+
+
 def default_volume_preset(volume: Volume) -> VolumePreset:
     """The volume-rendering preset to show first for ``volume``.
 

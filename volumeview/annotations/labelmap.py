@@ -131,6 +131,25 @@ def _slicer_segments(img: Any) -> list[tuple[int, int, str, tuple[float, float, 
     return out
 
 
+def _read_checked(p: Path) -> Any:
+    """The image, after its header's declared size was checked against the voxel limit and the bytes present."""
+    import SimpleITK as sitk
+
+    from ..io.imagefile import _bytes_per_value, _check_declared_size, _itk_message, image_format
+    from ..limits import check_voxels
+
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(p))
+    try:
+        reader.ReadImageInformation()
+        n = int(np.prod(reader.GetSize(), dtype=np.int64)) * int(reader.GetNumberOfComponents())
+        check_voxels(n, what="the label map", path=str(p))
+        _check_declared_size(p, image_format(p) or "", n * _bytes_per_value(reader))  # bytes per component
+        return reader.Execute()
+    except RuntimeError as exc:
+        raise VolumeviewError(f"cannot read the label map: {_itk_message(exc)}", path=str(p)) from None
+
+
 def read_labelmap(path: str | os.PathLike[str], *, reference: Volume | None = None, resample: bool = False,
                   labels: str | os.PathLike[str] | None = None, colour: Any = None) -> Segmentation:
     """Read a label map; on ``reference``'s grid when given (which must be the same grid unless ``resample``)."""
@@ -139,10 +158,7 @@ def read_labelmap(path: str | os.PathLike[str], *, reference: Volume | None = No
     p = Path(path)
     if not p.is_file():
         raise VolumeviewError("no such label map file", path=str(p))
-    try:
-        img = sitk.ReadImage(str(p))
-    except Exception as exc:
-        raise VolumeviewError(f"cannot read the label map: {str(exc).strip().splitlines()[-1]}", path=str(p)) from None
+    img = _read_checked(p)
     if img.GetDimension() != 3:
         raise VolumeviewError(f"a label map must be 3D, this one is {img.GetDimension()}D", path=str(p))
     array = sitk.GetArrayViewFromImage(img)

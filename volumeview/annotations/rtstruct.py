@@ -156,9 +156,14 @@ def own_grid(rois: list[Roi]) -> Volume:
     steps = np.diff(planes)
     dz = float(np.min(steps[steps > 1e-3])) if np.any(steps > 1e-3) else 1.0
     lo, hi = allp.min(axis=0), allp.max(axis=0)
-    pixel = float(min(max(0.5, np.max(hi[:2] - lo[:2]) / 512), 1.0))
+    extent = float(np.max(hi[:2] - lo[:2]))
+    # 0.5-1 mm pixels; a structure set spread over more than a metre gets coarser ones, not a giant grid
+    pixel = max(float(min(max(0.5, extent / 512), 1.0)), extent / 1024)
     n_i, n_j = (int(np.ceil((hi[:2] - lo[:2])[d] / pixel)) + 3 for d in range(2))
     n_k = int(round((planes[-1] - planes[0]) / dz)) + 1
+    from ..limits import check_voxels
+
+    check_voxels(n_i * n_j * n_k, what="the structure set's own grid (its planes and extent)")
     origin = direction @ np.array([lo[0] - pixel, lo[1] - pixel, planes[0]])
     return Volume(np.broadcast_to(np.zeros((), np.uint8), (n_k, n_j, n_i)), spacing=(pixel, pixel, dz), origin=origin,
                   direction=direction, modality="RTSTRUCT")

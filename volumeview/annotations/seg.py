@@ -105,7 +105,13 @@ def read_seg(path: str | os.PathLike[str], *, reference: Volume | None = None, r
     target = _target(own, reference, ds, path, resample, warnings)
     fractional = index.kind == "FRACTIONAL"
 
+    from .seg_frames import slices_on
+
+    direct = target is not own and slices_on(own, target) is not None
+
     def fraction(number: int) -> np.ndarray:
+        if direct:  # the frames' pixels are rows of the image: unpacked straight into its grid
+            return index.volume(number, target=target)
         return _grid.onto(index.volume(number), own, target, resample=resample, what="SEG")
 
     def mask(number: int) -> np.ndarray:

@@ -40,12 +40,22 @@ class FrameIndex:
     def frames(self, number: int) -> np.ndarray:
         return np.flatnonzero(self.segment_of == number) if self.kind != "LABELMAP" else np.arange(len(self.slice_of))
 
-    def volume(self, number: int) -> np.ndarray:
-        """Segment ``number`` on the own grid: uint8 0/1 (BINARY, LABELMAP) or float32 0..1 (FRACTIONAL)."""
-        out = np.zeros(self.grid.shape, np.float32 if self.kind == "FRACTIONAL" else np.uint8)
+    def volume(self, number: int, *, target: Volume | None = None) -> np.ndarray:
+        """Segment ``number``: uint8 0/1 (BINARY, LABELMAP) or float32 0..1 (FRACTIONAL).
+
+        On the own grid, or straight onto ``target`` when ``slices_on`` maps every frame to one of its slices
+        (no second full-size array).
+        """
+        slice_map = slices_on(self.grid, target) if target is not None else None
+        if target is not None and slice_map is None:
+            raise ValueError("the target does not share the SEG's rows and columns")
+        shape = self.grid.shape if target is None else target.shape
+        out = np.zeros(shape, np.float32 if self.kind == "FRACTIONAL" else np.uint8)
         n_px = self.rows * self.columns
         for f in self.frames(number):
-            k = self.slice_of[f]
+            k = self.slice_of[f] if slice_map is None else slice_map[self.slice_of[f]]
+            if not 0 <= k < shape[0]:
+                continue
             if self.bits == 1:
                 start = int(f) * n_px
                 chunk = np.asarray(self.pixels[start // 8: (start + n_px + 7) // 8 + 1])
@@ -60,6 +70,22 @@ class FrameIndex:
             else:
                 out[k] = np.maximum(out[k], frame.astype(np.float32) / self.max_fraction)
         return out
+
+
+def slices_on(own: Volume, target: Volume) -> np.ndarray | None:
+    """For each own slice, the target slice with the same pixels, when rows and columns coincide exactly."""
+    from .grid import INDEX_TOL, index_map
+
+    if own.shape[1:] != target.shape[1:]:
+        return None
+    m = index_map(own, target)
+    if not (np.allclose(m[:2, :2], np.eye(2), atol=INDEX_TOL) and np.allclose(m[:2, 2:], 0, atol=INDEX_TOL)
+            and np.allclose(m[2, :2], 0, atol=INDEX_TOL) and abs(abs(m[2, 2]) - 1) < INDEX_TOL):
+        return None
+    k = m[2, 2] * np.arange(own.shape[0]) + m[2, 3]
+    if np.max(np.abs(k - np.rint(k))) > INDEX_TOL:
+        return None
+    return np.rint(k).astype(np.int64)
 
 
 def _floats(value: Any, n: int) -> np.ndarray | None:

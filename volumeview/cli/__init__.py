@@ -17,13 +17,17 @@ import typer
 from rich.markup import escape
 
 from ._common import console_err, route_warnings, state
+from ._help import hide_flag_placeholders, wrap_long_help_words
+
+hide_flag_placeholders()
+wrap_long_help_words()
 
 app = typer.Typer(
     name="volumeview",
     help="View, inspect, render and export DICOM series in correct patient geometry.",
     epilog="Commands added by plugins run as `volumeview NAME`; `volumeview plugins` lists the plugins.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish, PowerShell
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -145,6 +149,22 @@ def _interrupted(exc: BaseException | None = None) -> int:
     return 143 if term else 130
 
 
+#: Optional modules and the extra of pyproject.toml that installs them.
+EXTRAS = {
+    "PIL": "render", "vtk": "render", "vtkmodules": "render", "pyvista": "render", "imageio": "render",
+    "imageio_ffmpeg": "render", "trame": "web", "trame_vtk": "web", "trame_vuetify": "web",
+    "trame_pyvista": "web", "ipywidgets": "web", "nest_asyncio2": "web", "matplotlib": "render",
+}
+
+
+def missing_extra_hint(module: str) -> str | None:
+    """``pip install "volumeview[render]"`` for a missing optional module, None for any other module."""
+    extra = EXTRAS.get(module.split(".")[0])
+    if extra is None:
+        return None
+    return f'this command needs the "{extra}" extra: pip install "volumeview[{extra}]" (or pip install -e ".[{extra}]" in a clone)'
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``volumeview`` console script."""
     import signal
@@ -173,6 +193,12 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt as exc:
         return _interrupted(exc)
+    except ModuleNotFoundError as exc:  # an optional dependency: name the extra that brings it
+        hint = missing_extra_hint(exc.name or "")
+        if state.debug or hint is None:
+            raise
+        console_err.print(f"[red]Error:[/] {escape(str(exc))}: {escape(hint)}", highlight=False)
+        return 1
     except SystemExit as exc:  # typer.Exit inside commands
         return int(exc.code or 0)
     except Exception as exc:  # click usage errors and unexpected bugs

@@ -36,7 +36,7 @@ def report_problems(problems: list[Problem], *, limit: int = 5) -> None:
 def _round(values: Any, ndigits: int = 4) -> Any:
     import numpy as np
 
-    return [round(float(v), ndigits) for v in np.asarray(values).ravel()]
+    return [round(float(v), ndigits) + 0.0 for v in np.asarray(values).ravel()]  # + 0.0: no -0
 
 
 def series_record(index: int | None, series: Series, *, stats: bool, show_patient: bool) -> dict[str, Any]:
@@ -123,8 +123,34 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
             orientation=orientation_letters(layout.direction),
             geometry_known=layout.geometry_known,
         )
+    if not stats:  # headers only: still the file's own windows and the plugins' summary, which need no pixels
+        rec["window"] = _header_windows(ds)
+        try:
+            from ..plugins import summary_fields
+
+            rec["summary"] = summary_fields(series)
+        except Exception as exc:  # a plugin's summary must not stop info
+            rec["summary"] = {"error": f"{type(exc).__name__}: {exc}"}
     rec["warnings"] = warnings
     return rec
+
+
+def _header_windows(ds: Any) -> list[dict[str, Any]]:
+    """The file's own windows (WindowCenter/WindowWidth, "DICOM n") as ``info`` lists them, from the header."""
+    def values(keyword: str) -> list[float]:
+        raw = ds.get(keyword)
+        items = raw if isinstance(raw, (list, tuple)) or type(raw).__name__ == "MultiValue" else [raw]
+        out = []
+        for item in items:
+            try:
+                out.append(float(item))
+            except (TypeError, ValueError):
+                return []
+        return out
+
+    centres, widths = values("WindowCenter"), values("WindowWidth")
+    return [{"name": f"DICOM {n + 1}", "level": c, "width": w, "source": "DICOM header"}
+            for n, (c, w) in enumerate(zip(centres, widths)) if w > 0]
 
 
 def _stored_range(vol: Any) -> tuple[float, float] | None:
@@ -142,8 +168,10 @@ def _stored_range(vol: Any) -> tuple[float, float] | None:
     per_slice = vol.meta["rescale_per_slice"]
     if len(per_slice) != frame.shape[0] or any(m == 0 for m, _ in per_slice):
         return None
-    lo = min((float(frame[k].min()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0)
-    hi = max((float(frame[k].max()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0)
+    lo = min(((float(frame[k].min()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0), default=None)
+    hi = max(((float(frame[k].max()) - b) / m for k, (m, b) in enumerate(per_slice) if m > 0), default=None)
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
+        return None  # no positive slope to undo (or nothing finite): no stored range to show
     return round(lo), round(hi)
 
 
@@ -166,7 +194,7 @@ def _windows(vol: Any) -> list[dict[str, Any]]:
 
 
 def _fmt(values: list[float]) -> str:
-    return ", ".join(f"{v:g}" for v in values)
+    return ", ".join(f"{v + 0.0:g}" for v in values)  # + 0.0: -0 prints as 0
 
 
 def print_record(rec: dict[str, Any]) -> None:
@@ -189,7 +217,8 @@ def print_record(rec: dict[str, Any]) -> None:
     )
     geometry = "" if rec.get("geometry_known", True) else "  [yellow](geometry unknown)[/]"
     out.print(f"    spacing {_fmt(rec['spacing_mm'])} mm  origin ({_fmt(rec['origin_lps_mm'])}) LPS mm  orientation {rec['orientation']}{geometry}")
-    out.print(f"    direction [{_fmt(rec['direction'][0:3])}] [{_fmt(rec['direction'][3:6])}] [{_fmt(rec['direction'][6:9])}] (rows of the 3x3)")
+    d = rec["direction"]  # row-major 3x3: the axes i, j, k are its columns
+    out.print(f"    direction i ({_fmt(d[0::3])})  j ({_fmt(d[1::3])})  k ({_fmt(d[2::3])}) in LPS")
     if "value_min" in rec:
         stored = f" (stored {rec['stored_min']:g}..{rec['stored_max']:g})" if "stored_min" in rec else ""
         out.print(f"    values {rec['value_min']:g}..{rec['value_max']:g} {rec['unit']}{stored}  dtype {rec['dtype']}")
@@ -202,7 +231,10 @@ def print_record(rec: dict[str, Any]) -> None:
             out.print(f"    {group}: " + escape("  ".join(f"{k} {v}" for k, v in values.items())))
     summary = rec.get("summary") or {}
     if summary:
-        out.print("    " + escape("  ".join(f"{k} {v}" for k, v in summary.items())))
+        from ..io.tag_groups import format_value
+
+        shown = [(k, format_value(v, k)) for k, v in summary.items() if v is not None]
+        out.print("    " + escape("  ".join(f"{k} {v}" for k, v in shown if v not in ("", "None"))))
     for w in rec["warnings"]:
         out.print(f"    [yellow]warning:[/] {escape(w)}")
 

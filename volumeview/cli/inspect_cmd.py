@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from . import app
 from ._common import atomic_path, console_err, console_out
-from ._window import WINDOW_HELP, check_window
+from ._window import PRESETS_FILE_HELP, WINDOW_HELP, check_out_folder, check_window, use_presets_file
 
 
 def _figure_paths(out: Path, n: int) -> list[Path]:
@@ -76,12 +76,16 @@ def inspect(
     size: Optional[str] = typer.Option(None, "--size", help="Figure WIDTHxHEIGHT in pixels (default 1500x900)."),
     show_patient: bool = typer.Option(False, "--show-patient", help="Also print (and draw) the patient module."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
+    presets_file: Optional[Path] = typer.Option(None, "--presets-file", metavar="FILE", help=PRESETS_FILE_HELP),
+    mkdir: bool = typer.Option(False, "--mkdir", help="Create the folder of -o if it does not exist."),
 ) -> None:
     """Print an image's tags (common and per modality), raw and rescaled value ranges and window; with -o draw the figure.
 
     The lecture's steps as one command: stored values, rescale (HU, SUV, ...), window, each with its histogram.
     """
     check_window(window)
+    use_presets_file(presets_file)
+    check_out_folder(out, mkdir)
     if window is not None and preset is not None:
         raise typer.BadParameter("give --window or --preset, not both", param_hint="--window")
     if index is not None and index < 0:

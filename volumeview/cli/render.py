@@ -11,7 +11,7 @@ import typer
 from . import app
 from . import _validate
 from ._common import console_err, show_progress, warn
-from ._window import check_window
+from ._window import PRESETS_FILE_HELP, check_out_folder, check_window, use_presets_file
 
 _MODES = ("slice", "slices", "volume", "mip", "grid", "movie", "histogram")
 _VIEWS = ("axial", "coronal", "sagittal")
@@ -62,7 +62,10 @@ def render(
     mode: str = typer.Option("slices", "--mode", "-m", help="slice | slices | volume | mip | grid | movie | histogram."),
     preset: Optional[str] = typer.Option(None, "--preset", "-p", help="Window (slices, mip) or volume preset (volume) name."),
     window: Optional[str] = typer.Option(None, "--window", "-w", help="Window LEVEL,WIDTH or LEVEL/WIDTH (e.g. 40,80) or a window preset name; slice, slices, grid, mip, histogram, movie."),
-    presets: Optional[str] = typer.Option(None, "--presets", help="Windows for --mode grid, e.g. brain,subdural,bone or brain,40/80."),
+    windows: Optional[str] = typer.Option(None, "--windows", help="Windows for --mode grid, e.g. brain,subdural,bone or brain,40/80."),
+    old_windows: Optional[str] = typer.Option(None, "--presets", hidden=True, help="Old name of --windows."),
+    presets_file: Optional[Path] = typer.Option(None, "--presets-file", metavar="FILE", help=PRESETS_FILE_HELP),
+    mkdir: bool = typer.Option(False, "--mkdir", help="Create the folder of -o if it does not exist."),
     size: Optional[str] = typer.Option(None, "--size", help="WIDTHxHEIGHT in pixels (default depends on the mode)."),
     series: Optional[str] = typer.Option(None, "--series", "-s", help="Series index (from `info`) or SeriesInstanceUID."),
     view: str = typer.Option("axial", "--view", help="axial | coronal | sagittal (slice, grid, sweep)."),
@@ -109,12 +112,15 @@ def render(
         raise typer.BadParameter(f"{overlay_opacity} is not a number from 0 to 1", param_hint="--overlay-opacity")
     if overlay and batch is not None:
         raise typer.BadParameter("--overlay draws over one series: use -o OUT, not --batch", param_hint="--overlay")
+    use_presets_file(presets_file)
+    check_out_folder(out, mkdir)
+    presets = windows or old_windows
     preset = _window_or_preset(window, preset, mode)
     if presets:
         from ..render.presets_lookup import split_preset_names
 
         for name in split_preset_names(presets):
-            check_window(name, "--presets")
+            check_window(name, "--windows")
     options: dict[str, Any] = dict(
         mode=mode, preset=preset, view=view, camera=_camera(camera), convention=convention, t=time_index,
         background=background, cmap=cmap, annotations=annotations, colorbar=colorbar, show_patient=show_patient,

@@ -11,7 +11,7 @@ import typer
 from . import app
 from . import _validate
 from ._common import atomic_path, console_err, warn
-from ._window import check_window
+from ._window import PRESETS_FILE_HELP, check_window, use_presets_file
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -35,17 +35,19 @@ def view(
     window: str | None = typer.Option(None, "--window", "-w", help="Start on this window: LEVEL,WIDTH or LEVEL/WIDTH (e.g. 40,80), or a preset name (see `volumeview presets`)."),
     volume_preset: str | None = typer.Option(None, "--volume-preset", help="Start on this volume-rendering preset."),
     show_patient: bool = typer.Option(False, "--show-patient", help="Show patient name and ID in the title."),
+    presets_file: Path | None = typer.Option(None, "--presets-file", metavar="FILE", help=PRESETS_FILE_HELP),
     measurements: Path | None = typer.Option(None, "--measurements", help="Show the measurements of this JSON file (saved by `s` beside a screenshot).", exists=True, dir_okay=False),
     session: Path | None = typer.Option(None, "--session", help="Restore a session: series, presets, crosshair, planes, slabs, crop box, cameras, measurements.", exists=True, dir_okay=False),
     save_session: Path | None = typer.Option(None, "--save-session", help="Write the session to this JSON file when the viewer closes (with --screenshot: at once)."),
+    overlay: list[Path] | None = typer.Option(None, "--overlay", help="SEG, RTSTRUCT, label map or RTDOSE shown over the series (repeatable)."),
 ) -> None:
     """Open the viewer: axial, coronal and sagittal slices linked with a 3D view.
 
     Keys: wheel/Up/Down slice, click crosshair, drag window/level, 1-9 and w
     window presets, v volume presets, m MIP, o volume, p planes, n series,
     space cine, s screenshot (and measurements), r reset, h help, q quit;
-    l a e g ruler, angle, ellipse, polygon; t [ ] slab; Ctrl+Alt drag or , . ; ' oblique
-    plane; b B crop box.
+    d a e f ruler, angle, ellipse, polygon; t - + slab; Ctrl+Alt drag or , . ; ' oblique
+    plane; b B crop box; i histogram; g l [ ] segments on/off, outline only, opacity; F1-F12 one segment.
     """
     from ..viewer import view as run_viewer
 
@@ -55,8 +57,13 @@ def view(
     _validate.number(port, "port")
     _validate.output_file(screenshot, "--screenshot")
     check_window(window)
+    use_presets_file(presets_file)
     _validate.output_file(save_session, "--save-session")
-    reading = {"measurements": measurements, "session": session, "save_session": save_session}
+    if screenshot is None and not web:
+        from ..viewer.display_check import require_display
+
+        require_display()  # before the viewer and the series load
+    reading = {"measurements": measurements, "session": session, "save_session": save_session, "overlays": overlay}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

@@ -73,24 +73,27 @@ def _record(path: str, header: Header, row: list[Any]) -> SliceRecord:
     )
 
 
-def entry_to_json(entry: FileEntry) -> str:
-    """The entry as one JSON text (the path is the index's key, not stored in the text)."""
+def entry_to_json(entry: FileEntry) -> tuple[str, str | None]:
+    """The entry as JSON texts: the entry (records, hot header values) and the whole header, stored apart
+    so that a warm re-open decodes only the first. The path is the index's key, not stored."""
     data: dict[str, Any] = {"k": entry.kind}
+    header_text = None
     if entry.header is not None:
-        data["h"] = entry.header.to_dict()
+        data["h"] = entry.header.hot()
+        header_text = entry.header.to_json()
     if entry.kind == "image":
         data["r"] = [_record_row(r) for r in entry.records]
     elif entry.kind == "other":
         data["o"] = entry.object_kind
     else:
         data["m"] = entry.message
-    return json.dumps(data, separators=(",", ":"))
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False), header_text
 
 
-def entry_from_json(path: str, text: str) -> FileEntry:
+def entry_from_json(path: str, text: str, header_text: str | None) -> FileEntry:
     data = json.loads(text)
     kind = data["k"]
-    header = Header.from_dict(data["h"], path) if "h" in data else None
+    header = Header.restored(data["h"], header_text, path) if "h" in data and header_text else None
     if kind == "image":
         assert header is not None
         return FileEntry(path, kind, header=header, records=[_record(path, header, row) for row in data["r"]])

@@ -50,6 +50,18 @@ SCAN_KEYWORDS: tuple[str, ...] = (
     "Units", "DecayCorrection", "CorrectedImage", "SeriesType", "ReconstructionMethod",
 )
 
+#: The values a scan asks of every file (grouping, sorting, 4D, pixels, studies). The index stores them
+#: apart, so a warm re-open decodes only these; the rest of a stored header is decoded on first use.
+HOT_KEYWORDS = frozenset((
+    "SOPClassUID", "SOPInstanceUID", "Modality", "StudyInstanceUID", "SeriesInstanceUID", "SeriesNumber",
+    "SeriesDescription", "StudyDescription", "StudyDate", "StudyTime", "SeriesDate", "PatientName", "PatientID",
+    "PatientBirthDate", "PatientSex", "ImageType", "ImageOrientationPatient", "PixelSpacing", "ImagerPixelSpacing",
+    "SpacingBetweenSlices", "SliceThickness", "Rows", "Columns", "SamplesPerPixel", "PhotometricInterpretation",
+    "BitsAllocated", "BitsStored", "HighBit", "PixelRepresentation", "NumberOfFrames", "InstanceNumber",
+    "AcquisitionNumber", "AcquisitionDate", "AcquisitionTime", "AcquisitionDateTime", "ContentTime",
+    "TemporalPositionIdentifier", "TriggerTime", "EchoTime", "EchoNumbers", "InversionTime", "DiffusionBValue",
+))
+
 _MISSING = object()
 
 
@@ -106,19 +118,44 @@ class Header:
     ('CT', 512, False, 0)
     """
 
-    __slots__ = ("values", "tags", "path", "_dataset")
+    __slots__ = ("_values", "_tags", "_hot", "_stored", "path", "_dataset")
 
     #: ``path -> pydicom Dataset``: the full parse (set by ``volumeview.io.headers``, which owns the readers).
     full_parser: Callable[[str], Any] | None = None
 
-    def __init__(self, values: dict[str, Any], tags: Iterable[int], path: str, dataset: Any = None) -> None:
-        self.values = values
-        self.tags = tags if isinstance(tags, frozenset) else frozenset(tags)
+    def __init__(self, values: dict[str, Any] | None, tags: Iterable[int] | None, path: str, dataset: Any = None) -> None:
+        self._values = values
+        self._tags = None if tags is None else (tags if isinstance(tags, frozenset) else frozenset(tags))
+        self._hot: dict[str, Any] | None = None
+        self._stored: str | None = None
         self.path = path
         self._dataset = dataset
 
+    @property
+    def values(self) -> dict[str, Any]:
+        """``{keyword: plain value}`` of the ``SCAN_KEYWORDS`` the file has."""
+        if self._values is None:
+            self._decode()
+        return self._values  # type: ignore[return-value]
+
+    @property
+    def tags(self) -> frozenset[int]:
+        """Every top-level tag of the file."""
+        if self._tags is None:
+            self._decode()
+        return self._tags  # type: ignore[return-value]
+
+    def _decode(self) -> None:
+        import json
+
+        data = json.loads(self._stored or '{"v": {}, "t": []}')
+        self._values, self._tags, self._stored = data["v"], frozenset(data["t"]), None
+
     # -- the Dataset-like reading API used by the loader, the plugins and info --------------------------
     def get(self, keyword: Any, default: Any = None) -> Any:
+        hot = self._hot
+        if hot is not None and keyword in HOT_KEYWORDS:  # a restored header: present exactly when stored
+            return hot.get(keyword, default)
         value = self.values.get(keyword, _MISSING) if isinstance(keyword, str) else _MISSING
         if value is not _MISSING:
             return value
@@ -128,6 +165,8 @@ class Header:
         return self.dataset.get(keyword, default)
 
     def __contains__(self, keyword: Any) -> bool:
+        if self._hot is not None and keyword in HOT_KEYWORDS:
+            return keyword in self._hot
         if isinstance(keyword, str):
             if keyword in self.values:
                 return True
@@ -158,7 +197,8 @@ class Header:
         return {"values": self.values, "tags": self.tags, "path": self.path}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.values, self.tags, self.path, self._dataset = state["values"], state["tags"], state["path"], None
+        self._values, self._tags, self.path, self._dataset = state["values"], state["tags"], state["path"], None
+        self._hot = self._stored = None
 
     @property
     def file_meta(self) -> Any:
@@ -182,9 +222,18 @@ class Header:
         return self._dataset
 
     # -- storage ------------------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        return {"v": self.values, "t": sorted(self.tags)}
+    def hot(self) -> dict[str, Any]:
+        """The ``HOT_KEYWORDS`` values (stored apart in the index)."""
+        return {k: v for k, v in self.values.items() if k in HOT_KEYWORDS}
+
+    def to_json(self) -> str:
+        import json
+
+        return json.dumps({"v": self.values, "t": sorted(self.tags)}, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], path: str) -> "Header":
-        return cls(data["v"], data["t"], path)
+    def restored(cls, hot: dict[str, Any], stored: str, path: str) -> "Header":
+        """A header from the index: ``hot`` values now, the rest (``stored`` JSON) decoded on first use."""
+        header = cls(None, None, path)
+        header._hot, header._stored = hot, stored
+        return header

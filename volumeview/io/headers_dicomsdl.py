@@ -90,25 +90,22 @@ class DicomsdlReader:
                 ds = dicomsdl.open_file(path, _STOP_BEFORE)
             except Exception as exc:
                 raise Refused(f"dicomsdl: {exc}") from None
-            header, end, ts = _collect(ds, path)
-            location = _pixel_location(fd, end, size, ts, header)
+            values, tags, end, ts = _collect(ds)
+            location = _pixel_location(fd, end, size, ts, values, tags)
         finally:
             os.close(fd)
-        return header, location
+        return Header(values, tags, path), location
 
 
-def _collect(ds: Any, path: str) -> tuple[Header, int, str]:
+def _collect(ds: Any) -> tuple[dict[str, Any], list[int], int, str]:
     """Values of the wanted tags, every top-level tag, the end of the last element and the transfer syntax."""
     raw: list[tuple[int, str, bytes]] = []
     tags: list[int] = []
     ts = ""
-    end = 0
-    last_length = 0
+    last = None
     for elem in ds:
         tag = elem.tag()
-        length = elem.length()
-        end = elem.offset() + length
-        last_length = length
+        last = elem
         if tag < 0x00030000:
             if tag == 0x00020010:
                 ts = elem.toBytes().decode("latin-1").rstrip("\x00 ")
@@ -121,8 +118,14 @@ def _collect(ds: Any, path: str) -> tuple[Header, int, str]:
         raise Refused("no TransferSyntaxUID")
     if not _accepted(ts):
         raise Refused(f"transfer syntax {ts}")
-    if last_length == _UNDEFINED or not tags:
-        raise Refused("cannot tell where the header ends")
+    if last is None or not tags:
+        raise Refused("no data elements")
+    # The header must end where its last element ends; a sequence's end (undefined length, or one never
+    # closed that swallowed the rest of the file) cannot be checked from its offset and length: pydicom then.
+    last_length = last.length()
+    if last_length == _UNDEFINED or _VR_NAMES.get(int(last.vr())) == "SQ":
+        raise Refused("the header ends in a sequence")
+    end = last.offset() + last_length
     implicit = ts == IMPLICIT_LE
     values: dict[str, Any] = {}
     encodings: list[str] | None = None
@@ -132,24 +135,35 @@ def _collect(ds: Any, path: str) -> tuple[Header, int, str]:
         if encodings is None and needs_charset(data):
             encodings = python_encodings(values.get("SpecificCharacterSet"))
         values[_WANTED[tag]] = convert(tag, vr, data, encodings, implicit)
-    return Header(values, tags, path), end, ts
+    return values, tags, end, ts
 
 
-def _pixel_location(fd: int, end: int, size: int, ts: str, header: Header) -> PixelLocation | None:
-    """Where the pixels are, as ``scan._pixel_location`` finds them; refuses a header that ends anywhere else."""
-    if end > size:
-        raise Refused("an element runs past the end of the file")
-    head = os.pread(fd, 12, end) if end < size else b""
-    tag = None
-    if len(head) >= 8:
-        group, element = struct.unpack("<HH", head[:4])
-        tag = (group << 16) | element
-    elif end != size:
-        raise Refused("the file ends inside an element header")
+def _pixel_location(fd: int, end: int, size: int, ts: str, values: dict[str, Any], tags: list[int]) -> PixelLocation | None:
+    """Where the pixels are, as ``scan._pixel_location`` finds them; refuses a header that ends anywhere else.
+
+    A (7FE0,0000) group length before the pixel data (dicomsdl stops before it) is stepped over and
+    added to ``tags``, as pydicom keeps it.
+    """
+    while True:
+        if end > size:
+            raise Refused("an element runs past the end of the file")
+        head = os.pread(fd, 12, end) if end < size else b""
+        tag = None
+        if len(head) >= 8:
+            group, element = struct.unpack("<HH", head[:4])
+            tag = (group << 16) | element
+        elif end != size:
+            raise Refused("the file ends inside an element header")
+        if tag != 0x7FE00000:
+            break
+        if len(head) < 12 or (ts != IMPLICIT_LE and head[4:6] != b"UL") or struct.unpack("<H" if ts != IMPLICIT_LE else "<I", head[6:8] if ts != IMPLICIT_LE else head[4:8])[0] != 4:
+            raise Refused("an odd (7FE0,0000) group length")
+        tags.append(tag)
+        end += 12
     if tag is not None and tag not in PIXEL_TAGS:
         raise Refused(f"the header stops at ({tag >> 16:04X},{tag & 0xFFFF:04X}), not at the pixel data")
     if ts not in NATIVE_LE:  # encapsulated: pydicom decodes it
-        return PixelLocation(ts) if ("Rows" in header and "Columns" in header) else None
+        return PixelLocation(ts) if ("Rows" in values and "Columns" in values) else None
     if tag is None:
         return None
     if ts == IMPLICIT_LE:

@@ -31,7 +31,7 @@ from typing import Any, Iterable
 from ..errors import VolumeviewWarning
 
 #: Bump when the stored entry format changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Files modified this recently (ns) are read again on every scan.
 RACY_NS = 2_000_000_000
 _OFF = {"0", "off", "false", "no", "none", ""}
@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY,
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
-    entry TEXT NOT NULL
+    entry TEXT NOT NULL,
+    header TEXT
 ) WITHOUT ROWID;
 """
 
@@ -93,11 +94,10 @@ class Index:
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif row[0] != str(SCHEMA_VERSION):
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute("DELETE FROM files")
+            elif row[0] != str(SCHEMA_VERSION):  # another format: start again (it is only a cache)
+                conn.execute("DROP TABLE IF EXISTS files")
+                conn.executescript(_SCHEMA)
                 conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
-                conn.execute("COMMIT")
         except Exception:
             conn.close()
             raise
@@ -117,43 +117,44 @@ class Index:
         self.conn = self._connect()
 
     # -- what the scan asks ------------------------------------------------------------------------------
-    def lookup(self, stats: dict[str, tuple[int, int]], folders: Iterable[str] = ()) -> tuple[dict[str, str], list[str]]:
+    def lookup(self, stats: dict[str, tuple[int, int]], folders: Iterable[str] = ()) -> tuple[dict[str, tuple[str, str]], list[str]]:
         """Stored entries of the unchanged files, and the stored paths under ``folders`` that are gone.
 
         ``stats`` maps absolute path -> (size, mtime_ns) of every file the scan found.
         """
         racy_after = time.time_ns() - RACY_NS
-        found: dict[str, str] = {}
+        found: dict[str, tuple[str, str]] = {}
         gone: list[str] = []
         seen: set[str] = set()
         for folder in folders:
             prefix = folder.rstrip(os.sep) + os.sep
             upper = prefix[:-1] + chr(ord(os.sep) + 1)
-            rows = self.conn.execute("SELECT path, size, mtime_ns, entry FROM files WHERE path >= ? AND path < ?", (prefix, upper))
-            for path, size, mtime_ns, entry in rows:
+            rows = self.conn.execute("SELECT path, size, mtime_ns, entry, header FROM files WHERE path >= ? AND path < ?", (prefix, upper))
+            for path, size, mtime_ns, entry, header in rows:
                 seen.add(path)
                 stat = stats.get(path)
                 if stat is None:
                     gone.append(path)
                 elif stat == (size, mtime_ns) and mtime_ns < racy_after:
-                    found[path] = entry
+                    found[path] = (entry, header)
         rest = [p for p in stats if p not in seen]
         for start in range(0, len(rest), 500):
             chunk = rest[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for path, size, mtime_ns, entry in self.conn.execute(f"SELECT path, size, mtime_ns, entry FROM files WHERE path IN ({marks})", chunk):
+            query = f"SELECT path, size, mtime_ns, entry, header FROM files WHERE path IN ({marks})"
+            for path, size, mtime_ns, entry, header in self.conn.execute(query, chunk):
                 if stats[path] == (size, mtime_ns) and mtime_ns < racy_after:
-                    found[path] = entry
+                    found[path] = (entry, header)
         return found, gone
 
-    def update(self, rows: list[tuple[str, int, int, str]], gone: Iterable[str] = ()) -> None:
+    def update(self, rows: list[tuple[str, int, int, str, str | None]], gone: Iterable[str] = ()) -> None:
         """Store new or changed entries and forget removed files, in one transaction."""
         gone = list(gone)
         if not rows and not gone:
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            self.conn.executemany("INSERT OR REPLACE INTO files (path, size, mtime_ns, entry) VALUES (?, ?, ?, ?)", rows)
+            self.conn.executemany("INSERT OR REPLACE INTO files (path, size, mtime_ns, entry, header) VALUES (?, ?, ?, ?, ?)", rows)
             self.conn.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in gone))
             self.conn.execute("COMMIT")
         except BaseException:

@@ -71,7 +71,8 @@ class ScanResult:
         if not images:
             raise NoImagesError(_no_images_message(self), hint=_problem_hint(self))
         if series is None:
-            candidates = [s for s in images if s.label != "localizer"] or images
+            # A dose grid goes over the images: never the default when there is an image series
+            candidates = [s for s in images if s.label != "localizer" and s.modality != "RTDOSE"] or images
             return max(candidates, key=_voxels)
         if isinstance(series, int) or (isinstance(series, str) and series.isdigit()):
             idx = int(series)
@@ -379,6 +380,7 @@ def _meta(series: Series, mapping: ValueMapping | None) -> dict[str, Any]:
         meta["VOILUT"] = {"entries": entries or 65536, "first": first}
     meta["handler"] = series.handler
     meta["label"] = series.label
+    meta["key"] = series.key  # load(series=KEY), volumeview studies, the viewer's picker
     meta["n_files"] = len(series.files)
     meta["transfer_syntax"] = series.slices[0].pixel.transfer_syntax if series.slices[0].pixel else ""
     meta["rgb"] = is_colour(ds)
@@ -448,7 +450,9 @@ def load(
     if series is not None:
         return _with_overlays(load_series(chosen, **options), result, chosen, overlays, options)
     # No series asked for: the largest one that loads; a larger one that cannot load is named and skipped.
-    candidates = sorted([s for s in result.images if s.label != "localizer"] or result.images, key=_voxels, reverse=True)
+    # A dose grid goes over the images: never the default when there is an image series (as in select()).
+    usable = [s for s in result.images if s.label != "localizer" and s.modality != "RTDOSE"]
+    candidates = sorted(usable or result.images, key=_voxels, reverse=True)
     failures: list[tuple[Series, VolumeviewError]] = []
     for candidate in candidates:
         try:

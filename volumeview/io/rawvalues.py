@@ -101,8 +101,10 @@ def _numbers(raw: bytes, kind: type) -> Any:
 def pydicom_convert(tag: int, vr: str, raw: bytes, encodings: Sequence[str] | None, implicit: bool) -> Any:
     """pydicom's own conversion of one raw element (the slow, exact path)."""
     from pydicom.dataelem import RawDataElement, convert_raw_data_element
+    from pydicom.tag import Tag
 
-    elem = RawDataElement(tag, None if implicit else vr, len(raw), raw, 0, implicit, True)
+    # A BaseTag, not an int: pydicom asks the tag ``is_private`` when it looks up an implicit VR.
+    elem = RawDataElement(Tag(tag), None if implicit else vr, len(raw), raw, 0, implicit, True)
     converted = convert_raw_data_element(elem, encoding=list(encodings) if encodings else None)
     return plain_value(converted.value)
 

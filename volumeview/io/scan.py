@@ -57,16 +57,17 @@ def iter_paths(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
         if path.is_dir():
             for root, dirs, names in os.walk(path):
                 dirs.sort()
+                prefix = str(Path(root)) + os.sep  # str(Path(root) / name), without a Path per file
                 for name in sorted(names):
                     if name.startswith("."):
                         continue
                     if name.upper() in IGNORED_NAMES:
-                        notes.append(Problem(str(Path(root) / name), "skipped DICOMDIR index (images are read from the folder)"))
+                        notes.append(Problem(prefix + name, "skipped DICOMDIR index (images are read from the folder)"))
                         continue
-                    if (why := sniff.not_regular(str(Path(root) / name))) is not None:
-                        notes.append(Problem(str(Path(root) / name), why))
+                    if (why := sniff.not_regular(prefix + name)) is not None:
+                        notes.append(Problem(prefix + name, why))
                         continue
-                    files.append(str(Path(root) / name))
+                    files.append(prefix + name)
         elif path.exists() and (why := sniff.not_regular(str(path))) is not None:
             notes.append(Problem(str(path), why))
         elif path.is_file():
@@ -87,7 +88,7 @@ def _dicomdir_files(path: Path, notes: list[Problem]) -> list[str]:
     except Exception as exc:
         notes.append(Problem(str(path), f"cannot read DICOMDIR: {exc}"))
         return []
-    return [str(inst.path) for inst in fs]
+    return [str(inst.path) for inst in fs if sniff.not_regular(str(inst.path)) is None]
 
 
 def read_header(path: str) -> tuple[Dataset, PixelLocation | None]:

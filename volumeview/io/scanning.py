@@ -40,7 +40,7 @@ def read_entries(paths: Sequence[str], *, index: Any = None, folders: Sequence[s
     """
     idx = open_index(index)
     stats = _stats(paths) if idx is not None else {}
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str]] = {}
     gone: list[str] = []
     if idx is not None:
         try:
@@ -49,14 +49,14 @@ def read_entries(paths: Sequence[str], *, index: Any = None, folders: Sequence[s
             _give_up(idx, exc)
             idx = None
     entries: list[FileEntry] = []
-    to_store: list[tuple[str, int, int, str]] = []
+    to_store: list[tuple[str, int, int, str, str | None]] = []
     with progress("Scanning headers", total=len(paths) - len(found), unit="files") as advance:
         for p in paths:
             stat = stats.get(p)
-            text = found.get(stat[0]) if stat else None
-            if text is not None:
+            stored = found.get(stat[0]) if stat else None
+            if stored is not None:
                 try:
-                    entries.append(entry_from_json(p, text))
+                    entries.append(entry_from_json(p, *stored))
                     continue
                 except Exception:  # a damaged entry: read the file again
                     pass
@@ -64,7 +64,7 @@ def read_entries(paths: Sequence[str], *, index: Any = None, folders: Sequence[s
             entries.append(entry)
             advance(1)
             if idx is not None and stat is not None and not entry.message.startswith(_UNSTORED_PROBLEMS):
-                to_store.append((stat[0], stat[1], stat[2], entry_to_json(entry)))
+                to_store.append((stat[0], stat[1], stat[2], *entry_to_json(entry)))
     if idx is not None:
         try:
             idx.update(to_store, gone)

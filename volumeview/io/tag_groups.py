@@ -76,6 +76,13 @@ def modality_group(modality: str) -> str:
     return "XR" if modality in XRAY_MODALITIES else ""
 
 
+def _is_person_name(keyword: str) -> bool:
+    from pydicom.datadict import dictionary_VR, tag_for_keyword
+
+    tag = tag_for_keyword(keyword) if keyword else None
+    return tag is not None and dictionary_VR(tag) == "PN"
+
+
 def format_value(value: Any, keyword: str = "") -> str:
     """A header value as short text: numbers to 6 significant digits, no ``-0``, lists joined by ``\\``."""
     if value is None:
@@ -94,13 +101,25 @@ def format_value(value: Any, keyword: str = "") -> str:
             return str(number)
         text = f"{number:.6g}"
         return "0" if text == "-0" else text
-    if type(value).__name__ == "PersonName":
+    if type(value).__name__ == "PersonName" or _is_person_name(keyword):
         from ..text import person_name
 
         return person_name(str(value))
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
     return str(value).strip()
+
+
+def _is_person_name(keyword: str) -> bool:
+    """A PN element (the fast header reader hands such values over as plain text)."""
+    if not keyword.endswith("Name"):
+        return False
+    from pydicom.datadict import dictionary_VR
+
+    try:
+        return dictionary_VR(keyword) == "PN"
+    except KeyError:
+        return False
 
 
 def _lookup(ds: Any, keyword: str) -> Any:

@@ -47,6 +47,8 @@ SPACING_RANGE_MM = (1e-4, 1e4)
 POSITION_LIMIT_MM = 1e6
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 SPACING_KEYWORDS = ("PixelSpacing", "ImagerPixelSpacing", "NominalScannedPixelSpacing")
+UNCOMPRESSED = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2")
+DEFLATED = "1.2.840.10008.1.2.1.99"
 
 
 def _number(ds: Dataset, keyword: str, default: float | None, path: str) -> float | None:
@@ -165,12 +167,19 @@ def _check_declared_size(path: str, location: PixelLocation | None, frames: int,
                 f"declared size ({declared}) needs {need:,} bytes but the pixel data holds {location.nbytes:,}", path=path
             )
         return
-    if fragments is not None and fragments < frames:
-        raise InvalidHeaderError(f"declared size ({declared}) but the encapsulated pixel data holds {fragments} fragment(s)", path=path)
     try:
         size = os.stat(path).st_size
     except OSError:
         return
+    if location.transfer_syntax == DEFLATED:  # its size after inflating is unknown: the voxel limit bounds it
+        return
+    if location.transfer_syntax in UNCOMPRESSED:  # native, read by pydicom (big endian, float, 1 bit): bytes in the file
+        need = (frames * frame_bits + 7) // 8
+        if need > size:
+            raise InvalidHeaderError(f"declared size ({declared}) needs {need:,} bytes but the file holds {size:,}", path=path)
+        return
+    if fragments is not None and fragments < frames:
+        raise InvalidHeaderError(f"declared size ({declared}) but the encapsulated pixel data holds {fragments} fragment(s)", path=path)
     if frames > size // 8:  # every encapsulated frame needs at least one 8-byte item header
         raise InvalidHeaderError(f"declared {frames} frame(s) but the file holds only {size:,} bytes", path=path)
 

@@ -23,10 +23,10 @@ from PIL import Image, ImageDraw
 
 from . import annotate, display, orient, overlay, resample
 from .backend import new_render_window
-from .presets_lookup import resolve_volume_preset, resolve_window, robust_window
+from .presets_lookup import resolve_volume_preset, resolve_window
 from .slices import Style, header_lines, spacing_known, window_line
 from ..errors import VolumeviewError
-from ..presets import VolumePreset, WindowPreset
+from ..presets import VolumePreset, WindowPreset, default_mip_window
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..volume import Volume
@@ -210,7 +210,8 @@ def decorate(rgb: np.ndarray, volume: "Volume", axes: orient.CameraAxes, mm_per_
         annotate.draw_corner_text(draw, box, "tl", tl)
         annotate.draw_corner_text(draw, box, "tr", tr)
         annotate.draw_corner_text(draw, box, "bl", lines)
-        overlay.draw_legend(canvas, box, style.overlay_for(volume), skip_lines=len(tr))
+    tr_lines = len(header_lines(volume, show_patient=style.show_patient)[1]) if style.annotations else 0
+    overlay.draw_legend(canvas, box, style.overlay_for(volume), skip_lines=tr_lines)
     if colorbar is not None:
         lut, lo, hi = colorbar
         annotate.draw_colorbar(canvas, (box[2], 0, style.size[0], style.size[1]), lut, lo, hi, volume.unit)
@@ -234,7 +235,7 @@ def volume_scene(volume: "Volume", *, mode: str, preset=None, style: Style, t: i
     with_bar = size != style.size
     if mode == "mip" or (isinstance(preset, VolumePreset) and preset.mode == "mip"):
         window = preset if isinstance(preset, WindowPreset) else (
-            resolve_window(volume, preset) if isinstance(preset, str) else robust_window(volume, 50.0, 99.9))
+            resolve_window(volume, preset) if isinstance(preset, str) else default_mip_window(volume))
         lo, hi = window.range
         prop, mip = grey_ramp_property(lo, hi), True
         lines = ["MIP", window_line(window, volume.unit)]

@@ -22,10 +22,15 @@ __all__ = ["view", "volumes_from"]
 
 
 class SeriesList(Sequence[Volume]):
-    """The image series of a scan, each loaded when first shown (a study can hold dozens)."""
+    """The image series of a scan, each loaded when first shown (a study can hold dozens).
 
-    def __init__(self, series: Sequence[Any]) -> None:
+    With the scan ``result``, each series comes with the SEG, RTSTRUCT and RTDOSE objects that reference it
+    (``load(..., overlays=True)``), so a study folder shows its segmentations without being asked.
+    """
+
+    def __init__(self, series: Sequence[Any], result: Any = None) -> None:
         self._series = list(series)
+        self._result = result
         self._loaded: dict[int, Volume] = {}
 
     def __len__(self) -> int:
@@ -38,7 +43,12 @@ class SeriesList(Sequence[Volume]):
         if n not in self._loaded:
             from ..io.loader import load_series
 
-            self._loaded[n] = load_series(self._series[n])
+            volume = load_series(self._series[n])
+            if self._result is not None and self._result.non_images:
+                from ..annotations.link import attach_overlays
+
+                volume = attach_overlays(volume, self._result, self._series[n], load_series)
+            self._loaded[n] = volume
         return self._loaded[n]
 
     def label(self, index: int) -> str:
@@ -66,7 +76,7 @@ def volumes_from(data: Any, *, series: int | str | None = None) -> tuple[Sequenc
     chosen = result.select(series)  # raises SeriesNotFoundError with the valid range
     images = result.images
     first = next(n for n, s in enumerate(images) if s is chosen)
-    volumes = SeriesList(images)
+    volumes = SeriesList(images, result)
     volumes[first]  # load the first one now: its errors are the command's errors
     return volumes, first
 
@@ -82,9 +92,30 @@ def _index(volumes: list[Volume], series: int | str | None, *, default: int) -> 
             raise SeriesNotFoundError(f"series index {index} out of range: there are {len(volumes)} series (0..{len(volumes) - 1})")
         return index
     for n, v in enumerate(volumes):
+        if v.meta.get("key") == series:  # a series key (volumeview studies)
+            return n
+    for n, v in enumerate(volumes):
         if v.meta.get("SeriesInstanceUID") == series:
             return n
     raise SeriesNotFoundError(f"no series with SeriesInstanceUID {series}")
+
+
+def _with_overlays(volumes: Sequence[Volume], first: int, overlays: Sequence[Any]) -> Sequence[Volume]:
+    from ..annotations.attach import with_overlays
+
+    shown = with_overlays(volumes[first], list(overlays), warn=_warn)
+    if isinstance(volumes, SeriesList):
+        volumes._loaded[first] = shown
+        return volumes
+    volumes = list(volumes)
+    volumes[first] = shown
+    return volumes
+
+
+def _warn(message: str) -> None:
+    import warnings
+
+    warnings.warn(message, stacklevel=3)
 
 
 def _in_notebook() -> bool:
@@ -109,11 +140,12 @@ def view(
     window: str | None = None,
     volume_preset: str | None = None,
     show_patient: bool = False,
-    notebook: bool | None = None,
+    notebook: bool | str | None = None,
     open_browser: bool = True,
     measurements: str | os.PathLike[str] | None = None,
     session: str | os.PathLike[str] | None = None,
     save_session: str | os.PathLike[str] | None = None,
+    overlays: Sequence[Any] | None = None,
 ) -> Any:
     """Show volumes in the viewer.
 
@@ -135,8 +167,13 @@ def view(
         Start on these presets (names as ``volumeview presets`` lists them).
     show_patient : bool
         Show patient identifiers in the title (hidden by default).
-    notebook : bool, optional
-        Display inline in Jupyter (default: when running in a notebook).
+    notebook : bool or str, optional
+        Display inline in Jupyter (default: when running in a notebook). A
+        route name chooses how the page reaches the browser: ``"local"``,
+        ``"proxy"`` (jupyter-server-proxy), ``"extension"`` (trame's Jupyter
+        extension) or ``"client"`` (the 3D scene drawn by vtk.js in the
+        browser); ``True`` or ``"auto"`` picks one, remote kernels a remote
+        route (``volumeview.viewer.notebook``).
     measurements : path, optional
         Measurements to show (JSON saved by ``s`` beside a screenshot).
     session : path, optional
@@ -144,6 +181,9 @@ def view(
         slabs, crop box, cameras, measurements. ``data`` may be None then.
     save_session : path, optional
         Write the session there when the window closes (or after ``screenshot``).
+    overlays : list, optional
+        Segmentations, dose volumes, or annotation files (SEG, RTSTRUCT, label map, RTDOSE) to show over the
+        first series, added to its own ``overlays``.
 
     Returns
     -------
@@ -151,9 +191,15 @@ def view(
     """
     from .desktop import DEFAULT_SIZE
 
+    if screenshot is None and not web and not (notebook if notebook is not None else _in_notebook()):
+        from .display_check import require_display
+
+        require_display()  # at once: not after the series has loaded
     reading = _reading_options(data, series, measurements, session)
     data, series = reading.pop("data"), reading.pop("series")
     volumes, first = volumes_from(data, series=series)
+    if overlays:
+        volumes = _with_overlays(volumes, first, overlays)
     common: dict[str, Any] = {"series": first, "size": tuple(size or DEFAULT_SIZE), "show_patient": show_patient,
                               "window": window, "volume_preset": volume_preset, **reading}
     if save_session is not None and (screenshot is not None or not web):
@@ -170,7 +216,7 @@ def view(
         from .web import show_notebook
 
         common.pop("save_session", None)
-        return show_notebook(volumes, **common)
+        return show_notebook(volumes, route=notebook if isinstance(notebook, str) else None, **common)
     from .desktop import open_window
 
     return open_window(volumes, **common)

@@ -46,7 +46,7 @@ n / N            next / previous series
 c  r             centre crosshair, reset views
 s                save screenshot
 h  q             help, quit
-x  u  -  =       segments, outline, opacity
+g  l  [  ]       segments, outline, opacity
 F1-F12           toggle segment 1-12
 """ + READING_KEYS_HELP
 
@@ -61,6 +61,9 @@ class Controller:
         self.timers = timers
         #: Called after every change made by the mouse or keys (the web page syncs its controls).
         self.on_change: Callable[[], None] | None = None
+        #: When set (the web page), wheel steps only move the state and ``schedule(fn)`` runs one redraw later.
+        self.schedule: Callable[[Callable[[], None]], None] | None = None
+        self._refresh_pending = False
         self.screenshot_dir = Path(screenshot_dir)
         self.iren = plotter.iren.interactor
         self.style = vtkInteractorStyleTrackballCamera()
@@ -209,13 +212,22 @@ class Controller:
             (self.style.OnMouseWheelForward if step > 0 else self.style.OnMouseWheelBackward)()
             self.render()
             return
-        self.state.move_slice(pane, step)
-        self.refresh()
+        self.state.move_slice(pane, step)  # cheap: the state only
+        if self.schedule is None:
+            self.refresh()
+        elif not self._refresh_pending:  # the browser sends bursts: redraw once for all of them
+            self._refresh_pending = True
+            self.schedule(self._scheduled_refresh)
         self._log(f"wheel {pane}")
+
+    def _scheduled_refresh(self) -> None:
+        self._refresh_pending = False
+        self.refresh()
 
     def _release_other(self, method: str) -> Callable[..., None]:
         def release(*_: Any) -> None:
             getattr(self.style, method)()
+            self.scene.update_crosshairs()  # a pan or zoom moved the pane under its text
             self.render(interactive=False)
 
         return release

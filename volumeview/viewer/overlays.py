@@ -296,13 +296,13 @@ class SceneOverlays:
         """The overlay keys; True when the view changed."""
         if not self.entries:
             return False
-        # Not g, l, [ or ]: those are the reading tools' (polygon, ruler, slab thickness).
-        if key == "x":
+        # Not d, a, e, f, t, - or +: those are the reading tools' (measurements, slab thickness).
+        if key == "g":
             self.set_all(not any(e.visible for e in self.entries))
-        elif key == "u":
+        elif key == "l":
             self.set_outline_only(not self.outline_only)
-        elif key in ("minus", "equal"):
-            self.set_opacity(self.opacity + (OPACITY_STEP if key == "equal" else -OPACITY_STEP))
+        elif key in ("bracketleft", "bracketright"):
+            self.set_opacity(self.opacity + (OPACITY_STEP if key == "bracketright" else -OPACITY_STEP))
         elif key in FUNCTION_KEYS:
             return self.toggle(FUNCTION_KEYS[key])
         else:

@@ -5,13 +5,13 @@ The viewer's ``Controller`` asks this first on a left press in a slice pane:
 * Ctrl+Alt drag rotates the pane's plane about the crosshair (left-right
   about the pane's vertical axis, up-down about its horizontal axis), as in
   3D Slicer; the other panes stay linked through the crosshair.
-* with a tool on (``l`` ruler, ``a`` angle, ``e`` ellipse, ``g`` freehand
+* with a tool on (``d`` distance ruler, ``a`` angle, ``e`` ellipse, ``f`` freehand
   polygon): drag draws it (the angle takes three clicks); ``Escape`` ends the tool;
 * otherwise a press on a measurement's handle (its ends, an ROI's centre)
   drags it; ``Delete`` removes the selected one.
 
-Keys: ``t`` cycles the slab (off, MIP, MinIP, mean), ``[`` / ``]`` change its
-thickness by 2 mm; ``,`` / ``.`` and ``;`` / ``'`` rotate the plane by 5
+Keys: ``t`` cycles the slab (off, MIP, MinIP, mean), ``-`` / ``+`` change its
+thickness by 2 mm (``[`` ``]`` ``l`` ``g`` belong to the segment overlays); ``,`` / ``.`` and ``;`` / ``'`` rotate the plane by 5
 degrees; ``r`` resets planes and cameras; ``b`` shows the crop box in the 3D
 pane, ``B`` resets it.
 """
@@ -36,10 +36,10 @@ FREEHAND_STEP_PX = 3.0
 SLICE_PANES = ("axial", "coronal", "sagittal")
 
 KEYS_HELP = """\
-l a e g          ruler, angle, ellipse, polygon
+d a e f          ruler, angle, ellipse, polygon
 Esc  Delete      end tool, delete measurement
 Ctrl+Alt drag    rotate plane (also , . ; ')
-t  [ ]           slab MIP/MinIP/mean, thickness
+t  - +           slab MIP/MinIP/mean, thickness
 b  B             crop box, reset crop
 i                histogram (drag: window)"""
 
@@ -236,12 +236,15 @@ class ReadingInput:
             return lambda: r.rotate(pane, about=about, degrees=degrees)
 
         return {
-            "l": tool("ruler"), "a": tool("angle"), "e": tool("ellipse"), "g": tool("polygon"),
+            "d": tool("ruler"), "a": tool("angle"), "e": tool("ellipse"), "f": tool("polygon"),
             "Escape": tool(None),
             "Delete": r.delete, "BackSpace": r.delete,
             "t": lambda: r.cycle_slab(pane),
-            "bracketright": lambda: r.change_slab_thickness(pane, 2.0),
-            "bracketleft": lambda: r.change_slab_thickness(pane, -2.0),
+            "plus": lambda: r.change_slab_thickness(pane, 2.0),
+            "equal": lambda: r.change_slab_thickness(pane, 2.0),  # + without Shift
+            "KP_Add": lambda: r.change_slab_thickness(pane, 2.0),
+            "minus": lambda: r.change_slab_thickness(pane, -2.0),
+            "KP_Subtract": lambda: r.change_slab_thickness(pane, -2.0),
             "comma": rotate("up", -ROTATION_STEP_DEG), "period": rotate("up", ROTATION_STEP_DEG),
             "semicolon": rotate("right", -ROTATION_STEP_DEG), "apostrophe": rotate("right", ROTATION_STEP_DEG),
             "r": self.reset,

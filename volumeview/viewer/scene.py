@@ -46,6 +46,10 @@ PANES = {"axial": (0, 0), "3d": (0, 1), "coronal": (1, 0), "sagittal": (1, 1)}
 COLOURS = {"axial": (0.95, 0.33, 0.33), "coronal": (0.43, 0.75, 0.34), "sagittal": (0.93, 0.84, 0.30)}
 BACKGROUND = (0.0, 0.0, 0.0)
 BACKGROUND_3D = (0.10, 0.11, 0.16)
+#: Crosshair lines stop this far (display pixels) from a slice pane's top (corner text: title, slice,
+#: window) and from its other edges (orientation letters).
+TEXT_BAND_TOP_PX = 56
+TEXT_BAND_SIDE_PX = 20
 #: Rays cast every N screen pixels while the scene moves (1 = every pixel).
 INTERACTIVE_IMAGE_SAMPLING = 2.0
 STILL_IMAGE_SAMPLING = 1.0
@@ -178,13 +182,13 @@ class Scene:
         self.help_actor = vtkTextActor()
         text = self.help_actor.GetTextProperty()
         text.SetFontFamilyToCourier()
-        text.SetFontSize(13)
+        text.SetFontSize(11)  # the key list is long: it must fit a quarter-window pane
         text.SetColor(0.95, 0.95, 0.95)
         text.SetBackgroundColor(0.0, 0.0, 0.0)
         text.SetBackgroundOpacity(0.75)
         text.SetVerticalJustificationToTop()
         self.help_actor.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-        self.help_actor.SetPosition(0.03, 0.86)
+        self.help_actor.SetPosition(0.02, 0.97)
         self.help_actor.SetVisibility(False)
         ren.AddViewProp(self.help_actor)
         self._add_orientation_cube(ren)
@@ -277,6 +281,7 @@ class Scene:
             plane.SetNormal(*s.reading.frames[name].depth_axis)
         self.reading.update()
         self._update_window()
+        self.reading.sync_properties()
         self._update_crosshairs()
         self._update_volume()
         self._update_text()
@@ -286,16 +291,67 @@ class Scene:
         prop = self.image_property
         prop.SetColorWindow(s.width)
         prop.SetColorLevel(s.level)
-        if s.volume.is_inverted and prop.GetLookupTable() is None:
-            lut = vtkLookupTable()
-            lut.SetValueRange(1.0, 0.0)
-            lut.SetSaturationRange(0.0, 0.0)
-            lut.SetRampToLinear()
-            lut.Build()
-            prop.SetLookupTable(lut)
-            prop.UseLookupTableScalarRangeOff()
-        elif not s.volume.is_inverted:
-            prop.SetLookupTable(None)
+        # The window preset's colour map (PET: hot), as ``render`` draws it; a dragged window keeps it.
+        if 0 <= s.window_index < len(s.window_presets):
+            self._colormap = getattr(s.window_presets[s.window_index], "colormap", "") or ""
+        key = (getattr(self, "_colormap", ""), s.volume.is_inverted, s.series)
+        if key == getattr(self, "_lut_key", None):
+            return
+        self._lut_key = key
+        colormap, inverted, _ = key
+        if not colormap and not inverted:
+            prop.SetLookupTable(None)  # plain grey: VTK's fast path
+            return
+        from ..render.display import colormap_lut
+
+        table = colormap_lut(colormap or None, invert=inverted) / 255.0
+        lut = vtkLookupTable()
+        lut.SetNumberOfTableValues(len(table))
+        lut.Build()
+        for n, (r, g, b) in enumerate(table):
+            lut.SetTableValue(n, float(r), float(g), float(b), 1.0)
+        prop.SetLookupTable(lut)
+        prop.UseLookupTableScalarRangeOff()  # the window maps the values onto the table
+
+    def _clear_of_text(self, name: str, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The part of segment a-b inside the pane minus its text bands: the crosshair stops short of
+        the corner text (top), the orientation letters (edges) and the scale text (bottom)."""
+        ren = self.renderers[name]
+        window = ren.GetRenderWindow()
+        if window is None:
+            return a, b
+        width, height = window.GetSize()
+        x0, y0, x1, y1 = ren.GetViewport()
+        w, h = (x1 - x0) * width, (y1 - y0) * height
+        top = min(TEXT_BAND_TOP_PX, 0.18 * h)
+        side, bottom = min(TEXT_BAND_SIDE_PX, 0.08 * w), min(TEXT_BAND_SIDE_PX, 0.08 * h)
+        box = (x0 * width + side, y0 * height + bottom, x0 * width + w - side, y0 * height + h - top)
+
+        def display(point: np.ndarray) -> np.ndarray:
+            ren.SetWorldPoint(*point, 1.0)
+            ren.WorldToDisplay()
+            return np.array(ren.GetDisplayPoint()[:2])
+
+        pa, pb = display(a), display(b)
+        t0, t1 = 0.0, 1.0
+        d = pb - pa
+        for p, q in ((-d[0], pa[0] - box[0]), (d[0], box[2] - pa[0]), (-d[1], pa[1] - box[1]), (d[1], box[3] - pa[1])):
+            if abs(p) < 1e-12:
+                if q < 0:
+                    return a, a  # parallel to and outside this edge: nothing left to draw
+                continue
+            t = q / p
+            if p < 0:
+                t0 = max(t0, t)
+            else:
+                t1 = min(t1, t)
+        if t0 >= t1:
+            return a, a
+        return a + t0 * (b - a), a + t1 * (b - a)
+
+    def update_crosshairs(self) -> None:
+        """Re-clip the crosshair lines after a pan or zoom moved the text bands over them."""
+        self._update_crosshairs()
 
     def _update_crosshairs(self) -> None:
         lo, hi = self._world_bounds()
@@ -309,6 +365,7 @@ class Scene:
                 if along is None:  # parallel planes: no line
                     along = np.zeros(3)
                 a, b = clip_line(c, along, lo, hi)
+                a, b = self._clear_of_text(name, a, b)
                 offset = -frames[name].normal * lift
                 source.SetPoint1(*(a + offset))
                 source.SetPoint2(*(b + offset))
@@ -341,7 +398,8 @@ class Scene:
         corner = self.corners["3d"]
         lines = [line if len(line) <= 36 else line[:35] + "~" for line in s.title.splitlines()]
         _text(corner, 2, "\n".join(lines))
-        _text(corner, 3, "  ".join(flags) + "\n" + ("" if self.help_text else "h: keys"))
+        hint = "h: keys" if getattr(self, "key_hint", True) and not self.help_text else ""
+        _text(corner, 3, "  ".join(flags) + "\n" + hint)
         self.help_actor.SetInput(self.help_text or " ")
         self.help_actor.SetVisibility(bool(self.help_text))
         _text(corner, 0, self.hover_text or s.readout())

@@ -21,6 +21,8 @@ from .layout import VIEWS
 from .state import ViewerState
 
 WEB_PACKAGES = "trame trame-vtk trame-vuetify trame-pyvista"
+#: Wheel events arriving within this many seconds (or while a frame is drawn) make one redraw.
+WHEEL_COALESCE_S = 0.02
 
 
 def _require_trame() -> None:
@@ -57,6 +59,9 @@ class WebViewer:
         self.plotter, self.scene, self.state = build(volumes, series=series, size=size, off_screen=True,
                                                      show_patient=show_patient, **presets)
         self.controller = Controller(self.plotter, self.scene, self.state, timers=False)
+        self.scene.key_hint = False  # keys do not reach a remote view: no "h: keys" there
+        self.scene.update()
+        self.controller.schedule = self._schedule  # wheel bursts: one redraw per burst
         self.controller.on_change = self._push_state
         self.server = get_server(name or f"volumeview-{id(self)}", client_type="vue3")
         self._updating = False
@@ -79,7 +84,9 @@ class WebViewer:
             "mip": s.mip,
             "show_volume": s.show_volume,
             "show_planes": s.show_planes,
-            "series_items": [{"title": f"{n}: {s.series_label(n)}", "value": n} for n in range(len(s.volumes))],
+            # Numbered as the 3D pane's "Series n/N" says.
+            "series_items": [{"title": f"{n + 1}/{len(s.volumes)}: {s.series_label(n)}", "value": n}
+                             for n in range(len(s.volumes))],
             "series": s.series,
             "n_times": s.volume.n_times,
             "time": s.time,
@@ -226,6 +233,15 @@ class WebViewer:
         self.layout = layout
         self.server.controller.on_server_ready.add(lambda **_: self.view.update())
 
+    def _schedule(self, callback) -> None:
+        """Run ``callback`` once the events already queued are handled (the server's asyncio loop)."""
+        import asyncio
+
+        try:
+            asyncio.get_event_loop().call_later(WHEEL_COALESCE_S, callback)
+        except RuntimeError:  # no loop (a test calling the handlers directly): now
+            callback()
+
     def toggle_cine(self) -> None:
         """Play or pause the 4D series at its frame interval (an asyncio task on the server's loop)."""
         if self.state.volume.n_times < 2:
@@ -252,10 +268,18 @@ class WebViewer:
         self._apply()
 
     def start(self, *, port: int = 0, host: str = "localhost", open_browser: bool = True, **kwargs: Any) -> Any:
+        from . import web_quiet
+
         port = port or free_port(host)
-        print(f"volumeview: serving the viewer at http://{host}:{port}/  (Ctrl+C stops)", file=sys.stderr)
+        url = f"http://{host}:{port}/"
+        print(web_quiet.start_message(url, open_browser=open_browser), file=sys.stderr)
+        web_quiet.install()  # a closed tab is not a traceback
+        if open_browser:  # ourselves: trame's own opener prints its "--server" hint, which volumeview lacks
+            import webbrowser
+
+            self.server.controller.on_server_ready.add(lambda **_: webbrowser.open(url))
         try:
-            return self.server.start(port=port, host=host, open_browser=open_browser, show_connection_info=False,
+            return self.server.start(port=port, host=host, open_browser=False, show_connection_info=False,
                                      **kwargs)
         finally:
             self.close()
@@ -277,21 +301,14 @@ def serve(volumes: Sequence[Volume], *, series: int = 0, port: int = 0, host: st
 
 
 def show_notebook(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[int] = (1024, 768),
-                  show_patient: bool = False, **presets: Any) -> Any:
-    """Inline in Jupyter through pyvista's trame backend (server-side rendering).
+                  show_patient: bool = False, route: str | None = None, **presets: Any) -> Any:
+    """Inline in Jupyter, on the kernel's machine or a remote one (``volumeview.viewer.notebook``).
 
-    The mouse works as in the window (click, drag, wheel on a slice pane);
-    the pyvista toolbar gives screenshots and camera reset. Outside an
-    ``await``, pyvista's launcher needs ``nest_asyncio2``; the widget needs
-    ``ipywidgets`` (both usual in Jupyter).
+    The server routes use pyvista's trame backend (server-side rendering: the
+    mouse works as in the window); the ``"client"`` route sends the 3D scene to
+    the browser. Outside an ``await``, pyvista's launcher needs ``nest_asyncio2``;
+    the widget needs ``anywidget`` (both in the ``web`` extra).
     """
-    _require_trame()
-    from .desktop import build
-    from .interaction import Controller
+    from .notebook import show_in_notebook
 
-    plotter, scene, state = build(volumes, series=series, size=size, off_screen=True, show_patient=show_patient,
-                                  **presets)
-    controller = Controller(plotter, scene, state, timers=False)
-    plotter._volumeview = (scene, state, controller)  # keep them alive with the widget
-    plotter.notebook = True
-    return plotter.show(jupyter_backend="server", return_viewer=True)
+    return show_in_notebook(volumes, series=series, size=size, show_patient=show_patient, route=route, **presets)
