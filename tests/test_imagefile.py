@@ -151,6 +151,10 @@ def test_cli_info_and_render_open_a_nifti(tmp_path, capsys):
     record = json.loads(capsys.readouterr().out)["series"][0]
     assert record["modality"] == "CT" and record["size_ijk"] == [22, 24, 20]
     assert record["origin_lps_mm"] == [0, 0, 0] and record["direction"][:3] == [1, 0, 0]  # RAS -1 -> LPS +1
+    assert record["format"] == "NIfTI" and record["tags"] == {}  # no DICOM tags it does not have
+    assert main(["info", str(tmp_path / "ct.nii.gz")]) == 0
+    text = capsys.readouterr().out
+    assert "NIfTI file  16-bit signed integer" in text and "None" not in text and "bits allocated" not in text
     pytest.importorskip("PIL")
     assert main(["render", str(tmp_path / "ct.nii.gz"), "-o", str(tmp_path / "s.png"), "--mode", "slices"]) == 0
     assert (tmp_path / "s.png").stat().st_size > 1000

@@ -81,7 +81,14 @@ def test_ruler_slab_oblique_and_roi_in_the_window(xvfb, tmp_path, ct_phantom_dir
     def act(*args: str, expect: str, count: int = 1) -> None:
         before = log().count(expect)
         xdo(xvfb, *args)
-        wait_for(lambda: log().count(expect) >= before + count, 60, expect)  # generous: a loaded machine
+        try:
+            wait_for(lambda: log().count(expect) >= before + count, 45, expect)  # generous: a loaded machine
+        except AssertionError:
+            if args[0] != "key" or viewer.poll() is not None:
+                raise AssertionError(f"timed out waiting for {expect}; the viewer's log ends:\n{log()[-1500:]}")
+            xdo(xvfb, "mousemove", "200", "150")  # a key lost on a busy X server: point at the window, press again
+            xdo(xvfb, *args)
+            wait_for(lambda: log().count(expect) >= before + count, 45, f"{expect} (pressed again)")
 
     try:
         wait_for_image(lambda: grab(xvfb), lambda im: (im[50:250, 50:350].min(axis=2) > 200).mean() > 0.01,

@@ -33,6 +33,7 @@ IGNORED_NAMES = {"DICOMDIR"}
 # Non-image objects: listed by ``info``, never loaded as images. (RTDOSE is an image: a dose grid in Gy.)
 NON_IMAGE_SOP_PREFIXES = {
     "1.2.840.10008.5.1.4.1.1.66.4": "SEG",
+    "1.2.840.10008.5.1.4.1.1.66.7": "SEG",  # Label Map Segmentation (DICOM 2024), before the "RAW" prefix
     "1.2.840.10008.5.1.4.1.1.481.3": "RTSTRUCT",
     "1.2.840.10008.5.1.4.1.1.481.5": "RTPLAN",
     "1.2.840.10008.5.1.4.1.1.88.": "SR",

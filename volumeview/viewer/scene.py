@@ -34,6 +34,7 @@ from vtkmodules.vtkRenderingCore import (
 from vtkmodules.vtkRenderingImage import vtkImageResliceMapper
 from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 
+from ..fonts import apply_to_vtk_text
 from ..render.transfer import grey_ramp_property, volume_property
 from .images import image_from, placement, preview_frame, shading_image
 from .layout import VIEWS, camera_3d
@@ -108,14 +109,17 @@ class Scene:
         actor.SetProperty(self.image_property)
         return actor
 
-    def _corner(self, renderer: Any) -> vtkCornerAnnotation:
+    def _corner(self, renderer: Any, *, header_text: bool = False) -> vtkCornerAnnotation:
         corner = vtkCornerAnnotation()
         corner.SetMaximumFontSize(15)
         corner.SetMinimumFontSize(9)
         corner.SetLinearFontScaleFactor(2)
         corner.SetNonlinearFontScaleFactor(1)
         corner.GetTextProperty().SetColor(0.95, 0.95, 0.95)
-        corner.GetTextProperty().SetFontFamilyToCourier()
+        # The pane that shows header text (series description, names) may need Korean/CJK glyphs, which
+        # VTK's Courier lacks; the slice panes' numbers stay in Courier.
+        if not (header_text and apply_to_vtk_text(corner.GetTextProperty())):
+            corner.GetTextProperty().SetFontFamilyToCourier()
         renderer.AddViewProp(corner)
         return corner
 
@@ -178,7 +182,7 @@ class Scene:
         self.outline.SetMapper(mapper)
         self.outline.GetProperty().SetColor(0.7, 0.7, 0.7)
         ren.AddActor(self.outline)
-        self.corners["3d"] = self._corner(ren)
+        self.corners["3d"] = self._corner(ren, header_text=True)
         self.help_actor = vtkTextActor()
         text = self.help_actor.GetTextProperty()
         text.SetFontFamilyToCourier()
