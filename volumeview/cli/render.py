@@ -86,12 +86,12 @@ def render(
     mapper: str = typer.Option("cpu", "--mapper", help="Volume mapper: cpu (fast without a GPU) or gpu."),
     batch: Optional[Path] = typer.Option(None, "--batch", help="Render every series under PATH into this folder."),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Worker processes for --batch."),
-    overlay: Optional[list[Path]] = typer.Option(None, "--overlay", help="SEG, RTSTRUCT, label map or RTDOSE to draw over the images (repeatable)."),
-    segments: Optional[str] = typer.Option(None, "--segments", help="Only these segments: names or numbers, comma-separated."),
-    overlay_opacity: float = typer.Option(0.4, "--overlay-opacity", help="Opacity of the segment fill, 0..1."),
-    outline_only: Optional[bool] = typer.Option(None, "--outline-only/--fill", help="Segment outlines without fill, or filled (default: filled, outlines only over a dose)."),
-    legend: bool = typer.Option(True, "--legend/--no-legend", help="Legend of segment names and colours."),
-    linked: bool = typer.Option(False, "--linked", help="Also draw the SEG, RTSTRUCT and RTDOSE under PATH that reference the series."),
+    overlay: Optional[list[Path]] = typer.Option(None, "--overlay", metavar="PATH", help="SEG, RTSTRUCT, label map or RTDOSE to draw over the images (repeatable).", rich_help_panel="Overlays"),
+    segments: Optional[str] = typer.Option(None, "--segments", help="Only these segments: names or numbers, comma-separated.", rich_help_panel="Overlays"),
+    overlay_opacity: float = typer.Option(0.4, "--overlay-opacity", help="Opacity of the segment fill, 0..1.", rich_help_panel="Overlays"),
+    outline_only: Optional[bool] = typer.Option(None, "--outline-only/--fill", help="Segment outlines without fill, or filled (default: filled, outlines only over a dose).", rich_help_panel="Overlays"),
+    legend: bool = typer.Option(True, "--legend/--no-legend", help="Legend of segment names and colours.", rich_help_panel="Overlays"),
+    linked: bool = typer.Option(False, "--linked", help="Also draw the SEG, RTSTRUCT and RTDOSE under PATH that reference the series.", rich_help_panel="Overlays"),
 ) -> None:
     """Render a series to a PNG, GIF or MP4 without a display (EGL or OSMesa offscreen)."""
     _choice(mode, _MODES, "--mode")
