@@ -29,17 +29,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = Path(os.environ.get("VOLUMEVIEW_TEST_DATA") or ROOT.parent / "shared" / "data")
 TMP = Path(tempfile.gettempdir())
 
 CHILD = r"""
 import json, os, resource, sys, time
 which, folder, extra = sys.argv[1], sys.argv[2], sys.argv[3]
 t_import = time.perf_counter()
+cpu0 = None
 def files_under(folder):
     return [os.path.join(d, n) for d, _, ns in os.walk(folder) for n in ns if not n.startswith(".")]
 if which == "raw":
-    t0 = time.perf_counter()
+    t0 = time.perf_counter(); cpu0 = time.process_time()
     n = 0
     for f in files_under(folder):
         with open(f, "rb") as fp:
@@ -52,7 +53,7 @@ elif which in ("cold", "warm", "pydicom-path"):
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if which == "pydicom-path":
         os.environ["VOLUMEVIEW_FAST_HEADERS"] = "0"
-    t0 = time.perf_counter()
+    t0 = time.perf_counter(); cpu0 = time.process_time()
     result = scan(folder, index=False if which == "pydicom-path" else extra)
     out = {"series": len(result.series), "files": result.n_files,
            "peak_mib": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024}
@@ -60,13 +61,13 @@ elif which == "first-series":
     import volumeview, volumeview.plugins
     from volumeview.io.loader import scan, load_series
     volumeview.plugins.get_plugin_manager()
-    t0 = time.perf_counter()
+    t0 = time.perf_counter(); cpu0 = time.process_time()
     result = scan(folder, index=extra)
     vol = load_series(result.images[0])
     out = {"shape": list(vol.shape)}
 elif which == "pydicom-loop":
     import pydicom
-    t0 = time.perf_counter()
+    t0 = time.perf_counter(); cpu0 = time.process_time()
     for f in files_under(folder):
         try:
             pydicom.dcmread(f, stop_before_pixels=True)
@@ -75,7 +76,7 @@ elif which == "pydicom-loop":
     out = {}
 elif which == "sitk-discovery":
     import SimpleITK as sitk
-    t0 = time.perf_counter()
+    t0 = time.perf_counter(); cpu0 = time.process_time()
     n = 0
     for d, _, _ in os.walk(folder):
         for uid in sitk.ImageSeriesReader.GetGDCMSeriesIDs(d):
@@ -84,12 +85,12 @@ elif which == "sitk-discovery":
 elif which == "load_all":
     import volumeview, volumeview.plugins
     volumeview.plugins.get_plugin_manager()
-    t0 = time.perf_counter()
+    t0 = time.perf_counter(); cpu0 = time.process_time()
     vols = volumeview.load_all(folder, index=extra)
     out = {"volumes": len(vols)}
 elif which == "sitk-load":
     import SimpleITK as sitk
-    t0 = time.perf_counter()
+    t0 = time.perf_counter(); cpu0 = time.process_time()
     n = 0
     for d, _, _ in os.walk(folder):
         for uid in sitk.ImageSeriesReader.GetGDCMSeriesIDs(d):
@@ -102,7 +103,7 @@ elif which == "dicomsdl-alone":
     from volumeview.io.headers_dicomsdl import DicomsdlReader
     reader = DicomsdlReader(); reader.is_available
     files = files_under(folder)
-    t0 = time.perf_counter()
+    t0 = time.perf_counter(); cpu0 = time.process_time()
     for f in files:
         try:
             reader.read(f)
@@ -113,7 +114,7 @@ elif which == "gdcm-alone":
     import gdcm
     from volumeview.io.header import SCAN_KEYWORDS, keyword_tag
     files = files_under(folder)
-    t0 = time.perf_counter()
+    t0 = time.perf_counter(); cpu0 = time.process_time()
     s = gdcm.Scanner()
     for kw in SCAN_KEYWORDS:
         t = keyword_tag(kw); s.AddTag(gdcm.Tag(t >> 16, t & 0xFFFF))
@@ -122,6 +123,7 @@ elif which == "gdcm-alone":
         s.GetMapping(f)
     out = {}
 out["seconds"] = time.perf_counter() - t0
+out["cpu"] = time.process_time() - cpu0
 print(json.dumps(out))
 """
 
@@ -178,7 +180,7 @@ def median(values: list[float]) -> float:
 
 
 def timed(cmd: list[str], **kw) -> float:
-    t0 = time.perf_counter()
+    t0 = time.perf_counter(); cpu0 = time.process_time()
     subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, **kw)
     return time.perf_counter() - t0
 
@@ -197,6 +199,7 @@ def main() -> None:
     for name, folder in folders.items():
         child("raw", folder)  # warm the page cache
         res: dict[str, list[float]] = {k: [] for k in ("raw", "cold", "warm", "sitk-discovery", "pydicom-loop", "pydicom-path", "dicomsdl-alone", "gdcm-alone")}
+        cpu: dict[str, list[float]] = {k: [] for k in res}
         info: dict[str, dict] = {}
         for _ in range(args.repeats):
             index = TMP / f"volumeview-bench-index-{os.getpid()}.sqlite"
@@ -207,9 +210,10 @@ def main() -> None:
                 info[which] = out
                 if "seconds" in out:
                     res[which].append(out["seconds"])
+                    cpu[which].append(out["cpu"])
         n_files = info["raw"]["files"]
         med = {k: median(v) for k, v in res.items()}
-        rows.append((name, n_files, med, info))
+        rows.append((name, n_files, med, info, {k: median(v) for k, v in cpu.items()}))
     first = child("first-series", archive, str(TMP / f"volumeview-bench-index-{os.getpid()}.sqlite"))
     # load_all of the 2,400-file study against SimpleITK and dcm2niix
     child("raw", study)
@@ -234,12 +238,19 @@ def main() -> None:
     print(f"\nload average {os.getloadavg()[0]:.1f} (1 min) at the end; median of {args.repeats} runs, fresh processes\n")
     print("| folder | files | raw read s (ms/file) | cold scan s | cold / raw | cold / SimpleITK discovery | warm re-open s | warm / raw | SimpleITK discovery s | pydicom loop s | volumeview pydicom-only s | dicomsdl alone s | gdcm.Scanner alone s | cold-scan peak MiB |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for name, n, m, info in rows:
+    for name, n, m, info, _ in rows:
         ms = 1000 * m["raw"] / n
         gd = f"{m['gdcm-alone']:.2f}" if res_ok(m, "gdcm-alone") else "not installed"
         print(f"| {name} | {n} | {m['raw']:.2f} ({ms:.3f}) | {m['cold']:.2f} | {m['cold'] / m['raw']:.1f} | {m['cold'] / m['sitk-discovery']:.2f} | "
               f"{m['warm']:.2f} | {m['warm'] / m['raw']:.2f} | {m['sitk-discovery']:.2f} | {m['pydicom-loop']:.2f} | {m['pydicom-path']:.2f} | "
               f"{m['dicomsdl-alone']:.2f} | {gd} | {info['cold'].get('peak_mib', float('nan')):.0f} |")
+    print("\nCPU seconds of the same runs (the machine is shared: CPU time is what each step costs, wall time what it waited):\n")
+    print("| folder | raw read | cold scan | cold / raw | cold / SimpleITK discovery | warm re-open | warm / raw | SimpleITK discovery | pydicom loop | volumeview pydicom-only | dicomsdl alone | gdcm.Scanner alone |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, n, _, _, c in rows:
+        gd = f"{c['gdcm-alone']:.2f}" if res_ok(c, "gdcm-alone") else "not installed"
+        print(f"| {name} | {c['raw']:.2f} | {c['cold']:.2f} | {c['cold'] / c['raw']:.1f} | {c['cold'] / c['sitk-discovery']:.2f} | {c['warm']:.2f} | "
+              f"{c['warm'] / c['raw']:.2f} | {c['sitk-discovery']:.2f} | {c['pydicom-loop']:.2f} | {c['pydicom-path']:.2f} | {c['dicomsdl-alone']:.2f} | {gd} |")
     la, sl, dn = median(load["load_all"]), median(load["sitk-load"]), median(load["dcm2niix"])
     print(f"\n| 2,400-file 8-series study | volumeview load_all s | SimpleITK s | ratio | dcm2niix s |\n|---|---:|---:|---:|---:|\n| generated 8 x 300 x 256² | {la:.2f} | {sl:.2f} | {la / sl:.2f} | {dn:.2f} |")
     print(f"\nfirst series of the archive, index warm (scan + load, in process): {first.get('seconds', float('nan')):.2f} s {first.get('shape', '')}")

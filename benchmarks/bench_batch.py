@@ -26,6 +26,13 @@ def _noop(task):
     return {"key": task.key, "error": None}
 
 
+def _warm(_: object = None) -> None:
+    """Import what a task needs, so start-up is not counted in the run."""
+    import volumeview.batch.tasks  # noqa: F401
+    import volumeview.io.loader  # noqa: F401
+    import SimpleITK  # noqa: F401
+
+
 def generate(root: Path, n: int, shape: tuple[int, int, int]) -> None:
     from volumeview.datasets import write_series
 
@@ -42,7 +49,7 @@ def timed_run(engine: str, tasks, fn, workers: int) -> tuple[float, float]:
         t0 = time.perf_counter()
         client, cluster = connect_dask("local", workers=workers)
         client.submit(sum, [1], pure=False).result()  # the workers are up and have imported nothing of ours yet
-        client.run(lambda: __import__("volumeview.batch.tasks"))
+        client.run(_warm)
         startup = time.perf_counter() - t0
         t1 = time.perf_counter()
         rows = [r for _, r in run_dask(tasks, fn, client=client)]
@@ -56,7 +63,7 @@ def timed_run(engine: str, tasks, fn, workers: int) -> tuple[float, float]:
 
         t0 = time.perf_counter()
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-        list(pool.map(__import__, ["volumeview.batch.tasks"] * workers * 2))
+        list(pool.map(_warm, range(workers * 2)))
         startup = time.perf_counter() - t0
         t1 = time.perf_counter()
         rows = [r for _, r in run_local(tasks, fn, workers=workers, pool=pool)]

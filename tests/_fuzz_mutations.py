@@ -86,7 +86,10 @@ def _tags(data: bytes, mutations: list) -> bytes:
     old = config.writing_validation_mode, config.reading_validation_mode
     config.writing_validation_mode = config.reading_validation_mode = pydicom.config.IGNORE
     try:
-        ds = pydicom.dcmread(io.BytesIO(data), force=True)
+        try:
+            ds = pydicom.dcmread(io.BytesIO(data), force=True)
+        except Exception:  # a seed pydicom cannot read back: only the byte mutations apply
+            return data
         swaps = []
         for m in mutations:
             kind = m[0]
@@ -97,7 +100,7 @@ def _tags(data: bytes, mutations: list) -> bytes:
                 vr = pydicom.datadict.dictionary_VR(tag)
                 try:
                     ds[tag] = pydicom.DataElement(tag, vr, m[2])
-                except (ValueError, TypeError):  # not a number: written through a placeholder of the same length
+                except (ValueError, TypeError, OverflowError):  # not an IS/DS pydicom accepts: written through a placeholder
                     text = m[2] + " " * (len(m[2]) % 2)
                     placeholder = "7" * len(text)
                     ds[tag] = pydicom.DataElement(tag, vr, placeholder)

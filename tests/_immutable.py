@@ -4,7 +4,7 @@
 CLI (``-m volumeview``, ``-m volumeview.cli`` or the ``volumeview`` script), it
 takes every argument that names an existing file or folder, except outputs
 (the value of ``-o/--out/--batch/--screenshot``, the second positional argument
-of ``export`` and the first of ``generate``), and records each file's sha256 and
+of ``export``, the first of ``generate``, OUT of ``batch ...``), and records each file's sha256 and
 mtime; after the command it asserts they are unchanged. Hashes are cached by
 (inode, size, mtime, ctime): any write changes ctime, so an unchanged ctime
 proves unchanged content without reading the file again.
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Sequence
 
-OUTPUT_FLAGS = {"-o", "--out", "--batch", "--screenshot", "--presets-out"}
+OUTPUT_FLAGS = {"-o", "--out", "--output", "--batch", "--screenshot"}
 _cache: dict[tuple, str] = {}
 
 
@@ -43,6 +43,8 @@ def _inputs(args: list[str]) -> list[Path]:
         outputs.add(positional[2])
     if command == "generate" and len(positional) >= 2:
         outputs.add(positional[1])
+    if command == "batch" and len(positional) >= 4:  # batch export|render|stats ARCHIVE OUT
+        outputs.add(positional[3])
     out_paths = [Path(args[i]).resolve() for i in outputs]
     found = []
     for i, a in enumerate(args):

@@ -30,7 +30,8 @@ if "VOLUMEVIEW_INDEX" not in os.environ or os.environ.get("PYTEST_XDIST_WORKER")
 
 
 #: Test modules run twice, with the fast header reader (dicomsdl) on and off (pydicom only).
-BOTH_HEADER_READERS = ("test_core_bad_input",)
+#: VOLUMEVIEW_BOTH_READERS=1 adds the hardening suite (it passes both ways; twice its time is over the default budget).
+BOTH_HEADER_READERS = ("test_core_bad_input",) + (("test_hardening",) if os.environ.get("VOLUMEVIEW_BOTH_READERS") == "1" else ())
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -234,3 +234,19 @@ def test_wrong_size_label_map_is_one_line_exit_1(tmp_path, capsys):
     code, out, err = run(["stats", tmp_path / "ct", tmp_path / "bad.nii.gz"], capsys)
     assert code == 1 and "Traceback" not in err
     assert err.count("Error:") == 1 and "does not match the image's" in err and "--resample" in err
+
+
+def test_export_a_prediction_as_dicom_seg_from_the_command_line(tmp_path, capsys):
+    datasets.write_series(tmp_path / "ct", shape=(6, 20, 20), spacing=(1.0, 1.0, 2.0))
+    ct = volumeview.load(tmp_path / "ct")
+    labels = np.zeros(ct.shape, np.uint8)
+    labels[1:4, 5:9, 6:12] = 3
+    sitk.WriteImage(ct.with_array(labels).to_sitk(), str(tmp_path / "pred.nii.gz"))
+    (tmp_path / "pred.json").write_text(json.dumps({"3": {"name": "tumour", "color": [255, 255, 0]}}))
+    code, out, err = run(["export", tmp_path / "pred.nii.gz", "--reference", tmp_path / "ct", tmp_path / "pred_seg.dcm"], capsys)
+    assert code == 0 and "DICOM SEG, 1 segment(s)" in err, err
+    seg = volumeview.load_segmentation(tmp_path / "pred_seg.dcm", reference=ct)
+    assert [(s.label, s.color) for s in seg.segments] == [("tumour", pytest.approx((1.0, 1.0, 0.0), abs=0.01))]
+    assert np.array_equal(seg.mask("tumour").array, (labels == 3).astype(np.uint8))
+    code, out, err = run(["export", tmp_path / "pred.nii.gz", "--reference", tmp_path / "ct", tmp_path / "x.png"], capsys)
+    assert code == 2

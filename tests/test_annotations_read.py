@@ -23,10 +23,23 @@ RTSYN = DATA / "seg-rt" / "pydicom_rt_synthetic"
 needs_data = pytest.mark.skipif(not CT3.is_dir(), reason="../shared/data not present")
 
 
-def _lps_voxels(vol) -> set[tuple[float, float, float]]:
-    """The LPS positions (rounded to 0.01 mm) of a mask's voxels."""
-    idx = np.argwhere(np.asarray(vol.array) > 0)[:, ::-1]  # (i, j, k)
-    return {tuple(p) for p in np.round(vol.index_to_lps(idx), 2)}
+class _Points:
+    """The LPS positions of a mask's voxels, in 0.01 mm, sorted: equal when the voxels are equal in patient space."""
+
+    def __init__(self, vol):
+        idx = np.argwhere(np.asarray(vol.array) > 0)[:, ::-1]  # (i, j, k)
+        keys = np.rint(vol.index_to_lps(idx) * 100).astype(np.int64)
+        self.keys = keys[np.lexsort(keys.T[::-1])] if len(keys) else keys.reshape(0, 3)
+
+    def __eq__(self, other):
+        return np.array_equal(self.keys, other.keys)
+
+    def __len__(self):
+        return len(self.keys)
+
+
+def _lps_voxels(vol) -> _Points:
+    return _Points(vol)
 
 
 def _nrrd(path: Path):
@@ -81,13 +94,22 @@ def test_ct_pixels_are_one_exactly_where_dcmqi_label_is():
 # -- highdicom's documented results ---------------------------------------------------------------------
 @needs_data
 def test_highdicom_binary_partial_stack():
-    ct = volumeview.load(HD2 / "images", regularize=False)
+    ct = volumeview.load(HD2 / "images")
     own = volumeview.load_segmentation(HD2 / "seg" / "seg_image_ct_binary.dcm")
     assert own.grid.shape == (3, 16, 16)  # highdicom test_seg.py line 5937
-    seg = volumeview.load_segmentation(HD2 / "seg" / "seg_image_ct_binary.dcm", reference=ct, resample=True)
     assert int(own.mask(1).array.sum()) == 638  # 127 + 256 + 255
-    assert _lps_voxels(own.mask(1)) <= _lps_voxels(ct.with_array(np.ones(ct.shape, np.uint8))) | _lps_voxels(own.mask(1))
-    assert seg.segments[0].label == "first segment"
+    # Its frames are images 2-4 of the 4, after the 202.5 mm gap: on the regular grid through the first image
+    # they are slices 162-164, every voxel on a voxel centre.
+    mask = own.mask(1)
+    ijk = ct.lps_to_index(mask.index_to_lps(np.argwhere(mask.array)[:, ::-1]))
+    assert np.allclose(ijk, np.rint(ijk), atol=1e-3) and set(np.rint(ijk[:, 2]).astype(int)) == {162, 163, 164}
+    assert own.segments[0].label == "first segment"
+    # The loader keeps these 4 images as a raw stack (a 165-slice grid is over its growth limit), so the
+    # frames cannot be shown on it: said in one line, never silently empty.
+    assert ct.shape == (4, 16, 16)
+    on_ct = volumeview.load_segmentation(HD2 / "seg" / "seg_image_ct_binary.dcm", reference=ct)
+    (warning,) = on_ct.warnings
+    assert "3 of 3 frame plane(s) lie outside the image's slices" in warning and "raw stack" in warning
 
 
 @needs_data
@@ -428,3 +450,15 @@ def test_truncated_label_map_is_refused_before_reading(tmp_path, small_ct):
     path.write_bytes(data[: len(data) - 500])
     with pytest.raises(VolumeviewError, match="declares .* bytes of voxels but the file holds"):
         volumeview.load_segmentation(path, reference=small_ct)
+
+
+@needs_data
+def test_labelmap_segs_are_listed_as_seg_and_attached():
+    result = volumeview.scan(DCMQI)
+    links = {Path(link.path).name: link for link in result.links}
+    assert set(links) == {"label.seg", "sparse-labelmap-ppv5.dcm", "sparse-labelmap-noppv.dcm"}
+    assert all(link.kind == "SEG" and link.image is not None for link in links.values())
+    vol = volumeview.load(DCMQI / "images", overlays=False)
+    attached = volumeview.load(DCMQI, overlays=True, series=result.images.index(links["label.seg"].image))
+    assert len(attached.overlays) == 3 and attached.shape == vol.shape
+    assert sum("frames exist for 2 of the 3" in w for w in attached.warnings) == 2  # one line each sparse SEG

@@ -87,7 +87,7 @@ def test_local_cluster_survives_sigkill_and_poison(archive, tmp_path):
         assert pids, "no Dask worker process found"
         os.kill(pids[0], signal.SIGKILL)
     finally:
-        runner.join(timeout=150)
+        runner.join(timeout=300)  # bounded; a loaded 2-core machine restarts workers slowly
     assert not runner.is_alive(), "the run did not finish after a worker was killed"
     rows = manifest_rows(out)
     assert sorted(r["key"] for r in rows) == sorted(t.key for t in listing.tasks)  # nothing lost, nothing twice
@@ -103,9 +103,11 @@ def test_resume_after_the_client_is_killed(archive, tmp_path):
     root, kinds, listing, by_desc, serial = archive
     out = tmp_path / "out"
     script = ("import functools, sys; from _batch_helpers import slow_export; from volumeview.batch import list_archive, run_batch\n"
+              "from volumeview.batch.runner import export_config\n"
               "if __name__ == '__main__':\n"
               f"    out = {str(out)!r}; listing = list_archive({str(root)!r})\n"
-              "    run_batch(listing, functools.partial(slow_export, out_dir=out, delay=0.3, poison=False), out_dir=out, workers=2)\n")
+              "    run_batch(listing, functools.partial(slow_export, out_dir=out, delay=0.3, poison=False), out_dir=out, workers=2,\n"
+              "              config=export_config())\n")  # what the CLI's --resume will compare
     client = subprocess.Popen([sys.executable, "-c", script], env=_env(), start_new_session=True,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -169,3 +169,31 @@ def test_unreachable_scheduler_is_one_clear_error(tmp_path):
                          env=dict(os.environ, DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="2s"))
     assert run.returncode == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in run.stderr, run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_resume_redoes_a_series_made_with_other_options(tmp_path):
+    from volumeview.datasets import write_series
+
+    write_series(tmp_path / "a", shape=(2, 8, 8))
+    base = [sys.executable, "-m", "volumeview", "batch", "export", str(tmp_path / "a"), str(tmp_path / "o"), "-j", "1"]
+    env = dict(os.environ, VOLUMEVIEW_PROGRESS="0")
+    assert subprocess.run(base, capture_output=True, text=True, timeout=120, env=env).returncode == 0
+    same = subprocess.run([*base, "--resume"], capture_output=True, text=True, timeout=120, env=env)
+    assert same.returncode == 0 and "Nothing to do" in same.stderr
+    other = subprocess.run([*base, "--resume", "--format", "nrrd"], capture_output=True, text=True, timeout=120, env=env)
+    assert other.returncode == 0 and "1 series written" in other.stderr, other.stderr
+    assert len(list((tmp_path / "o").rglob("*.nrrd"))) == 1
+
+
+def test_a_killed_attempt_leaves_no_temporary_file_after_the_retry(tmp_path):
+    from volumeview.batch import export_task, list_archive
+    from volumeview.datasets import write_series
+
+    write_series(tmp_path / "a", shape=(2, 8, 8))
+    task = list_archive(tmp_path / "a").tasks[0]
+    out = tmp_path / "out"
+    target = out / f"{task.name}.nii.gz"
+    target.parent.mkdir(parents=True)
+    (target.parent / f".{target.name}.k1ll3d.nii.gz").write_bytes(b"half a file")  # what a SIGKILLed write leaves
+    assert export_task(task, out_dir=str(out))["error"] is None
+    assert [p.name for p in target.parent.iterdir()] == [target.name]

@@ -93,3 +93,36 @@ def test_info_prints_the_decoded_text(cjk_series, name, capsys):
     out = capsys.readouterr().out
     assert desc in out
     assert person.split("=")[-1] in out or person in out
+
+
+def test_viewer_title_draws_korean_not_boxes(cjk_series, tmp_path):
+    """The viewer's pane text (series description in the 3D pane) uses the CJK font too."""
+    if fonts.cjk_font() is None:
+        pytest.skip(fonts.missing_font_message())
+    pytest.importorskip("vtkmodules")
+    from PIL import Image
+
+    from volumeview.viewer.desktop import save_screenshot
+
+    vol = volumeview.load(cjk_series["korean-ir149"])
+    desc = vol.meta["SeriesDescription"]
+    boxed = "".join(MISSING if ord(ch) > 0x2E80 else ch for ch in desc)
+    shots = {}
+    for name, text in (("korean", desc), ("boxes", boxed)):
+        shown = dataclasses.replace(vol, meta={**vol.meta, "SeriesDescription": text})
+        out = save_screenshot([shown], tmp_path / f"{name}.png", size=(480, 360))
+        shots[name] = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    # The 3D pane is the top-right quadrant; its title is at its top. Only the title differs.
+    diff = np.abs(shots["korean"] - shots["boxes"]).max(axis=-1) > 60
+    rows, cols = np.nonzero(diff)
+    assert diff.sum() > 30, "Korean and missing-glyph boxes look the same in the viewer"
+    assert cols.min() >= 480 // 2 - 2 and rows.max() < 360 // 4
+
+
+def test_vtk_text_property_gets_the_cjk_font():
+    if fonts.cjk_font() is None:
+        pytest.skip(fonts.missing_font_message())
+    vtk = pytest.importorskip("vtkmodules.vtkRenderingCore")
+    prop = vtk.vtkTextProperty()
+    assert fonts.apply_to_vtk_text(prop, "뇌")
+    assert prop.GetFontFile() == fonts.font_path() and prop.GetFontFamilyAsString() == "File"

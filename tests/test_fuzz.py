@@ -39,6 +39,13 @@ REGRESSIONS: list[tuple[str, list]] = [
     ("CT_small.dcm", [("set_us", "BitsStored", 32768)]),
     ("emri_small.dcm", [("same_iop", 0)]),
     ("mf.dcm", [("frame_iop", "1\\0\\0\\1\\0\\0")]),
+    # Found by the 10-minute run (2100 inputs): a SEG whose references could not be read reached the catch-all.
+    ("liver.dcm", [("frame_iop", "nan\\0\\0\\0\\1\\0"), ("bad_vr", 0.7939450608338599, b"TH"), ("frame_iop", "1\\0\\0\\1\\0\\0")]),
+    ("liver.dcm", [("deep_sequence", 127), ("flip_header", [(0.2772212685292266, 140), (0.13, 173), (0.07177710051916676, 164),
+                   (0.5177794159823536, 86), (0.9878307529154191, 71), (0.9523916953592291, 155), (0.005953848182727485, 3),
+                   (0.06260773986707636, 113)])]),
+    ("liver.dcm", [("delete", "PixelSpacing"), ("bad_vr", 0.8799810020985785, b"ZZ"),
+                   ("flip_header", [(0.99999, 255), (0.6075386919737843, 131), (0.5, 238), (0.9999999999999999, 7)])]),
 ]
 
 

@@ -151,6 +151,10 @@ def test_cli_info_and_render_open_a_nifti(tmp_path, capsys):
     record = json.loads(capsys.readouterr().out)["series"][0]
     assert record["modality"] == "CT" and record["size_ijk"] == [22, 24, 20]
     assert record["origin_lps_mm"] == [0, 0, 0] and record["direction"][:3] == [1, 0, 0]  # RAS -1 -> LPS +1
+    assert record["format"] == "NIfTI" and record["tags"] == {}  # no DICOM tags it does not have
+    assert main(["info", str(tmp_path / "ct.nii.gz")]) == 0
+    text = capsys.readouterr().out
+    assert "NIfTI file  16-bit signed integer" in text and "None" not in text and "bits allocated" not in text
     pytest.importorskip("PIL")
     assert main(["render", str(tmp_path / "ct.nii.gz"), "-o", str(tmp_path / "s.png"), "--mode", "slices"]) == 0
     assert (tmp_path / "s.png").stat().st_size > 1000
@@ -172,3 +176,20 @@ def test_folders_are_walked_for_dicom_only(tmp_path):
     spacing, origin, direction = sitk_geometry(sitk.ReadImage(str(tmp_path / "same.nii.gz")))
     info = read_info(tmp_path / "same.nii.gz")  # the header alone gives the same geometry
     assert info.spacing == spacing and info.origin == origin and np.array_equal(info.direction, direction)
+
+
+def test_inspect_takes_a_nifti_apart_without_dicom_tags(tmp_path, capsys):
+    from volumeview.cli import main
+
+    img = nib.Nifti1Image(np.transpose(ramp((20, 24, 22)), (2, 1, 0)), np.diag([-1.0, -1.0, 2.0, 1.0]))
+    nib.save(img, tmp_path / "ct.nii.gz")
+    assert main(["inspect", str(tmp_path / "ct.nii.gz"), "--json"]) == 0
+    image = json.loads(capsys.readouterr().out)["images"][0]
+    text = json.dumps(image)
+    assert "NIfTI" in text and "BitsStored" not in text and "RescaleSlope" not in text
+    from volumeview.inspection import inspect_path
+
+    found = inspect_path(tmp_path / "ct.nii.gz", window="40,80")[0]
+    assert found.slice_index == 10 and found.modality == "CT"
+    assert np.array_equal(found.raw, ramp((20, 24, 22))[10])  # slice k of the (k, j, i) volume
+    assert found.bits_line() == "NIfTI, 16-bit signed integer"

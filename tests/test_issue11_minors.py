@@ -71,3 +71,47 @@ def test_viewer_attribute_after_plain_import():
             "print(callable(v), any(m.startswith('vtkmodules') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["True", "False"], out.stderr  # loaded on first use, and without VTK
+
+
+def test_crosshair_stops_short_of_the_corner_text():
+    pytest.importorskip("vtkmodules")
+    from volumeview.viewer.desktop import build
+    from volumeview.viewer.scene import TEXT_BAND_SIDE_PX, TEXT_BAND_TOP_PX
+
+    plotter, scene, state = build([ct_volume()], size=(800, 600), off_screen=True)
+    try:
+        for zoom in (1.0, 3.0):  # zoomed in, the volume's box reaches past the pane: the lines must not
+            for name in ("axial", "coronal", "sagittal"):
+                scene.renderers[name].GetActiveCamera().Zoom(zoom)
+            scene.update_crosshairs()
+            for name, lines in scene.crosshairs.items():
+                ren = scene.renderers[name]
+                x0, y0, x1, y1 = ren.GetViewport()
+                top = y1 * 600 - min(TEXT_BAND_TOP_PX, 0.18 * (y1 - y0) * 600)
+                side = min(TEXT_BAND_SIDE_PX, 0.08 * (x1 - x0) * 800)
+                for _, source in lines:
+                    for point in (source.GetPoint1(), source.GetPoint2()):
+                        ren.SetWorldPoint(*point, 1.0)
+                        ren.WorldToDisplay()
+                        x, y, _ = ren.GetDisplayPoint()
+                        assert y <= top + 0.5, (name, zoom, y, top)  # below the title, slice and window text
+                        assert x0 * 800 + side - 0.5 <= x <= x1 * 800 - side + 0.5, (name, zoom, x)
+    finally:
+        plotter.close()
+
+
+def test_view_without_a_display_says_so_at_once(tmp_path, monkeypatch):
+    from volumeview.errors import VolumeviewError
+    from volumeview.viewer import view
+    from volumeview.viewer.display_check import require_display
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(VolumeviewError, match="DISPLAY is not set"):
+        view(tmp_path / "not-even-there")  # before any loading: the path is never looked at
+    from pathlib import Path
+
+    monkeypatch.setenv("DISPLAY", ":97")
+    if Path("/tmp/.X11-unix").is_dir() and not Path("/tmp/.X11-unix/X97").exists():
+        with pytest.raises(VolumeviewError, match="no X server answers on DISPLAY=:97"):
+            require_display()

@@ -12,7 +12,6 @@ Both pictures must show the head. One server, one kernel, one notebook.
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import socket

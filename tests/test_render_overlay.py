@@ -270,3 +270,47 @@ def test_dose_sampling_matches_the_image_sampler():
         plane = resample.fit_plane(dose, axes.right, axes.up, 97, 83, point=(1.0, 2.0, 3.0))
         np.testing.assert_allclose(overlay.sample_trilinear(dose, plane), resample.sample_plane(dose, plane),
                                    rtol=1e-5, atol=1e-4, equal_nan=True)
+
+
+def test_segment_surface_sits_on_its_voxels():
+    """The surface of a box of voxels, on an oblique grid, spans the box's LPS extent (within half a voxel)."""
+    from vtkmodules.util.numpy_support import vtk_to_numpy
+
+    from volumeview.render.surfaces import segment_surfaces
+
+    ct = make_ct(rotation("z", 30) @ rotation("x", 20))
+    seg = make_seg(ct)
+    found = {s.label: (mesh, matrix) for s, mesh, matrix in segment_surfaces(overlay.make_overlay(ct, [seg]))}
+    mesh, matrix = found["liver"]
+    m = np.array([[matrix.GetElement(r, c) for c in range(4)] for r in range(4)])
+    points = vtk_to_numpy(mesh.GetPoints().GetData()) @ m[:3, :3].T + m[:3, 3]
+    ijk = ct.lps_to_index(points)  # back to the CT's voxel indices: the box is i 30..41, j 8..17, k 10..29
+    np.testing.assert_allclose(ijk.min(axis=0), [30 - 0.5, 8 - 0.5, 10 - 0.5], atol=0.5)
+    np.testing.assert_allclose(ijk.max(axis=0), [41 + 0.5, 17 + 0.5, 29 + 0.5], atol=0.5)
+
+
+def test_structures_over_a_dose_are_outlined_unless_asked(ct, seg):
+    dose = Volume(np.full((4, 4, 4), 30.0, np.float32), spacing=(2, 2, 2), origin=voxel_lps(ct, (2, 2, 2)),
+                  modality="RTDOSE", unit="Gy")  # a corner far from the liver
+    liver = voxel_lps(ct, (36, 12, 20))
+    where = pixel_of(ct, "axial", liver, point=liver)
+    style = dict(view="axial", point=liver, preset=WINDOW, size=SIZE, **PLAIN)
+    np.testing.assert_allclose(render_slice(ct, overlays=[seg, dose], **style)[where], [grey_value(40)] * 3, atol=1)
+    np.testing.assert_allclose(render_slice(ct, overlays=[seg, dose], outline_only=False, **style)[where],
+                               blend(RED), atol=2)
+
+
+def test_a_segment_inside_opaque_tissue_shows_through(ct, seg):
+    from volumeview import VolumePreset
+    from volumeview.render.volume import render_volume
+
+    opaque = VolumePreset("opaque", colors=((-1000, 0, 0, 0), (40, 0.5, 0.5, 0.5), (1000, 1, 1, 1)),
+                          opacity=((-1000, 0), (0, 0), (40, 1.0), (1000, 1.0)), shade=False)
+    plain = dict(annotations=False, colorbar=False, legend=False, size=(200, 200))
+    img = render_volume(ct, preset=opaque, overlays=[seg], camera="anterior", **plain).astype(int)
+    tint = img[..., 0] - img[..., 1]  # grey tissue has none; the see-through liver adds red
+    assert (tint > 40).sum() > 200
+    rows, cols = np.nonzero(tint > 40)
+    assert cols.mean() > 100  # still the patient's left
+    bare = render_volume(ct, preset=opaque, camera="anterior", **plain).astype(int)
+    assert ((bare[..., 0] - bare[..., 1]) > 40).sum() == 0

@@ -172,3 +172,15 @@ def test_rtstruct_outline_follows_its_contour(ct_dir, ct, tmp_path, capsys):
     assert rows.size > 100 and np.all(np.abs(radius_px - 6.0) < 0.6)  # on the 6 mm circle, within a line width
     assert c0 > 128 and r0 < 128  # left anterior
     assert not magenta[r0, c0]  # outline only
+
+
+def test_linked_draws_the_seg_of_the_study_folder(shared_data, tmp_path, capsys):
+    folder = shared_data / "ct-3slice-seg"
+    a, b = tmp_path / "linked.png", tmp_path / "plain.png"
+    common = ["--mode", "slice", "--size", "256x256", "--no-annotations", "--no-colorbar", "--no-legend"]
+    code, text = run(["render", folder, "-o", a, "--linked", *common], capsys)
+    assert code == 0, text
+    assert run(["render", folder, "-o", b, *common], capsys)[0] == 0
+    linked, plain = (np.asarray(Image.open(p).convert("RGB")).astype(int) for p in (a, b))
+    tinted = (linked[..., 0] - linked[..., 2]) > (plain[..., 0] - plain[..., 2]) + 20
+    assert tinted.mean() > 0.05  # the liver's fill

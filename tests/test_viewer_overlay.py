@@ -73,7 +73,11 @@ def test_segment_in_every_pane_at_its_patient_place(viewer):
 
 def test_keys_toggle_segments_outline_and_opacity(viewer):
     plotter, scene, state, keys, ct = viewer
+    assert scene.overlays.outline_only  # structures over a dose start as outlines, as planning systems show them
+    outlined = reddish(pane(shot(plotter, scene), "axial")).sum()
+    assert keys.handle_key("l")  # filled
     before = reddish(pane(shot(plotter, scene), "axial")).sum()
+    assert before > 2 * outlined
     assert keys.handle_key("F1")  # liver off
     assert reddish(pane(shot(plotter, scene), "axial")).sum() < 0.05 * before
     assert keys.handle_key("F1")
@@ -103,3 +107,15 @@ def test_web_page_panel_drives_the_overlays():
         assert web.server.state.segments_on == [1]
     finally:
         web.close()
+
+
+def test_volume_show_draws_its_overlays(tmp_path):
+    from PIL import Image
+
+    ct = make_ct()
+    seg = make_seg(ct)
+    liver_only = replace(ct, overlays=(seg,))
+    out = liver_only.show(screenshot=tmp_path / "show.png", size=SIZE)  # what vol.show() draws, offscreen
+    image = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    blue = (image[..., 2] > 140) & (image[..., 0] < 120) & (image[..., 1] < 120)
+    assert reddish(image).sum() > 50 and blue.sum() > 50  # the centre slices cut both segments somewhere

@@ -214,6 +214,21 @@ def warn_if_missing(text: str | None = None) -> bool:
     return True
 
 
+def apply_to_vtk_text(prop, text: str | None = None) -> bool:  # type: ignore[no-untyped-def]
+    """Use ``cjk_font()`` for a ``vtkTextProperty`` (VTK's own Arial/Courier have no Hangul); True if set.
+
+    Takes the property object, so this module still imports no VTK. Without a CJK font the property
+    is left as it is and, when ``text`` needs one, the missing-font warning is given once.
+    """
+    path = font_path()
+    if path is None:
+        warn_if_missing(text)
+        return False
+    prop.SetFontFamilyAsString("File")
+    prop.SetFontFile(path)
+    return True
+
+
 @lru_cache(maxsize=32)
 def pillow_font(size: int):  # type: ignore[no-untyped-def]
     """A Pillow font ``size`` pixels high: ``cjk_font()`` if installed, else Pillow's bundled font."""

@@ -85,7 +85,7 @@ def volumeview_get_handler(series: "Series") -> str | None:
     ----------
     series : Series
         The series' headers (no pixel data). ``series.modality`` and
-        ``series.first`` (the first pydicom header) are the usual inputs.
+        ``series.first`` (the first header: a ``volumeview.io.header.Header``, read like a pydicom Dataset) are the usual inputs.
 
     Returns
     -------

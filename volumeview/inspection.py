@@ -65,6 +65,8 @@ class InspectedImage:
         return (np.clip(grey, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
     def bits_line(self) -> str:
+        if "file" in self.tags:  # NIfTI, NRRD, MetaImage
+            return f"{self.tags['file']['format']}, {self.tags['file']['pixel type']}"
         t = self.tags.get("image", {})
         signed = {"0": "unsigned", "1": "signed"}.get(t.get("PixelRepresentation", ""), "")
         parts = [f"bits allocated/stored/high {t.get('BitsAllocated', '?')}/{t.get('BitsStored', '?')}/"
@@ -92,6 +94,8 @@ def _read_raw(path: str, frame: int) -> np.ndarray:
 def inspect_series(series: Any, *, series_index: int = 0, index: int | None = None, window: str | WindowPreset | None = None,
                    show_patient: bool = False) -> InspectedImage:
     """Take apart slice ``index`` (default the middle one) of the first time point of a scanned series."""
+    if getattr(series, "image_file", None) is not None:  # NIfTI, NRRD, MetaImage: no DICOM stored values
+        return _inspect_image_file(series, series_index=series_index, index=index, window=window)
     from .io.loader import _meta, value_mapping
     from .io.tag_groups import lecture_tags
     from .render.presets_lookup import resolve_window
@@ -125,6 +129,35 @@ def inspect_series(series: Any, *, series_index: int = 0, index: int | None = No
     chosen = resolve_window(one, window)
     return InspectedImage(physical=physical, slope=slope, intercept=intercept, unit=mapping.unit, window=chosen,
                           factors=dict(mapping.factors), **common)
+
+
+def _inspect_image_file(series: Any, *, series_index: int, index: int | None,
+                        window: str | WindowPreset | None) -> InspectedImage:
+    """A slice of a NIfTI/NRRD/MHA file: its values are what the file holds (after NIfTI's scl_slope)."""
+    from .io.imagefile import read_image_file
+    from .render.presets_lookup import resolve_window
+
+    info = series.image_file
+    vol = read_image_file(info.path, info=info)
+    frame = vol.frame(0) if vol.is_4d else vol
+    n = frame.shape[0]
+    k = n // 2 if index is None else int(index)
+    if not 0 <= k < n:
+        raise VolumeviewError(f"slice index {k} is outside 0..{n - 1} for this image", path=info.path)
+    raw = np.asarray(frame.array[k])
+    tags = {"file": {"format": info.format, "pixel type": info.pixel_type,
+                     "size (i, j, k)": " x ".join(str(s) for s in info.size),
+                     "spacing (mm)": " \\ ".join(f"{s:g}" for s in info.spacing),
+                     "origin (LPS mm)": " \\ ".join(f"{o:.6g}" for o in info.origin),
+                     "direction (columns i, j, k)": " \\ ".join(f"{d:.6g}" for d in info.direction.T.ravel())}}
+    common = dict(path=info.path, frame=0, series_index=series_index, slice_index=k, n_slices=n,
+                  modality=vol.modality, description=str(vol.meta.get("SeriesDescription", "")), raw=raw,
+                  rescale_slope=1.0, rescale_intercept=0.0,
+                  pixel_spacing=(float(frame.spacing[1]), float(frame.spacing[0])), tags=tags)
+    if vol.is_rgb:
+        return InspectedImage(physical=None, slope=1.0, intercept=0.0, unit="", window=None, **common)
+    return InspectedImage(physical=raw.astype(np.float64), slope=1.0, intercept=0.0, unit=vol.unit,
+                          window=resolve_window(frame, window), **common)
 
 
 def inspect_path(path: str | os.PathLike[str], *, series: int | str | None = None, index: int | None = None,

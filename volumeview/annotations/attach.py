@@ -47,7 +47,8 @@ def with_overlays(volume: Volume, items: Sequence[Any], *, warn: Callable[[str],
             warn(f"overlay not drawn: {text}" + (f"; {exc.hint}" if exc.hint else ""))
             continue
         if warn is not None:
+            name = Path(item).name
             for message in getattr(loaded, "warnings", ()) or ():
-                warn(f"{Path(item).name}: {message}")
+                warn(message if name in message else f"{name}: {message}")
         found.append(loaded)
     return replace(volume, overlays=tuple(found))

@@ -114,4 +114,5 @@ def geometry_only(vol: Volume) -> Volume:
     """A Volume with ``vol``'s geometry and a tiny broadcast array (for grids whose values are not needed)."""
     shape = vol.shape
     return Volume(np.broadcast_to(np.zeros((), np.uint8), shape), spacing=vol.spacing, origin=vol.origin,
-                  direction=vol.direction, modality=vol.modality, meta={"FrameOfReferenceUID": vol.meta.get("FrameOfReferenceUID")})
+                  direction=vol.direction, modality=vol.modality, warnings=vol.warnings,
+                  meta={"FrameOfReferenceUID": vol.meta.get("FrameOfReferenceUID")})

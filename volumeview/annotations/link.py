@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from ..isolation import processing
+
 ANNOTATION_KINDS = ("SEG", "RTSTRUCT", "RTDOSE")
 
 
@@ -68,7 +70,13 @@ def link_annotations(result: Any) -> list[Link]:
     objects += [(s.slices[0].path, s.first, "RTDOSE", s) for s in result.series if s.kind == "image" and s.modality == "RTDOSE"]
     links = []
     for path, ds, kind, own in objects:
-        series_uids, sops, frames = references(ds)
+        try:
+            with processing(path):  # pydicom's warnings about its values name the file
+                series_uids, sops, frames = references(ds)
+        except Exception as exc:  # a broken header (a VR that is not a VR, a bad length): this object only
+            text = " ".join(str(exc).split(". ")[0].split())
+            links.append(Link(path, kind, None, "", f"its references cannot be read ({type(exc).__name__}: {text})", series=own))
+            continue
         found = [by_uid[u] for u in series_uids if u in by_uid]
         if found:
             links.append(Link(path, kind, _largest(found), "series", series=own))

@@ -103,6 +103,8 @@ def read_seg(path: str | os.PathLike[str], *, reference: Volume | None = None, r
     own = index.grid
     warnings = _gap_warning(path, len(np.unique(index.slice_of)), own.shape[0])
     target = _target(own, reference, ds, path, resample, warnings)
+    if target is not own:
+        warnings.extend(_outside(path, own, np.unique(index.slice_of), target))
     fractional = index.kind == "FRACTIONAL"
 
     from .seg_frames import slices_on
@@ -121,6 +123,17 @@ def read_seg(path: str | os.PathLike[str], *, reference: Volume | None = None, r
     return Segmentation(segments, target, mask, kind="SEG", source=path, frame_of_reference=_for(ds),
                         referenced_series_uid=_referenced_series(ds), warnings=warnings, may_overlap=True,
                         fraction_source=fraction if fractional else None)
+
+
+def _outside(path: str, own: Volume, slices: np.ndarray, target: Volume) -> list[str]:
+    """One warning when frame planes of the SEG fall outside the image's slices (they cannot be shown)."""
+    k = target.lps_to_index(own.index_to_lps(np.stack([np.zeros(len(slices)), np.zeros(len(slices)), slices], 1)))[:, 2]
+    out = int(np.sum((k < -0.5) | (k > target.shape[0] - 0.5)))
+    if not out:
+        return []
+    raw = any("raw stack kept" in w for w in (target.warnings or ()))
+    return [f"{os.path.basename(path)}: {out} of {len(slices)} frame plane(s) lie outside the image's slices and are not "
+            "shown" + ("; the image is a raw stack whose positions beyond a gap are off" if raw else "")]
 
 
 def _for(ds: Any) -> str | None:
@@ -165,6 +178,8 @@ def _read_with_highdicom(path: str, *, reference: Volume | None, resample: bool,
         raise VolumeviewError(f"the SEG's frames do not form a volume: {exc}", path=path) from None
     warnings = _gap_warning(path, _distinct_positions(hseg), own.shape[0])
     target = _target(own, reference, hseg, path, resample, warnings)
+    if target is not own:
+        warnings.extend(_outside(path, own, np.arange(own.shape[0]), target))
     fractional = str(getattr(hseg.segmentation_type, "value", hseg.segmentation_type)) == "FRACTIONAL"
 
     def fraction(number: int) -> np.ndarray:

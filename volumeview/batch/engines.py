@@ -157,10 +157,11 @@ def run_dask(tasks: Iterable[Any], fn: TaskFn, *, client: Any, retries: int = 1)
     except Exception:
         deaths = None
     run_id = uuid.uuid4().hex[:8]
-    futures = {}
-    for task in tasks:
-        future = client.submit(fn, task, key=_dask_key(task, run_id), pure=False, retries=retries)
-        futures[future.key] = (future, task)
+    tasks = list(tasks)
+    # one map call: the whole graph goes to the scheduler at once (cheaper than a submit per series)
+    submitted = client.map(fn, tasks, key=[_dask_key(t, run_id) for t in tasks], pure=False, retries=retries)
+    futures = {f.key: (f, t) for f, t in zip(submitted, tasks)}
+    del submitted
     done: list[Any] = []
     for future in as_completed([f for f, _ in futures.values()]):
         task = futures.pop(future.key)[1]

@@ -7,6 +7,8 @@ summary; the run never stops at the first failure.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,19 +34,46 @@ class BatchReport:
         return not self.failed
 
 
-def split_resumable(listing: Listing, manifest: Manifest) -> tuple[list[Any], int]:
-    """The tasks still to do, and how many are done already (same inputs, outputs present and intact)."""
+def export_config(*, fmt: str = "nii.gz", sidecar: bool = False, regularize: bool = True, deidentify: bool = False,
+                  retain_uids: bool = False, retain_dates: bool = False, retain_device: bool = False,
+                  allow_burned_in: bool = False, show_patient: bool = False) -> dict[str, Any]:
+    """The config of a ``batch export`` run (what ``--resume`` compares), the same from the CLI and from Python."""
+    return {"command": "export", "format": fmt, "sidecar": sidecar, "regularize": regularize, "deidentify": deidentify,
+            "retain": [retain_uids, retain_dates, retain_device], "allow_burned_in": allow_burned_in,
+            "show_patient": show_patient}
+
+
+def config_digest(config: dict[str, Any] | None) -> str | None:
+    """A short digest of what a run was asked to do (format, options): a resumed run must ask the same."""
+    if config is None:
+        return None
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def split_resumable(listing: Listing, manifest: Manifest, *, config: str | None = None) -> tuple[list[Any], int]:
+    """The tasks still to do, and how many are done already (same inputs, options, names; outputs intact)."""
     latest = manifest.latest()
-    todo = [t for t in listing.tasks if not manifest.is_done(latest.get(t.key), t.fingerprint)]
+
+    def done(task: Any) -> bool:
+        row = latest.get(task.key)
+        if row is None or row.get("name") != task.name or row.get("config") != config:
+            return False
+        return manifest.is_done(row, task.fingerprint)
+
+    todo = [t for t in listing.tasks if not done(t)]
     return todo, len(listing.tasks) - len(todo)
 
 
 def run_batch(listing: Listing, fn: TaskFn, *, out_dir: str | Path, workers: int | None = None, dask: str | None = None,
-              resume: bool = False, retries: int = 1, on_start: Callable[[int, int], None] | None = None,
+              resume: bool = False, retries: int = 1, config: dict[str, Any] | None = None,
+              on_start: Callable[[int, int], None] | None = None,
               on_row: Callable[[Row], None] | None = None, on_info: Callable[[str], None] | None = None) -> BatchReport:
     """Run ``fn`` over the listing's tasks and append one manifest row per series to ``OUT/manifest.jsonl``.
 
-    ``on_start(todo, skipped)`` is called once before the first task, ``on_row``
+    ``config`` (the format and options, JSON-able) is recorded in every row as a digest; ``resume``
+    redoes a series whose last row was made with another config. ``on_start(todo, skipped)`` is called
+    once before the first task, ``on_row``
     after each row is recorded, ``on_info`` with engine messages (the dashboard).
     """
     start = time.perf_counter()
@@ -53,12 +82,14 @@ def run_batch(listing: Listing, fn: TaskFn, *, out_dir: str | Path, workers: int
     manifest = Manifest(out_dir)
     report = BatchReport(problems=list(listing.problems))
     todo = listing.tasks
+    digest = config_digest(config)
     if resume:
-        todo, report.skipped = split_resumable(listing, manifest)
+        todo, report.skipped = split_resumable(listing, manifest, config=digest)
     if on_start:
         on_start(len(todo), report.skipped)
     if todo:
         for _task, row in run_tasks(todo, fn, workers=workers, dask=dask, retries=retries, on_info=on_info):
+            row["config"] = digest
             manifest.append(row)
             (report.failed if row.get("error") is not None else report.done).append(row)
             if on_row:

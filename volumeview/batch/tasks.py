@@ -153,6 +153,24 @@ def run_task(task: SeriesTask, body: Callable[[SeriesTask], tuple[list[Path], li
     return row
 
 
+def clear_stale(target: Path) -> None:
+    """Remove the temporary files or folders a killed attempt left beside ``target`` (``.NAME.*``).
+
+    A series is processed by one task at a time, so a temporary name of this target that exists when
+    the task starts belongs to an attempt whose worker died before it could rename or remove it.
+    """
+    import shutil
+
+    parent = target.parent
+    if not parent.is_dir():
+        return
+    for stale in parent.glob(f".{target.name}.*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
 def write_json(target: Path, data: Any) -> Path:
     from ..io.atomic import atomic_path
 
@@ -171,6 +189,8 @@ def export_task(task: SeriesTask, *, out_dir: str, fmt: str = "nii.gz", sidecar:
 
         volume, notes = load_task_volume(task, max_bytes=max_bytes, regularize=regularize)
         target = Path(out_dir) / f"{task.name}.{fmt}"
+        clear_stale(target)
+        clear_stale(Path(out_dir) / f"{task.name}.json")
         written = [write_volume(volume, target, fmt=fmt, show_patient=show_patient)]
         if sidecar:
             data = sidecar_dict(volume, task, notes, show_patient=show_patient)
@@ -189,6 +209,7 @@ def render_task(task: SeriesTask, *, out_dir: str, options: dict[str, Any], max_
         volume, notes = load_task_volume(task, max_bytes=max_bytes)
         suffix = ".gif" if options.get("mode") == "movie" else ".png"
         target = Path(out_dir) / f"{task.name}{suffix}"
+        clear_stale(target)
         render(volume, target, **options)
         return [target], notes
 
@@ -202,6 +223,7 @@ def dicom_task(task: SeriesTask, *, out_dir: str, deid: dict[str, Any] | None) -
         from .dicom_out import write_dicom_series
 
         check_unchanged(task)
+        clear_stale(Path(out_dir) / task.name)
         return write_dicom_series(task, Path(out_dir), deid=deid)
 
     return run_task(task, body, out_dir=out_dir, kind="export:dicom" + ("+deid" if deid is not None else ""))
@@ -223,6 +245,8 @@ def stats_task(task: SeriesTask, *, out_dir: str, max_bytes: int = DEFAULT_MAX_B
         rows = [s.as_dict() for s in segment_stats(volume, seg)]
         notes = [*notes, *seg.warnings]
         base = Path(out_dir) / task.name
+        for suffix in (".stats.json", ".stats.csv"):
+            clear_stale(base.with_name(base.name + suffix))
         data = {"annotation": Path(task.info["annotation"]).name, "kind": task.info.get("kind"),
                 "image_key": task.info.get("image_key"), "unit": volume.unit, "segments": rows, "warnings": notes}
         json_path = write_json(base.with_name(base.name + ".stats.json"), data)

@@ -50,3 +50,17 @@ def wrap_long_help_words() -> None:
 
     get_parameter_help._volumeview = True  # type: ignore[attr-defined]
     rich_utils._get_parameter_help = get_parameter_help
+
+    # Option names (--no-annotations) are cells of the same table: fold them too.
+    from rich.table import Table
+    from rich.text import Text
+
+    class FoldingTable(Table):
+        def add_row(self, *renderables, **kwargs):  # type: ignore[no-untyped-def]
+            for cell in renderables:
+                if isinstance(cell, Text):
+                    cell.overflow = "fold"
+            return super().add_row(*renderables, **kwargs)
+
+    if getattr(rich_utils, "Table", None) is Table:
+        rich_utils.Table = FoldingTable

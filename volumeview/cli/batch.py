@@ -56,7 +56,7 @@ def _filters(modality: List[str], since: Optional[str], until: Optional[str], de
 
 def _run(archive: Path, out: Path, make_fn: Callable[[Path], Any], *, what: str, where: Any, show_patient: bool,
          workers: Optional[int], dask: Optional[str], resume: bool, annotations: bool = False,
-         naming: Optional[dict[str, Any]] = None) -> None:
+         naming: Optional[dict[str, Any]] = None, config: Optional[dict[str, Any]] = None) -> None:
     """List, run and report; shared by every batch command."""
     import warnings
 
@@ -104,7 +104,7 @@ def _run(archive: Path, out: Path, make_fn: Callable[[Path], Any], *, what: str,
         console_err.print(escape(message), highlight=False)
 
     with progress:
-        report = run_batch(listing, fn, out_dir=out, workers=workers, dask=dask, resume=resume,
+        report = run_batch(listing, fn, out_dir=out, workers=workers, dask=dask, resume=resume, config=config,
                            on_start=on_start, on_row=on_row, on_info=on_info)
     total = len(listing.tasks)
     if resume and not report.done and not report.failed:
@@ -158,10 +158,14 @@ def export_cmd(
     max_series_mb: float = typer.Option(2048.0, "--max-series-mb", help="Refuse a series larger than this (MiB as float32)."),
 ) -> None:
     """Export every series: NIfTI, NRRD, MHA, chunked Zarr v3, or (de-identified) DICOM."""
+    from ..batch.runner import export_config
+
     if fmt not in _FORMATS:
         raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(_FORMATS)}", param_hint="--format")
     if fmt != "dicom" and (deidentify or retain_uids or retain_dates or retain_device or allow_burned_in):
         raise typer.BadParameter("de-identification options go with --format dicom", param_hint="--deidentify")
+    if fmt == "dicom" and sidecar:
+        raise typer.BadParameter("--sidecar goes with the volume formats (DICOM keeps its own headers)", param_hint="--sidecar")
     if deidentify and show_patient:
         raise typer.BadParameter("--show-patient would put patient IDs in the folder names of de-identified data", param_hint="--show-patient")
     if not deidentify and (retain_uids or retain_dates or retain_device):
@@ -191,7 +195,10 @@ def export_cmd(
                        max_bytes=limit, show_patient=show_patient)
 
     _run(archive, out, make_fn, what="export", where=where, show_patient=show_patient, workers=workers, dask=dask,
-         resume=resume, naming={"deidentified": deidentify, "keep_dates": retain_dates})
+         resume=resume, naming={"deidentified": deidentify, "keep_dates": retain_dates},
+         config=export_config(fmt=fmt, sidecar=sidecar, regularize=regularize, deidentify=deidentify,
+                              retain_uids=retain_uids, retain_dates=retain_dates, retain_device=retain_device,
+                              allow_burned_in=allow_burned_in, show_patient=show_patient))
 
 
 @batch_app.command("render")
@@ -245,7 +252,7 @@ def render_cmd(
         return partial(render_task, out_dir=str(out_dir), options=options, max_bytes=limit)
 
     _run(archive, out, make_fn, what="render", where=where, show_patient=show_patient, workers=workers, dask=dask,
-         resume=resume)
+         resume=resume, config={"command": "render", **options})
 
 
 @batch_app.command("stats")
@@ -283,4 +290,4 @@ def stats_cmd(
         return partial(stats_task, out_dir=str(out_dir), max_bytes=limit)
 
     _run(archive, out, make_fn, what="measure", where=where, show_patient=show_patient, workers=workers, dask=dask,
-         resume=resume, annotations=True)
+         resume=resume, annotations=True, config={"command": "stats"})

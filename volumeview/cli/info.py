@@ -82,8 +82,11 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
     )
     from ..io.tag_groups import lecture_tags
 
-    rec["tags"] = lecture_tags(ds, modality=series.modality, show_patient=show_patient,
-                               transfer_syntax=rec["transfer_syntax"])
+    image_file = getattr(series, "image_file", None)  # NIfTI, NRRD, MetaImage: no DICOM tags to list
+    if image_file is not None:
+        rec.update(format=image_file.format, pixel_type=image_file.pixel_type)
+    rec["tags"] = {} if image_file is not None else lecture_tags(
+        ds, modality=series.modality, show_patient=show_patient, transfer_syntax=rec["transfer_syntax"])
     warnings = list(series.warnings)
     if stats:
         try:
@@ -203,7 +206,10 @@ def print_record(rec: dict[str, Any]) -> None:
     if rec.get("label"):
         head += f" [dim]({escape(rec['label'])})[/]"
     out.print(head)
-    out.print(f"    series {rec['series_number']}  uid {rec['series_uid']}  handler {rec.get('handler', '')}")
+    if rec.get("format"):  # an image file: its format and pixel type instead of DICOM's series and bits
+        out.print(f"    {rec['format']} file  {escape(rec['pixel_type'])}")
+    else:
+        out.print(f"    series {rec['series_number']}  uid {rec['series_uid']}  handler {rec.get('handler', '')}")
     if rec.get("study_description"):
         out.print(f"    study: {escape(rec['study_description'])}")
     if "patient" in rec:
@@ -211,10 +217,11 @@ def print_record(rec: dict[str, Any]) -> None:
     i, j, k = rec["size_ijk"]
     four_d = f"  x {rec['n_volumes']} volumes (4D, by {rec['time_tag']})" if rec["n_volumes"] > 1 else ""
     out.print(f"    {rec['files']} files  size {i} x {j} x {k} (i x j x k){four_d}")
-    out.print(
-        f"    rows x columns {rec['rows']} x {rec['columns']}  bits allocated/stored/high "
-        f"{rec['bits_allocated']}/{rec['bits_stored']}/{rec['high_bit']}  {rec['photometric']}"
-    )
+    if not rec.get("format"):
+        out.print(
+            f"    rows x columns {rec['rows']} x {rec['columns']}  bits allocated/stored/high "
+            f"{rec['bits_allocated']}/{rec['bits_stored']}/{rec['high_bit']}  {rec['photometric']}"
+        )
     geometry = "" if rec.get("geometry_known", True) else "  [yellow](geometry unknown)[/]"
     out.print(f"    spacing {_fmt(rec['spacing_mm'])} mm  origin ({_fmt(rec['origin_lps_mm'])}) LPS mm  orientation {rec['orientation']}{geometry}")
     d = rec["direction"]  # row-major 3x3: the axes i, j, k are its columns

@@ -86,11 +86,12 @@ def render(
     mapper: str = typer.Option("cpu", "--mapper", help="Volume mapper: cpu (fast without a GPU) or gpu."),
     batch: Optional[Path] = typer.Option(None, "--batch", help="Render every series under PATH into this folder."),
     workers: int = typer.Option(1, "--workers", "-j", min=1, help="Worker processes for --batch."),
-    overlay: Optional[list[Path]] = typer.Option(None, "--overlay", help="SEG, RTSTRUCT, label map or RTDOSE to draw over the images (repeatable)."),
-    segments: Optional[str] = typer.Option(None, "--segments", help="Only these segments: names or numbers, comma-separated."),
-    overlay_opacity: float = typer.Option(0.4, "--overlay-opacity", help="Opacity of the segment fill, 0..1."),
-    outline_only: bool = typer.Option(False, "--outline-only", help="Segment outlines without fill."),
-    legend: bool = typer.Option(True, "--legend/--no-legend", help="Legend of segment names and colours."),
+    overlay: Optional[list[Path]] = typer.Option(None, "--overlay", metavar="PATH", help="SEG, RTSTRUCT, label map or RTDOSE to draw over the images (repeatable).", rich_help_panel="Overlays"),
+    segments: Optional[str] = typer.Option(None, "--segments", help="Only these segments: names or numbers, comma-separated.", rich_help_panel="Overlays"),
+    overlay_opacity: float = typer.Option(0.4, "--overlay-opacity", help="Opacity of the segment fill, 0..1.", rich_help_panel="Overlays"),
+    outline_only: Optional[bool] = typer.Option(None, "--outline-only/--fill", help="Segment outlines without fill, or filled (default: filled, outlines only over a dose).", rich_help_panel="Overlays"),
+    legend: bool = typer.Option(True, "--legend/--no-legend", help="Legend of segment names and colours.", rich_help_panel="Overlays"),
+    linked: bool = typer.Option(False, "--linked", help="Also draw the SEG, RTSTRUCT and RTDOSE under PATH that reference the series.", rich_help_panel="Overlays"),
 ) -> None:
     """Render a series to a PNG, GIF or MP4 without a display (EGL or OSMesa offscreen)."""
     _choice(mode, _MODES, "--mode")
@@ -110,7 +111,7 @@ def render(
     _validate.output_file(out, "--out")
     if not 0.0 <= overlay_opacity <= 1.0:  # NaN fails both comparisons too
         raise typer.BadParameter(f"{overlay_opacity} is not a number from 0 to 1", param_hint="--overlay-opacity")
-    if overlay and batch is not None:
+    if (overlay or linked) and batch is not None:
         raise typer.BadParameter("--overlay draws over one series: use -o OUT, not --batch", param_hint="--overlay")
     use_presets_file(presets_file)
     check_out_folder(out, mkdir)
@@ -139,7 +140,7 @@ def render(
     if batch is not None:
         _run_batch(path, batch, workers, options)
         return
-    _render_one(path, out, series, options, overlay or [])
+    _render_one(path, out, series, options, overlay or [], linked=linked)
 
 
 def _window_or_preset(window: Optional[str], preset: Optional[str], mode: str) -> Optional[str]:
@@ -156,7 +157,7 @@ def _window_or_preset(window: Optional[str], preset: Optional[str], mode: str) -
 
 
 def _render_one(path: Path, out: Path, series: Optional[str], options: dict[str, Any],
-                overlay_paths: list[Path] = ()) -> None:
+                overlay_paths: list[Path] = (), *, linked: bool = False) -> None:
     import time
 
     from ..io.loader import VolumeviewWarning, load
@@ -164,7 +165,7 @@ def _render_one(path: Path, out: Path, series: Optional[str], options: dict[str,
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", VolumeviewWarning)
-        vol = load(path, series=series)
+        vol = load(path, series=series, overlays=linked)
     skipped = [w for w in caught if issubclass(w.category, VolumeviewWarning)]
     if skipped:
         warn(f"{len(skipped)} file(s) skipped while scanning, e.g. {skipped[0].message}")

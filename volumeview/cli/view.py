@@ -39,7 +39,7 @@ def view(
     measurements: Path | None = typer.Option(None, "--measurements", help="Show the measurements of this JSON file (saved by `s` beside a screenshot).", exists=True, dir_okay=False),
     session: Path | None = typer.Option(None, "--session", help="Restore a session: series, presets, crosshair, planes, slabs, crop box, cameras, measurements.", exists=True, dir_okay=False),
     save_session: Path | None = typer.Option(None, "--save-session", help="Write the session to this JSON file when the viewer closes (with --screenshot: at once)."),
-    overlay: list[Path] | None = typer.Option(None, "--overlay", help="SEG, RTSTRUCT, label map or RTDOSE shown over the series (repeatable)."),
+    overlay: list[Path] | None = typer.Option(None, "--overlay", metavar="PATH", help="SEG, RTSTRUCT, label map or RTDOSE shown over the series (repeatable)."),
 ) -> None:
     """Open the viewer: axial, coronal and sagittal slices linked with a 3D view.
 
@@ -59,6 +59,10 @@ def view(
     check_window(window)
     use_presets_file(presets_file)
     _validate.output_file(save_session, "--save-session")
+    if screenshot is None and not web:
+        from ..viewer.display_check import require_display
+
+        require_display()  # before the viewer and the series load
     reading = {"measurements": measurements, "session": session, "save_session": save_session, "overlays": overlay}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -33,6 +33,19 @@ def _readable(path: str, rec: SliceRecord) -> str | None:
     return None
 
 
+def _identical(paths: list[str]) -> bool:
+    """Whether the files hold the same bytes (sizes first, then contents)."""
+    import filecmp
+    import os
+
+    try:
+        if len({os.path.getsize(p) for p in paths}) > 1:
+            return False
+        return all(filecmp.cmp(paths[0], p, shallow=False) for p in paths[1:])
+    except OSError:
+        return False
+
+
 def drop_duplicate_instances(records: list[SliceRecord]) -> tuple[list[SliceRecord], list[str]]:
     """Records with each (SOPInstanceUID, frame) once, and one warning per duplicated image set."""
     groups: dict[tuple[str, int, str], list[SliceRecord]] = {}
@@ -46,11 +59,14 @@ def drop_duplicate_instances(records: list[SliceRecord]) -> tuple[list[SliceReco
                 paths.append(m.path)
     chosen: dict[str, str] = {}
     reasons: dict[str, str] = {}
+    first_record: dict[str, SliceRecord] = {}
+    for r in records:
+        first_record.setdefault(r.path, r)
     for uid, paths in paths_by_uid.items():
-        if len(paths) == 1:
+        if len(paths) == 1 or _identical(paths):  # plain copies: nothing to choose, nothing to decode
             chosen[uid] = paths[0]
             continue
-        first = {r.path: r for r in records if _key(r)[0] == uid}
+        first = {p: first_record[p] for p in paths}
         for path in paths:
             why = _readable(path, first[path])
             if why is None:

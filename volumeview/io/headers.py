@@ -120,5 +120,7 @@ def read_file(path: str) -> tuple[Header, PixelLocation | None, str]:
             return header, location, reader.name
         except Refused:
             continue
+        except Exception:  # a fast reader that trips over an odd file: the fallback reader decides
+            continue
     header, location = chosen[-1].read(path)
     return header, location, chosen[-1].name

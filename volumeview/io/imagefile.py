@@ -185,7 +185,7 @@ def _check_declared_size(path: Path, fmt: str, needed: int) -> None:
     if missing:
         raise PixelDataError(f"the voxel data file {missing[0].name} is missing", path=str(path))
     present = sum(f.stat().st_size for f in files)
-    compressed = path.name.lower().endswith(".gz") or fmt in ("NRRD", "MetaImage") and _may_be_compressed(files)
+    compressed = path.name.lower().endswith(".gz") or (fmt in ("NRRD", "MetaImage") and _may_be_compressed(files))
     limit = present * MAX_DEFLATE_RATIO if compressed else present
     if needed > limit:
         raise PixelDataError(
@@ -265,7 +265,7 @@ def read_image_file(path: str | os.PathLike[str], *, info: ImageFileInfo | None 
             warnings.append(f"{info.format} does not name the modality: values {array.min():g}..{array.max():g} "
                             "look like CT in HU, so CT windows and presets apply")
     n_times = array.shape[0] if array.ndim - (1 if rgb else 0) == 4 else 1
-    step = float(info.size[3] and sitk_time_step(info)) if n_times > 1 else 0.0
+    step = sitk_time_step(info) if n_times > 1 else 0.0
     return Volume(
         array=array, spacing=spacing, origin=origin, direction=direction, modality=modality, unit=unit,
         meta={"format": info.format, "SeriesDescription": info.description or Path(info.path).name,

@@ -33,6 +33,7 @@ IGNORED_NAMES = {"DICOMDIR"}
 # Non-image objects: listed by ``info``, never loaded as images. (RTDOSE is an image: a dose grid in Gy.)
 NON_IMAGE_SOP_PREFIXES = {
     "1.2.840.10008.5.1.4.1.1.66.4": "SEG",
+    "1.2.840.10008.5.1.4.1.1.66.7": "SEG",  # Label Map Segmentation (DICOM 2024), before the "RAW" prefix
     "1.2.840.10008.5.1.4.1.1.481.3": "RTSTRUCT",
     "1.2.840.10008.5.1.4.1.1.481.5": "RTPLAN",
     "1.2.840.10008.5.1.4.1.1.88.": "SR",
@@ -341,6 +342,9 @@ def scan_file(path: str) -> "FileEntry":
     kind = non_image_kind(ds, location)
     if location is None and (kind is None or _is_image_storage(ds)):
         return FileEntry(path, "problem", message="image without pixel data (truncated or corrupt file), skipped", reader=reader)
+    if kind is not None and location is None and not get_value(ds, "SOPClassUID") and sniff.is_image_sop(_meta_sop_class(path)):
+        # A cut-off image keeps only its file meta (pydicom stops quietly at the end of the file).
+        return FileEntry(path, "problem", message="truncated image: the file ends before the pixel data, skipped", reader=reader)
     if kind is not None:
         return FileEntry(path, "other", header=ds, object_kind=kind, reader=reader)
     missing = [kw for kw in ("Rows", "Columns") if kw not in ds]
@@ -354,6 +358,18 @@ def scan_file(path: str) -> "FileEntry":
     except Exception as exc:
         return FileEntry(path, "problem", message=f"bad image header: {type(exc).__name__}: {exc}", reader=reader)
     return FileEntry(path, "image", header=ds, records=records, reader=reader)
+
+
+def _meta_sop_class(path: str) -> str:
+    """MediaStorageSOPClassUID of the file meta ("" without one); only asked of files that lack SOPClassUID."""
+    from pydicom.filereader import _read_file_meta_info, read_preamble
+
+    try:
+        with open(path, "rb") as fp:
+            read_preamble(fp, False)
+            return str(_read_file_meta_info(fp).get("MediaStorageSOPClassUID", "") or "")
+    except Exception:
+        return ""
 
 
 def _fast_fragments(path: str, ds: Header, location: PixelLocation | None) -> int | None:

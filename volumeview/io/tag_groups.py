@@ -76,6 +76,13 @@ def modality_group(modality: str) -> str:
     return "XR" if modality in XRAY_MODALITIES else ""
 
 
+def _is_person_name(keyword: str) -> bool:
+    from pydicom.datadict import dictionary_VR, tag_for_keyword
+
+    tag = tag_for_keyword(keyword) if keyword else None
+    return tag is not None and dictionary_VR(tag) == "PN"
+
+
 def format_value(value: Any, keyword: str = "") -> str:
     """A header value as short text: numbers to 6 significant digits, no ``-0``, lists joined by ``\\``."""
     if value is None:

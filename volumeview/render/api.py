@@ -89,7 +89,7 @@ def render(volume: "Volume", out: str | Path, *, mode: Mode = "slices",
            colorbar: bool = True, convention: str = "radiological", show_patient: bool = False,
            mapper: str = "cpu", movie: str = "auto", frames: int | None = None, fps: float | None = None,
            projection: str = "volume", overlays=None, segments=None, overlay_opacity: float = 0.4,
-           outline_only: bool = False, legend: bool = True) -> Path:
+           outline_only: bool | None = None, legend: bool = True) -> Path:
     """Render ``volume`` to the file ``out`` (written atomically) and return its path.
 
     Parameters
@@ -121,7 +121,8 @@ def render(volume: "Volume", out: str | Path, *, mode: Mode = "slices",
     segments : str or list, optional
         Only these segments (names or numbers; a string is comma-separated).
     overlay_opacity : float
-        Opacity of the segment fill, 0..1. ``outline_only`` draws outlines without fill.
+        Opacity of the segment fill, 0..1. ``outline_only`` draws outlines without fill (default: only
+        when a dose is shown, as treatment planning systems draw structures over a dose wash).
 
     Examples
     --------

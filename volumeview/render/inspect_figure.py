@@ -46,6 +46,9 @@ def panel_titles(image: "InspectedImage") -> list[tuple[str, str]]:
     tags = image.tags.get("image", {})
     raw = (f"Raw stored values {lo:g}..{hi:g}", f"BitsStored {tags.get('BitsStored', '?')}, "
            f"{'signed' if tags.get('PixelRepresentation') == '1' else 'unsigned'}")
+    if "file" in image.tags:  # NIfTI, NRRD, MetaImage: the file's own type, no DICOM bits
+        raw = (f"Values in the file {lo:g}..{hi:g}", f"{image.tags['file']['format']}, "
+                                                    f"{image.tags['file']['pixel type']}")
     if image.physical is None:
         return [raw, ("Colour image", "no rescale"), ("Colour image", "no window")]
     unit = image.unit or "value"

@@ -100,7 +100,7 @@ def _check_opacity(value: float, name: str) -> float:
 
 def make_overlay(volume: "Volume | None", overlays: Iterable[Any] | None = None, *,
                  segments: Sequence[str | int] | str | None = None, opacity: float = DEFAULT_OPACITY,
-                 outline_only: bool = False, legend: bool = True,
+                 outline_only: bool | None = None, legend: bool = True,
                  dose_range: tuple[float, float] | None = None) -> Overlay | None:
     """Collect what to draw: ``overlays`` (default: ``volume.overlays``), filtered to ``segments`` (names or numbers).
 
@@ -137,6 +137,8 @@ def make_overlay(volume: "Volume | None", overlays: Iterable[Any] | None = None,
         if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
             raise VolumeviewError(f"the dose range {dose_range} must be two finite numbers, low < high")
         dose_range = (lo, hi)
+    if outline_only is None:  # structures over a dose: outlines, as treatment planning systems draw them
+        outline_only = bool(doses)
     return Overlay(segs, doses, shown, opacity, bool(outline_only), bool(legend), dose_range=dose_range)
 
 

@@ -44,7 +44,7 @@ class Style:
     @classmethod
     def make(cls, *, size=(768, 512), background=None, cmap=None, annotations=True, colorbar=True,
              convention="radiological", show_patient=False, overlays=None, segments=None,
-             overlay_opacity=overlay.DEFAULT_OPACITY, outline_only=False, legend=True) -> "Style":
+             overlay_opacity=overlay.DEFAULT_OPACITY, outline_only=None, legend=True) -> "Style":
         if convention not in orient.CONVENTIONS:
             from ..errors import VolumeviewError, VolumeviewError
 

@@ -63,19 +63,39 @@ def segment_mesh(mask: np.ndarray, spacing) -> tuple[Any, np.ndarray] | None:
     return nets.GetOutput(), lo[::-1].astype(float)
 
 
+def _slice_ranges(labels: np.ndarray) -> np.ndarray:
+    """``present[k, n]``: label ``n`` occurs on slice ``k`` (one bincount per slice, not one pass per label)."""
+    top = int(labels.max()) if labels.size else 0
+    present = np.zeros((labels.shape[0], top + 1), bool)
+    for k in range(labels.shape[0]):
+        present[k] = np.bincount(labels[k].reshape(-1), minlength=top + 1) > 0
+    return present
+
+
 def segment_surfaces(overlay: Overlay | None) -> Iterator[tuple["Segment", Any, Any]]:
-    """``(segment, polydata, user matrix)`` for every shown, non-empty segment."""
+    """``(segment, polydata, user matrix)`` for every shown, non-empty segment.
+
+    Each segment is meshed on the slices it occupies only, so a 100-label map costs about one pass over the
+    labels plus each segment's own extent, not 100 passes over the whole grid.
+    """
     if overlay is None:
         return
     for seg, shown in zip(overlay.segmentations, overlay.shown):
         for layer in label_layers(seg):
-            for number in layer.numbers:
-                if number not in shown:
+            wanted = [n for n in layer.numbers if n in shown]
+            if not wanted:
+                continue
+            present = _slice_ranges(layer.labels)
+            for number in wanted:
+                ks = np.flatnonzero(present[:, number]) if number < present.shape[1] else []
+                if not len(ks):
                     continue
-                found = segment_mesh(layer.labels == number, seg.grid.spacing)
+                k0, k1 = int(ks[0]), int(ks[-1]) + 1
+                found = segment_mesh(layer.labels[k0:k1] == number, seg.grid.spacing)
                 if found is None or found[0].GetNumberOfPoints() == 0:
                     continue
                 mesh, start = found
+                start = start + np.array([0.0, 0.0, float(k0)])  # (i, j, k) of the crop in the whole grid
                 yield seg.segment(number), mesh, _matrix(seg.grid, start)
 
 
@@ -103,28 +123,41 @@ def surface_actor(segment: "Segment", mesh: Any, matrix: Any, *, opacity: float 
     return actor
 
 
-def add_surfaces(renderer: Any, overlay: Overlay | None, *, opacity: float = 1.0, on_top: bool = False) -> list[Any]:
+def _top_layer(renderer: Any) -> Any:
+    """A renderer drawn over ``renderer`` (layer 1) with the same camera."""
+    from vtkmodules.vtkRenderingCore import vtkRenderer
+
+    window = renderer.GetRenderWindow()
+    top = vtkRenderer()
+    window.SetNumberOfLayers(max(window.GetNumberOfLayers(), 2))
+    top.SetLayer(1)
+    top.SetActiveCamera(renderer.GetActiveCamera())
+    top.InteractiveOff()
+    window.AddRenderer(top)
+    return top
+
+
+#: Opacity of the see-through copy drawn over a volume rendering, so a segment inside bone still shows.
+GHOST_OPACITY = 0.35
+#: Opacity over a MIP, whose bright rays would otherwise hide every surface inside the body.
+MIP_OPACITY = 0.6
+
+
+def add_surfaces(renderer: Any, overlay: Overlay | None, *, mip: bool = False) -> list[Any]:
     """Add every shown segment's surface to ``renderer``; returns the actors.
 
-    ``on_top`` (for a MIP, whose bright rays would otherwise hide every surface inside the body) draws them
-    half-transparent in a second layer over the picture, with the same camera.
+    In a volume rendering each surface sits in the volume (hidden where tissue in front is opaque) and a
+    faint copy is drawn over the picture, so a tumour inside the skull shows through it, brighter where it is
+    in plain view. Over a MIP (no depth) the surfaces are drawn half-transparent over the projection.
     """
-    actors = []
+    actors: list[Any] = []
     if overlay is None or not any(overlay.shown):
         return actors
-    if on_top:
-        from vtkmodules.vtkRenderingCore import vtkRenderer
-
-        window = renderer.GetRenderWindow()
-        top = vtkRenderer()
-        window.SetNumberOfLayers(max(window.GetNumberOfLayers(), 2))
-        top.SetLayer(1)
-        top.SetActiveCamera(renderer.GetActiveCamera())
-        top.InteractiveOff()
-        window.AddRenderer(top)
-        renderer, opacity = top, min(opacity, 0.6)
+    top = _top_layer(renderer)
     for segment, mesh, matrix in segment_surfaces(overlay):
-        actor = surface_actor(segment, mesh, matrix, opacity=opacity)
-        renderer.AddActor(actor)
-        actors.append(actor)
+        copies = [(top, MIP_OPACITY)] if mip else [(renderer, 1.0), (top, GHOST_OPACITY)]
+        for target, opacity in copies:
+            actor = surface_actor(segment, mesh, matrix, opacity=opacity)
+            target.AddActor(actor)
+            actors.append(actor)
     return actors

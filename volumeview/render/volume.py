@@ -248,7 +248,7 @@ def volume_scene(volume: "Volume", *, mode: str, preset=None, style: Style, t: i
         colorbar = preset_lut(vp) if with_bar else None
     scene = VolumeScene(volume, prop, mip=mip, size=size, background=style.background, t=t, mapper=mapper,
                         max_voxels=max_voxels, smooth=smooth)
-    scene.surfaces = add_surfaces(scene.renderer, style.overlay_for(volume), on_top=mip)
+    scene.surfaces = add_surfaces(scene.renderer, style.overlay_for(volume), mip=mip)
     if scene.reduced:
         spacing = "x".join(f"{s:.2g}" for s in scene.volume.spacing)
         lines.append(f"reduced to {spacing} mm")

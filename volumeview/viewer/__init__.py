@@ -191,6 +191,10 @@ def view(
     """
     from .desktop import DEFAULT_SIZE
 
+    if screenshot is None and not web and not (notebook if notebook is not None else _in_notebook()):
+        from .display_check import require_display
+
+        require_display()  # at once: not after the series has loaded
     reading = _reading_options(data, series, measurements, session)
     data, series = reading.pop("data"), reading.pop("series")
     volumes, first = volumes_from(data, series=series)

@@ -68,16 +68,10 @@ def open_window(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[in
                 show_patient: bool = False, screenshot_dir: str | Path = ".",
                 save_session: str | Path | None = None, **presets: Any) -> None:
     """Open the four-pane viewer and block until the window is closed (``q``)."""
-    from ..errors import VolumeviewError
-    from ..render.backend import has_display
+    from .display_check import require_display
     from .interaction import Controller
 
-    if not has_display():
-        raise VolumeviewError(
-            "no display to open the viewer window on (DISPLAY is not set)",
-            hint="Use --web to view it in a browser, --screenshot OUT.png for a picture, "
-                 "or run under a virtual display: xvfb-run -a volumeview view PATH",
-        )
+    require_display()
 
     plotter, scene, state = build(volumes, series=series, size=size, show_patient=show_patient, **presets)
     controller = Controller(plotter, scene, state, screenshot_dir=screenshot_dir)

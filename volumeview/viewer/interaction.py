@@ -227,6 +227,7 @@ class Controller:
     def _release_other(self, method: str) -> Callable[..., None]:
         def release(*_: Any) -> None:
             getattr(self.style, method)()
+            self.scene.update_crosshairs()  # a pan or zoom moved the pane under its text
             self.render(interactive=False)
 
         return release

@@ -147,6 +147,7 @@ class SceneOverlays:
         """Actors for the current series' overlays (none: nothing is drawn and nothing costs)."""
         self._clear()
         overlay = ov.make_overlay(self.scene.state.volume)
+        self.outline_only = bool(overlay is not None and overlay.outline_only)
         layer_number = 1
         if overlay is not None:
             for dose in overlay.doses:

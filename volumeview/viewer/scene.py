@@ -34,6 +34,7 @@ from vtkmodules.vtkRenderingCore import (
 from vtkmodules.vtkRenderingImage import vtkImageResliceMapper
 from vtkmodules.vtkRenderingVolume import vtkFixedPointVolumeRayCastMapper
 
+from ..fonts import apply_to_vtk_text
 from ..render.transfer import grey_ramp_property, volume_property
 from .images import image_from, placement, preview_frame, shading_image
 from .layout import VIEWS, camera_3d
@@ -46,6 +47,10 @@ PANES = {"axial": (0, 0), "3d": (0, 1), "coronal": (1, 0), "sagittal": (1, 1)}
 COLOURS = {"axial": (0.95, 0.33, 0.33), "coronal": (0.43, 0.75, 0.34), "sagittal": (0.93, 0.84, 0.30)}
 BACKGROUND = (0.0, 0.0, 0.0)
 BACKGROUND_3D = (0.10, 0.11, 0.16)
+#: Crosshair lines stop this far (display pixels) from a slice pane's top (corner text: title, slice,
+#: window) and from its other edges (orientation letters).
+TEXT_BAND_TOP_PX = 56
+TEXT_BAND_SIDE_PX = 20
 #: Rays cast every N screen pixels while the scene moves (1 = every pixel).
 INTERACTIVE_IMAGE_SAMPLING = 2.0
 STILL_IMAGE_SAMPLING = 1.0
@@ -104,14 +109,17 @@ class Scene:
         actor.SetProperty(self.image_property)
         return actor
 
-    def _corner(self, renderer: Any) -> vtkCornerAnnotation:
+    def _corner(self, renderer: Any, *, header_text: bool = False) -> vtkCornerAnnotation:
         corner = vtkCornerAnnotation()
         corner.SetMaximumFontSize(15)
         corner.SetMinimumFontSize(9)
         corner.SetLinearFontScaleFactor(2)
         corner.SetNonlinearFontScaleFactor(1)
         corner.GetTextProperty().SetColor(0.95, 0.95, 0.95)
-        corner.GetTextProperty().SetFontFamilyToCourier()
+        # The pane that shows header text (series description, names) may need Korean/CJK glyphs, which
+        # VTK's Courier lacks; the slice panes' numbers stay in Courier.
+        if not (header_text and apply_to_vtk_text(corner.GetTextProperty())):
+            corner.GetTextProperty().SetFontFamilyToCourier()
         renderer.AddViewProp(corner)
         return corner
 
@@ -174,7 +182,7 @@ class Scene:
         self.outline.SetMapper(mapper)
         self.outline.GetProperty().SetColor(0.7, 0.7, 0.7)
         ren.AddActor(self.outline)
-        self.corners["3d"] = self._corner(ren)
+        self.corners["3d"] = self._corner(ren, header_text=True)
         self.help_actor = vtkTextActor()
         text = self.help_actor.GetTextProperty()
         text.SetFontFamilyToCourier()
@@ -309,6 +317,46 @@ class Scene:
         prop.SetLookupTable(lut)
         prop.UseLookupTableScalarRangeOff()  # the window maps the values onto the table
 
+    def _clear_of_text(self, name: str, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The part of segment a-b inside the pane minus its text bands: the crosshair stops short of
+        the corner text (top), the orientation letters (edges) and the scale text (bottom)."""
+        ren = self.renderers[name]
+        window = ren.GetRenderWindow()
+        if window is None:
+            return a, b
+        width, height = window.GetSize()
+        x0, y0, x1, y1 = ren.GetViewport()
+        w, h = (x1 - x0) * width, (y1 - y0) * height
+        top = min(TEXT_BAND_TOP_PX, 0.18 * h)
+        side, bottom = min(TEXT_BAND_SIDE_PX, 0.08 * w), min(TEXT_BAND_SIDE_PX, 0.08 * h)
+        box = (x0 * width + side, y0 * height + bottom, x0 * width + w - side, y0 * height + h - top)
+
+        def display(point: np.ndarray) -> np.ndarray:
+            ren.SetWorldPoint(*point, 1.0)
+            ren.WorldToDisplay()
+            return np.array(ren.GetDisplayPoint()[:2])
+
+        pa, pb = display(a), display(b)
+        t0, t1 = 0.0, 1.0
+        d = pb - pa
+        for p, q in ((-d[0], pa[0] - box[0]), (d[0], box[2] - pa[0]), (-d[1], pa[1] - box[1]), (d[1], box[3] - pa[1])):
+            if abs(p) < 1e-12:
+                if q < 0:
+                    return a, a  # parallel to and outside this edge: nothing left to draw
+                continue
+            t = q / p
+            if p < 0:
+                t0 = max(t0, t)
+            else:
+                t1 = min(t1, t)
+        if t0 >= t1:
+            return a, a
+        return a + t0 * (b - a), a + t1 * (b - a)
+
+    def update_crosshairs(self) -> None:
+        """Re-clip the crosshair lines after a pan or zoom moved the text bands over them."""
+        self._update_crosshairs()
+
     def _update_crosshairs(self) -> None:
         lo, hi = self._world_bounds()
         c = self.state.cursor
@@ -321,6 +369,7 @@ class Scene:
                 if along is None:  # parallel planes: no line
                     along = np.zeros(3)
                 a, b = clip_line(c, along, lo, hi)
+                a, b = self._clear_of_text(name, a, b)
                 offset = -frames[name].normal * lift
                 source.SetPoint1(*(a + offset))
                 source.SetPoint2(*(b + offset))

@@ -322,5 +322,8 @@ class ViewerState:
         text = f"{text}  {desc}".rstrip()
         if self.show_patient and isinstance(meta.get("patient"), dict):
             who = meta["patient"]
-            text += "\n" + " ".join(str(who[k]) for k in ("PatientName", "PatientID") if who.get(k))
+            from ..text import person_name  # "Hong Gildong (洪 吉洞, 홍 길동)", not the raw ^ and = groups
+
+            text += "\n" + " ".join(person_name(who[k]) if k == "PatientName" else str(who[k])
+                                     for k in ("PatientName", "PatientID") if who.get(k))
         return text
