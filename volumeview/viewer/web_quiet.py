@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import sys
 
-#: Loggers that report a vanished client as an error.
-LOGGERS = ("wslink.protocol", "aiohttp.server", "aiohttp.web", "aiohttp.access")
+#: Loggers that report a vanished client as an error ("asyncio": a frame-sending task's
+#: "Task exception was never retrieved").
+LOGGERS = ("wslink.protocol", "aiohttp.server", "aiohttp.web", "aiohttp.access", "asyncio")
 
 
 def _is_closed_connection(exc: BaseException | None) -> bool:
