@@ -111,7 +111,9 @@ def test_filters_match_volumeview_studies(tmp_path):
     assert [t.info["description"] for t in list_archive(tmp_path, where=SeriesFilter(description="*T1*")).tasks] == ["brain t1"]
     filtered = list_archive(tmp_path, where=SeriesFilter(until="20231231"))
     assert len(filtered.tasks) == 1 and filtered.skipped_by_filter == 1
-    from volumeview.studies import studies  # (the attribute volumeview.studies is shadowed once the submodule is imported)
+    import volumeview as vv
+
+    studies = vv.studies  # the function (its module is volumeview.archive, so nothing shadows it)
 
     keys = {s.key for p in studies(str(tmp_path)) for st in p.studies for s in st.series}
     assert {t.key for t in both.tasks} == keys  # the manifest's key is the key `volumeview studies` prints

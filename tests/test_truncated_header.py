@@ -24,3 +24,13 @@ def test_image_cut_inside_its_header_is_a_problem(tmp_path, monkeypatch, reader)
     assert "truncated" in result.problems[0].message
     assert not result.non_images  # nothing left over as an "object"
     assert [len(s.slices) for s in result.images] == [3]  # the good series still there
+
+
+def test_volumeview_studies_stays_the_function_after_the_cli_imported_its_module(tmp_path):
+    import volumeview
+    from volumeview.cli import studies as _cli_studies  # noqa: F401  (imports the module behind volumeview.studies)
+
+    write_series(tmp_path / "ct", modality="CT", shape=(2, 8, 8))
+    assert callable(volumeview.studies)
+    patients = volumeview.studies(str(tmp_path))
+    assert [len(st.series) for p in patients for st in p.studies] == [1]

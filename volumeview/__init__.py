@@ -28,10 +28,10 @@ _LAZY = {
     "ValueMapping": "volumeview.values",
     "load_segmentation": "volumeview.annotations.api",
     "write_seg": "volumeview.annotations.write",
-    "studies": "volumeview.studies",
-    "Patient": "volumeview.studies",
-    "Study": "volumeview.studies",
-    "SeriesInfo": "volumeview.studies",
+    "studies": "volumeview.archive",
+    "Patient": "volumeview.archive",
+    "Study": "volumeview.archive",
+    "SeriesInfo": "volumeview.archive",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,7 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .io.convert import from_sitk
     from .io.loader import ScanResult, load, load_all, scan
     from .presets import VolumePreset, WindowPreset
-    from .studies import Patient, SeriesInfo, Study, studies
+    from .archive import Patient, SeriesInfo, Study, studies
     from .values import ValueMapping
     from .volume import Volume
 

@@ -2,7 +2,7 @@
 
 The client lists the archive once (headers only, through the header index) and
 hands each task the records of one series; workers never rescan. Series are
-chosen with the filters of ``volumeview studies`` (``volumeview.studies.group_studies``)
+chosen with the filters of ``volumeview studies`` (``volumeview.archive.group_studies``)
 and keyed by the index's series key (``Series.key``), so a key printed by
 ``volumeview studies`` is the manifest's ``key``.
 """
@@ -63,7 +63,7 @@ def list_archive(archive: str | os.PathLike[str] | Iterable[str], *, where: Seri
     ``deidentified`` names series without descriptions, and without dates unless ``keep_dates``.
     """
     from ..io.loader import scan
-    from ..studies import group_studies
+    from ..archive import group_studies
 
     where = where or SeriesFilter()
     paths = [str(archive)] if isinstance(archive, (str, os.PathLike)) else [str(a) for a in archive]
@@ -109,7 +109,7 @@ def list_annotations(archive: str | os.PathLike[str] | Iterable[str], *, where: 
     """
     from ..annotations.link import link_annotations
     from ..io.loader import scan
-    from ..studies import group_studies
+    from ..archive import group_studies
 
     where = where or SeriesFilter()
     paths = [str(archive)] if isinstance(archive, (str, os.PathLike)) else [str(a) for a in archive]

@@ -55,7 +55,7 @@ def studies(
     """
     from ..errors import NoImagesError
     from ..io.loader import scan
-    from ..studies import group_studies
+    from ..archive import group_studies
     from .info import report_problems
 
     modalities = [m.strip() for item in (modality or []) for m in item.split(",") if m.strip()] or None
