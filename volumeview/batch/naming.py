@@ -97,12 +97,14 @@ def assign_names(infos: Iterable[NamingInfo], *, show_patient: bool = False,
                             label="", modality=i.modality) for i in infos]
     patients = sorted({i.patient_id for i in infos})
     number = {p: n + 1 for n, p in enumerate(patients)}
-    if patient_numbers:  # the numbers ``volumeview studies`` shows, by series key
-        number = {i.patient_id: patient_numbers.get(i.key, number[i.patient_id]) for i in infos}
+    # ``volumeview studies`` numbers patients by ID *and* name, so two patients may share an ID: take its
+    # number per series key, not per ID.
+    numbers = patient_numbers or {}
     names: dict[str, str] = {}
     taken: set[str] = set()
     for info in infos:
-        patient = safe_component(info.patient_id, fallback="unknown") if show_patient else f"P{number[info.patient_id]:04d}"
+        patient_no = numbers.get(info.key, number[info.patient_id])
+        patient = safe_component(info.patient_id, fallback="unknown") if show_patient else f"P{patient_no:04d}"
         date = info.study_date if re.fullmatch(r"\d{8}|study\d+", info.study_date or "") else "nodate"
         stem = f"{patient}/{date}/{_series_part(info)}"
         candidate, n = stem, 1
