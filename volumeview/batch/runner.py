@@ -94,5 +94,22 @@ def run_batch(listing: Listing, fn: TaskFn, *, out_dir: str | Path, workers: int
             (report.failed if row.get("error") is not None else report.done).append(row)
             if on_row:
                 on_row(row)
+        _sweep_stale(out_dir, report.done)
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _sweep_stale(out_dir: Path, rows: list[Row]) -> None:
+    """Remove what killed attempts left beside finished outputs (``.NAME.*`` temporaries).
+
+    Each task clears its own target's leftovers when it starts, but a worker SIGKILLed while writing a
+    series that then finished elsewhere (or earlier) leaves its temporary behind; once every task is done
+    no live attempt can own one.
+    """
+    from .tasks import clear_stale
+
+    for row in rows:
+        for output in row.get("outputs") or []:
+            path = output.get("path") if isinstance(output, dict) else output
+            if path:
+                clear_stale(out_dir / path)
