@@ -30,6 +30,9 @@ MAX_INTERPOLATED_GAP = 3.0
 #: sheared stack (gantry tilt). Smaller drift comes from rounded header values and is below a quarter pixel.
 SHEAR_TOL_MM = 0.01
 SHEAR_TOL_PIXELS = 0.25
+#: ... or, below that drift, a steady angle of at least this many degrees between the slice-to-slice line and
+#: the normal (a real gantry tilt of a short stack).
+SHEAR_TOL_DEG = 1.0
 #: Orientation cosines differing by more than this split a series; smaller differences warn.
 ORIENTATION_SPLIT_TOL = 1e-3
 ORIENTATION_WARN_TOL = 1e-5
@@ -337,11 +340,17 @@ def _check_spacing(layout: Layout, steps: np.ndarray) -> None:
 
 def _check_shear(layout: Layout) -> None:
     drift = np.linalg.norm(layout.inplane_mm, axis=1)
-    if drift.max(initial=0.0) <= max(SHEAR_TOL_MM, SHEAR_TOL_PIXELS * min(layout.spacing[:2])):
+    span = layout.offsets_mm[-1]
+    largest = drift.max(initial=0.0)
+    angle = float(np.degrees(np.arctan2(drift[-1], span))) if span > 0 else 0.0
+    # Rounded header values drift by hundredths of a mm without a trend; a drift that grows with the
+    # stack at a real angle is a tilt even when a short stack moves less than a quarter pixel (as Slicer,
+    # which compares the slice-to-slice direction with the normal).
+    steady = len(drift) >= 3 and angle >= SHEAR_TOL_DEG  # two slices give no trend to tell from rounding
+    if largest <= SHEAR_TOL_MM or (largest <= SHEAR_TOL_PIXELS * min(layout.spacing[:2]) and not steady):
         return
     layout.sheared = True
-    span = layout.offsets_mm[-1]
-    layout.tilt_deg = float(np.degrees(np.arctan2(drift[-1], span))) if span > 0 else 0.0
+    layout.tilt_deg = angle
     layout.warnings.append(
         f"sheared stack (gantry tilt about {layout.tilt_deg:.2f} degrees, found from the slice positions): "
         f"slice origins drift {drift.max():.3g} mm in-plane"
