@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 from _waiting import wait_for, wait_for_image
 from test_viewer_reading_gui import half_max_edges
-from test_viewer_web import browser, free_port, port_open, repo_env, stop  # noqa: F401  (browser: fixture)
+from test_viewer_web import browser, serve  # noqa: F401  (browser: fixture)
 
 pytestmark = pytest.mark.web
 
@@ -41,17 +39,7 @@ viewer.start(port=int(sys.argv[2]), open_browser=False)
 
 @pytest.fixture
 def server(tmp_path, ct_phantom_dir):
-    port = free_port()
-    log_path = tmp_path / "server.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(ct_phantom_dir), str(port), str(tmp_path)],
-                                stdout=log, stderr=subprocess.STDOUT, env=repo_env())
-    try:
-        wait_for(lambda: port_open(port) or proc.poll() is not None, 60, "the trame server")
-        assert proc.poll() is None, log_path.read_text()
-        yield f"http://localhost:{port}/"
-    finally:
-        stop(proc)
+    yield from serve(RUNNER, str(ct_phantom_dir), "{port}", str(tmp_path), log_path=tmp_path / "server.log")
 
 
 def test_reading_tools_on_the_page(server, browser, ct_phantom_dir, tmp_path):

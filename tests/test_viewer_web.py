@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pytest
@@ -94,12 +95,11 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=5)
 
 
-@pytest.fixture
-def server(tmp_path, ct_phantom_dir):
+def serve(runner: str, *args: str, log_path) -> Iterator[str]:
+    """Start ``python -c runner ARGS... PORT ...`` (``{port}`` in ``args`` is the port); yield its URL, then stop it."""
     port = free_port()
-    log_path = tmp_path / "server.log"
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-c", RUNNER, str(ct_phantom_dir), str(port)],
+        proc = subprocess.Popen([sys.executable, "-c", runner, *(a.format(port=port) for a in args)],
                                 stdout=log, stderr=subprocess.STDOUT, env=repo_env())
     try:
         wait_for(lambda: port_open(port) or proc.poll() is not None, 60, "the trame server")
@@ -107,6 +107,11 @@ def server(tmp_path, ct_phantom_dir):
         yield f"http://localhost:{port}/"
     finally:
         stop(proc)
+
+
+@pytest.fixture
+def server(tmp_path, ct_phantom_dir):
+    yield from serve(RUNNER, str(ct_phantom_dir), "{port}", log_path=tmp_path / "server.log")
 
 
 def shot(page) -> np.ndarray:
