@@ -168,8 +168,14 @@ def test_window_keys_mouse_and_screenshot(xvfb, tmp_path, ct_phantom_dir):
         xdo(xvfb, "key", "space")
 
         xdo(xvfb, "mousemove", "600", "150")
-        xdo(xvfb, "key", "q")
-        viewer.wait(timeout=30)
+        for _ in range(3):  # an X key event can be lost on a loaded machine (as the screen grabs): press q again
+            xdo(xvfb, "key", "q")
+            try:
+                viewer.wait(timeout=15)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        assert viewer.poll() is not None, "the window did not close on q (pressed 3 times)\n" + log()
         assert viewer.returncode == 0, log()
         assert "closed" in log()
     finally:
