@@ -111,6 +111,18 @@ def xdo(display: str, *args: str) -> None:
     subprocess.run(["xdotool", *args], env=x_env(display), capture_output=True, timeout=20)
 
 
+def close_with_q(xvfb, viewer, log) -> None:
+    """Press q until the window closes: an X key event can be lost on a loaded machine (as the screen grabs)."""
+    for _ in range(3):
+        xdo(xvfb, "key", "q")
+        try:
+            viewer.wait(timeout=15)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+    assert viewer.poll() is not None, "the window did not close on q (pressed 3 times)\n" + log()
+
+
 def test_window_keys_mouse_and_screenshot(xvfb, tmp_path, ct_phantom_dir):
     import volumeview
     from volumeview.viewer.state import ViewerState
@@ -168,14 +180,7 @@ def test_window_keys_mouse_and_screenshot(xvfb, tmp_path, ct_phantom_dir):
         xdo(xvfb, "key", "space")
 
         xdo(xvfb, "mousemove", "600", "150")
-        for _ in range(3):  # an X key event can be lost on a loaded machine (as the screen grabs): press q again
-            xdo(xvfb, "key", "q")
-            try:
-                viewer.wait(timeout=15)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        assert viewer.poll() is not None, "the window did not close on q (pressed 3 times)\n" + log()
+        close_with_q(xvfb, viewer, log)
         assert viewer.returncode == 0, log()
         assert "closed" in log()
     finally:

@@ -20,7 +20,7 @@ import time
 import numpy as np
 import pytest
 from _waiting import wait_for, wait_for_image
-from test_viewer_gui import grab, x_env, xdo, xvfb  # noqa: F401  (xvfb is a fixture)
+from test_viewer_gui import close_with_q, grab, x_env, xdo, xvfb  # noqa: F401  (xvfb is a fixture)
 
 pytestmark = pytest.mark.gui
 
@@ -200,14 +200,7 @@ def test_ruler_slab_oblique_and_roi_in_the_window(xvfb, tmp_path, ct_phantom_dir
             cyan = (image[..., 0] < 130) & (image[..., 1] > 190) & (image[..., 2] > 200)  # the selected measurement
             assert cyan[:300, :400].sum() > 30, f"no measurement drawn in the axial pane of {png.name}"
         xdo(xvfb, "mousemove", "600", "150")
-        for _ in range(3):  # an X key event can be lost on a loaded machine (as the screen grabs): press q again
-            xdo(xvfb, "key", "q")
-            try:
-                viewer.wait(timeout=15)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        assert viewer.poll() is not None, "the window did not close on q (pressed 3 times)\n" + log()
+        close_with_q(xvfb, viewer, log)
         assert viewer.returncode == 0, log()
     finally:
         if viewer.poll() is None:
