@@ -106,7 +106,7 @@ def series_info(series: Any) -> SeriesInfo:
         description=series.description, kind=series.kind, label=series.label, files=len(series.files),
         slices=layout.n_slices if image else 0, volumes=layout.n_times if image else 1,
         time_tag=layout.time_tag if image and layout.n_times > 1 else "",
-        rows=series.slices[0].rows, columns=series.slices[0].columns, date=_text(first, "SeriesDate"),
+        rows=series.first_record.rows, columns=series.first_record.columns, date=_text(first, "SeriesDate"),
         warnings=list(series.warnings),
     )
 

@@ -54,5 +54,6 @@ def index_command(
             return
         console_out.print(f"index   {info['path']}")
         console_out.print(f"files   {info['files']}")
+        console_out.print(f"scans   {info['scans']} (whole folders, reopened without reading a file)")
         console_out.print(f"size    {info['bytes'] / 2**20:.1f} MiB")
         console_out.print(f"schema  {info['schema_version']}")

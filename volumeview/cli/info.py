@@ -65,7 +65,7 @@ def series_record(index: int | None, series: Series, *, stats: bool, show_patien
         rec["paths"] = series.files[:5]
         return rec
     layout = series.layout
-    first = series.slices[0]
+    first = series.first_record
     rec.update(
         handler=series.handler,
         rows=first.rows,
@@ -296,12 +296,12 @@ def _guarded_record(index: int | None, series: Series, *, stats: bool, show_pati
     from ..isolation import EXIT_EXCEPTIONS, processing
 
     try:
-        with processing(series.slices[0].path):
+        with processing(series.first_record.path):
             return series_record(index, series, stats=stats, show_patient=show_patient)
     except EXIT_EXCEPTIONS:
         raise
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc} ({series.slices[0].path})"
+        error = f"{type(exc).__name__}: {exc} ({series.first_record.path})"
         return {
             "index": index, "kind": series.kind, "modality": "?", "series_number": None, "series_description": "",
             "series_uid": series.uid, "label": series.label, "files": len(series.files), "paths": series.files[:5],

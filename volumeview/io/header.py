@@ -118,7 +118,7 @@ class Header:
     ('CT', 512, False, 0)
     """
 
-    __slots__ = ("_values", "_tags", "_hot", "_stored", "path", "_dataset")
+    __slots__ = ("_values", "_tags", "_hot", "_stored", "_fetch", "path", "_dataset")
 
     #: ``path -> pydicom Dataset``: the full parse (set by ``volumeview.io.headers``, which owns the readers).
     full_parser: Callable[[str], Any] | None = None
@@ -128,6 +128,7 @@ class Header:
         self._tags = None if tags is None else (tags if isinstance(tags, frozenset) else frozenset(tags))
         self._hot: dict[str, Any] | None = None
         self._stored: str | None = None
+        self._fetch: Callable[[str], str | None] | None = None
         self.path = path
         self._dataset = dataset
 
@@ -148,8 +149,28 @@ class Header:
     def _decode(self) -> None:
         import json
 
-        data = json.loads(self._stored or '{"v": {}, "t": []}')
+        text = self._stored
+        if text is None and self._fetch is not None:  # restored from a stored scan: the index has the rest
+            try:
+                text = self._fetch(self.path)
+            except Exception:  # the index was cleared or closed meanwhile: read the file instead
+                text = None
+            if text is None:
+                self._reread()
+                return
+        data = json.loads(text or '{"v": {}, "t": []}')
         self._values, self._tags, self._stored = data["v"], frozenset(data["t"]), None
+
+    def _reread(self) -> None:
+        """The values and tags from the file itself (its stored header is gone from the index)."""
+        from .headers import read_file
+
+        try:
+            header = read_file(self.path)[0]
+            self._values, self._tags, self._dataset = dict(header.values), header.tags, header._dataset
+        except Exception:  # unreadable now: what was stored is all there is
+            self._values, self._tags = dict(self._hot or {}), frozenset()
+        self._fetch = None
 
     # -- the Dataset-like reading API used by the loader, the plugins and info --------------------------
     def get(self, keyword: Any, default: Any = None) -> Any:
@@ -198,7 +219,7 @@ class Header:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._values, self._tags, self.path, self._dataset = state["values"], state["tags"], state["path"], None
-        self._hot = self._stored = None
+        self._hot = self._stored = self._fetch = None
 
     @property
     def file_meta(self) -> Any:
@@ -232,8 +253,12 @@ class Header:
         return json.dumps({"v": self.values, "t": sorted(self.tags)}, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
-    def restored(cls, hot: dict[str, Any], stored: str, path: str) -> "Header":
-        """A header from the index: ``hot`` values now, the rest (``stored`` JSON) decoded on first use."""
+    def restored(cls, hot: dict[str, Any], stored: str | None, path: str, fetch: Callable[[str], str | None] | None = None) -> "Header":
+        """A header from the index: ``hot`` values now, the rest decoded on first use.
+
+        The rest is the ``stored`` JSON, or, when that is ``None``, what ``fetch(path)`` returns (the index's
+        stored header of the file); if that is gone too, the file is read again.
+        """
         header = cls(None, None, path)
-        header._hot, header._stored = hot, stored
+        header._hot, header._stored, header._fetch = hot, stored, fetch
         return header

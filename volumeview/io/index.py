@@ -31,7 +31,10 @@ from typing import Any, Iterable
 from ..errors import VolumeviewWarning
 
 #: Bump when the stored entry format changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+#: Whole scans kept (most recently used first); a file's own entry is kept until the file is gone.
+MAX_SCANS = 32
+USED_REFRESH_NS = 3600 * 10**9
 #: Files modified this recently (ns) are read again on every scan.
 RACY_NS = 2_000_000_000
 _OFF = {"0", "off", "false", "no", "none", ""}
@@ -44,6 +47,12 @@ CREATE TABLE IF NOT EXISTS files (
     mtime_ns INTEGER NOT NULL,
     entry TEXT NOT NULL,
     header TEXT
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS scans (
+    fingerprint TEXT PRIMARY KEY,
+    used_ns INTEGER NOT NULL,
+    summary TEXT NOT NULL,
+    payload TEXT NOT NULL
 ) WITHOUT ROWID;
 """
 
@@ -96,6 +105,7 @@ class Index:
                 conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             elif row[0] != str(SCHEMA_VERSION):  # another format: start again (it is only a cache)
                 conn.execute("DROP TABLE IF EXISTS files")
+                conn.execute("DROP TABLE IF EXISTS scans")
                 conn.executescript(_SCHEMA)
                 conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),))
         except Exception:
@@ -161,11 +171,39 @@ class Index:
             self.conn.execute("ROLLBACK")
             raise
 
+    def header_text(self, path: str) -> str | None:
+        """The stored whole-header JSON of one file (``None`` if it is not stored)."""
+        row = self.conn.execute("SELECT header FROM files WHERE path = ?", (path,)).fetchone()
+        return None if row is None else row[0]
+
+    # -- whole scans (``volumeview.io.scancache``) ----------------------------------------------------------
+    def get_scan(self, fingerprint: str) -> tuple[str, str] | None:
+        """The stored series of a scan whose files and settings had this fingerprint: (summary, payload) JSON."""
+        row = self.conn.execute("SELECT used_ns, summary, payload FROM scans WHERE fingerprint = ?", (fingerprint,)).fetchone()
+        if row is None:
+            return None
+        now = time.time_ns()
+        if row[0] < now - USED_REFRESH_NS:  # the LRU time is refreshed hourly, not written on every open
+            self.conn.execute("UPDATE scans SET used_ns = ? WHERE fingerprint = ?", (now, fingerprint))
+        return row[1], row[2]
+
+    def put_scan(self, fingerprint: str, summary: str, payload: str) -> None:
+        """Store one scan's series; only the ``MAX_SCANS`` most recently used scans are kept."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("INSERT OR REPLACE INTO scans VALUES (?, ?, ?, ?)", (fingerprint, time.time_ns(), summary, payload))
+            self.conn.execute("DELETE FROM scans WHERE fingerprint NOT IN (SELECT fingerprint FROM scans ORDER BY used_ns DESC LIMIT ?)", (MAX_SCANS,))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
     # -- volumeview index --stats / --clear ---------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         n = self.conn.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+        scans = self.conn.execute("SELECT COUNT(*) FROM scans").fetchone()[0]
         size = sum(os.path.getsize(str(self.path) + s) for s in ("", "-wal") if os.path.exists(str(self.path) + s))
-        return {"path": str(self.path), "files": int(n), "bytes": int(size), "schema_version": SCHEMA_VERSION}
+        return {"path": str(self.path), "files": int(n), "scans": int(scans), "bytes": int(size), "schema_version": SCHEMA_VERSION}
 
     def close(self) -> None:
         self.conn.close()

@@ -21,11 +21,9 @@ from ..values import ValueMapping
 from ..volume import Volume
 from .pixels import output_layout, read_pixels
 from .records import Series
-from .entries import split_entries
 from .scan import decoder_problem, iter_paths
-from .scanning import read_entries
+from .scanning import read_series
 from .imagefile import image_format, read_image_file, scan_image_files
-from .series import group_series
 
 PathLike = str | os.PathLike[str]
 
@@ -90,7 +88,7 @@ class ScanResult:
 
 def _voxels(s: Series) -> int:
     t, k = s.layout.order.shape
-    return t * k * s.slices[0].rows * s.slices[0].columns
+    return t * k * s.first_record.rows * s.first_record.columns
 
 
 def _no_images_message(result: ScanResult) -> str:
@@ -125,7 +123,8 @@ def scan(path: PathLike | Sequence[PathLike], *, index: Any = None) -> ScanResul
     >>> result = volumeview.scan("dicom/")          # doctest: +SKIP
     >>> [(s.modality, len(s.slices)) for s in result.images]  # doctest: +SKIP
     """
-    paths, notes = iter_paths(path)
+    stats: dict[str, tuple[str, int, int]] = {}
+    paths, notes = iter_paths(path, stats)
     items = [path] if isinstance(path, (str, os.PathLike)) else list(path)
     folders = [os.fspath(p) for p in items if os.path.isdir(p)]
     # NIfTI, NRRD and MetaImage files named as paths (not found in folders: see io/imagefile.py).
@@ -133,12 +132,12 @@ def scan(path: PathLike | Sequence[PathLike], *, index: Any = None) -> ScanResul
     image_paths = [p for p in paths if p in named and image_format(p)]
     image_series, problems_files = scan_image_files(image_paths)
     dicom_paths = [p for p in paths if p not in image_paths]
-    records, others, problems = split_entries(read_entries(dicom_paths, index=index, folders=folders))
-    series = image_series + group_series(records, others, problems)
+    dicom_series, problems = read_series(dicom_paths, index=index, folders=folders, stats=stats)
+    series = image_series + dicom_series
     problems = problems_files + problems
     for s in series:
-        if s.kind == "image" and s.slices[0].pixel is not None:
-            problem = decoder_problem(s.slices[0].pixel.transfer_syntax)
+        if s.kind == "image" and s.transfer_syntax is not None:
+            problem = decoder_problem(s.transfer_syntax)
             if problem:
                 s.warnings.append(f"cannot load: {problem}")
     missing = [n for n in notes if n.message == "no such file or folder"]

@@ -95,8 +95,19 @@ class Series:
         return series_key(self.uid, self.label)
 
     @property
+    def first_record(self) -> SliceRecord:
+        """The first record (a stored series answers without decoding the others)."""
+        return self.slices[0]
+
+    @property
     def first(self) -> Header:
-        return self.slices[0].ds
+        return self.first_record.ds
+
+    @property
+    def transfer_syntax(self) -> str | None:
+        """The transfer syntax of the first record's pixels (``None`` without pixel data)."""
+        pixel = self.first_record.pixel
+        return None if pixel is None else pixel.transfer_syntax
 
     @property
     def modality(self) -> str:

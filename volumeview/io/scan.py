@@ -44,11 +44,16 @@ NON_IMAGE_SOP_PREFIXES = {
 }
 
 
-def iter_paths(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> tuple[list[str], list[Problem]]:
+def iter_paths(
+    inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], stats: dict[str, tuple[str, int, int]] | None = None
+) -> tuple[list[str], list[Problem]]:
     """Expand a file, a folder (recursively), a list of them, or a DICOMDIR into file paths.
 
     A DICOMDIR given explicitly is followed; one found while walking a folder
-    is skipped (its images are in the folder anyway).
+    is skipped (its images are in the folder anyway). Folders are walked as
+    ``os.walk`` walks them (sorted, symlinked folders not followed). ``stats``,
+    when given, receives ``path -> (absolute path, size, mtime_ns)`` of the files
+    found in folders, from the one ``stat`` each needs anyway (the index's key).
     """
     items = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
     files: list[str] = []
@@ -56,19 +61,7 @@ def iter_paths(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
     for item in items:
         path = Path(item)
         if path.is_dir():
-            for root, dirs, names in os.walk(path):
-                dirs.sort()
-                prefix = str(Path(root)) + os.sep  # str(Path(root) / name), without a Path per file
-                for name in sorted(names):
-                    if name.startswith("."):
-                        continue
-                    if name.upper() in IGNORED_NAMES:
-                        notes.append(Problem(prefix + name, "skipped DICOMDIR index (images are read from the folder)"))
-                        continue
-                    if (why := sniff.not_regular(prefix + name)) is not None:
-                        notes.append(Problem(prefix + name, why))
-                        continue
-                    files.append(prefix + name)
+            _walk(str(path), os.path.abspath(path), files, notes, stats)
         elif path.exists() and (why := sniff.not_regular(str(path))) is not None:
             notes.append(Problem(str(path), why))
         elif path.is_file():
@@ -79,6 +72,46 @@ def iter_paths(inputs: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
         else:
             notes.append(Problem(str(path), "no such file or folder"))
     return list(dict.fromkeys(files)), notes
+
+
+def _walk(root: str, absolute: str, files: list[str], notes: list[Problem], stats: dict[str, tuple[str, int, int]] | None) -> None:
+    """One folder: its files (sorted), then its sub-folders (sorted), each file stat'ed once."""
+    try:
+        with os.scandir(root) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError:
+        return  # as os.walk: an unreadable folder is left out
+    prefix, abs_prefix = root.rstrip(os.sep) + os.sep, absolute.rstrip(os.sep) + os.sep
+    folders = []
+    for entry in entries:
+        name = entry.name
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if not entry.is_symlink():
+                folders.append(name)
+            continue
+        if name.startswith("."):
+            continue
+        path = prefix + name
+        if name.upper() in IGNORED_NAMES:
+            notes.append(Problem(path, "skipped DICOMDIR index (images are read from the folder)"))
+            continue
+        try:
+            st = entry.stat()  # follows symlinks: a link to /dev/zero is a device
+        except OSError as exc:
+            notes.append(Problem(path, f"cannot open: {exc.strerror or exc}"))
+            continue
+        if (why := sniff.not_regular_mode(st.st_mode)) is not None:
+            notes.append(Problem(path, why))
+            continue
+        files.append(path)
+        if stats is not None:
+            stats[path] = (abs_prefix + name, st.st_size, st.st_mtime_ns)
+    for name in folders:
+        _walk(prefix + name, abs_prefix + name, files, notes, stats)
 
 
 def _dicomdir_files(path: Path, notes: list[Problem]) -> list[str]:

@@ -1,6 +1,8 @@
 """Read a list of files through the index: unchanged files come from it, the rest are read and stored.
 
-files -> stat -> index.lookup -> (read the new or changed ones) -> index.update (one transaction)
+files -> stat -> the stored scan with the same fingerprint?  yes: its series (``scancache``), nothing read
+                                                            no:  index.lookup -> read the new or changed
+                                                                 files -> index.update -> group -> store the scan
 """
 
 from __future__ import annotations
@@ -11,19 +13,26 @@ import warnings
 from typing import Any, Sequence
 
 from ..errors import VolumeviewWarning
+from ..errors import Problem
 from ..progress import progress
-from .entries import FileEntry, entry_from_json, entry_to_json
-from .index import forget, open_index
+from . import scancache
+from .entries import FileEntry, entry_from_json, entry_to_json, split_entries
+from .index import RACY_NS, Index, forget, open_index
+from .records import Series
 from .scan import scan_file
 
 #: Problems that depend on more than the file's bytes (fixed by chmod, which keeps mtime): never stored.
 _UNSTORED_PROBLEMS = ("permission denied",)
 
 
-def _stats(paths: Sequence[str]) -> dict[str, tuple[str, int, int]]:
-    """path -> (absolute path, size, mtime_ns) of every path that can be stat'ed."""
+def _stats(paths: Sequence[str], known: dict[str, tuple[str, int, int]] | None = None) -> dict[str, tuple[str, int, int]]:
+    """path -> (absolute path, size, mtime_ns) of every path that can be stat'ed (``known`` ones are not again)."""
+    known = known or {}
     out: dict[str, tuple[str, int, int]] = {}
     for p in paths:
+        if p in known:
+            out[p] = known[p]
+            continue
         try:
             st = os.stat(p)
         except OSError:
@@ -32,14 +41,48 @@ def _stats(paths: Sequence[str]) -> dict[str, tuple[str, int, int]]:
     return out
 
 
-def read_entries(paths: Sequence[str], *, index: Any = None, folders: Sequence[str] = ()) -> list[FileEntry]:
-    """One ``FileEntry`` per path, in order, reading only the files the index does not hold unchanged.
+def read_series(
+    paths: Sequence[str], *, index: Any = None, folders: Sequence[str] = (), stats: dict[str, tuple[str, int, int]] | None = None
+) -> tuple[list[Series], list[Problem]]:
+    """The series and file problems of ``paths``: a stored scan when nothing changed, else file by file.
 
-    ``folders`` are the folders that were walked: stored files under them that
-    are gone are forgotten.
+    ``folders`` are the folders that were walked: stored files under them that are gone are forgotten.
+    ``stats`` may hold ``path -> (absolute path, size, mtime_ns)`` already known (from the walk).
     """
+    from .series import group_series
+
     idx = open_index(index)
-    stats = _stats(paths) if idx is not None else {}
+    stats = _stats(paths, stats or {}) if idx is not None else {}
+    key = scancache.fingerprint(paths, stats, RACY_NS) if idx is not None else None
+    if idx is not None and key is not None:
+        try:
+            stored = idx.get_scan(key)
+        except sqlite3.Error as exc:
+            _give_up(idx, exc)
+            idx, stored = None, None
+        if stored is not None:
+            try:
+                return scancache.restore(*stored, fetch=idx.header_text if idx is not None else None)
+            except Exception:  # a damaged stored scan: scan again (and store it anew)
+                pass
+    entries = _read_entries(paths, idx, stats, folders)
+    records, others, problems = split_entries(entries)
+    series = group_series(records, others, problems)
+    if idx is not None and key is not None and not any(p.message.startswith(_UNSTORED_PROBLEMS) for p in problems):
+        try:
+            idx.put_scan(key, *scancache.dump(series, problems))
+        except sqlite3.Error as exc:
+            _give_up(idx, exc)
+    return series, problems
+
+
+def read_entries(paths: Sequence[str], *, index: Any = None, folders: Sequence[str] = ()) -> list[FileEntry]:
+    """One ``FileEntry`` per path, in order, reading only the files the index does not hold unchanged."""
+    idx = open_index(index)
+    return _read_entries(paths, idx, _stats(paths) if idx is not None else {}, folders)
+
+
+def _read_entries(paths: Sequence[str], idx: Index | None, stats: dict[str, tuple[str, int, int]], folders: Sequence[str]) -> list[FileEntry]:
     found: dict[str, tuple[str, str]] = {}
     gone: list[str] = []
     if idx is not None:

@@ -30,6 +30,11 @@ def not_regular(path: str) -> str | None:
         mode = os.stat(path).st_mode  # follows symlinks: a link to /dev/zero is a device
     except OSError as exc:
         return f"cannot open: {exc.strerror or exc}"
+    return not_regular_mode(mode)
+
+
+def not_regular_mode(mode: int) -> str | None:
+    """``not_regular`` from a mode already stat'ed (following symlinks)."""
     if stat.S_ISREG(mode):
         return None
     kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
