@@ -73,6 +73,8 @@ def read_series(
             idx.put_scan(key, *scancache.dump(series, problems))
         except sqlite3.Error as exc:
             _give_up(idx, exc)
+        except ValueError:  # a value SQLite cannot hold as text (a lone surrogate): this scan is not stored
+            pass
     return series, problems
 
 
