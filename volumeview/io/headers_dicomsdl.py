@@ -20,7 +20,7 @@ from typing import Any
 
 from .header import SCAN_KEYWORDS, Header, keyword_tag
 from .headers import Refused
-from .rawvalues import convert, needs_charset, python_encodings
+from .rawvalues import convert, python_encodings
 from .records import PixelLocation
 
 NATIVE_LE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}
@@ -129,13 +129,32 @@ def _collect(ds: Any) -> tuple[dict[str, Any], list[int], int, str]:
     implicit = ts == IMPLICIT_LE
     values: dict[str, Any] = {}
     encodings: list[str] | None = None
+    seen = _SEEN if len(_SEEN) < _SEEN_MAX else _reset_seen()
     for tag, vr, data in raw:
         if vr == "SQ":
             continue  # no sequence is wanted; a private VR SQ would be odd: leave it to the dataset
-        if encodings is None and needs_charset(data):
+        if data.isascii() and b"\x1b" not in data:  # no character set (nor ISO 2022 escape) changes this value
+            key = (tag, vr, data, implicit)
+            value = seen.get(key, _MISSING)
+            if value is _MISSING:
+                value = seen[key] = convert(tag, vr, data, None, implicit)
+            values[_WANTED[tag]] = list(value) if type(value) is list else value  # never one list in two headers
+            continue
+        if encodings is None:
             encodings = python_encodings(values.get("SpecificCharacterSet"))
         values[_WANTED[tag]] = convert(tag, vr, data, encodings, implicit)
     return values, tags, end, ts
+
+
+#: Converted values by (tag, VR, bytes): the files of one series repeat most of their elements byte for byte.
+_SEEN: dict[tuple[int, str, bytes, bool], Any] = {}
+_SEEN_MAX = 200_000
+_MISSING = object()
+
+
+def _reset_seen() -> dict[tuple[int, str, bytes, bool], Any]:
+    _SEEN.clear()
+    return _SEEN
 
 
 def _pixel_location(fd: int, end: int, size: int, ts: str, values: dict[str, Any], tags: list[int]) -> PixelLocation | None:
