@@ -85,3 +85,18 @@ def test_compressed_files_or_a_large_array_earn_a_bar_sooner(bars, tty, small, t
     monkeypatch.setattr(pixels, "BAR_MIN_BYTES", 10 * 32 * 32 * 2)  # the small series' int16 array
     load(small)
     assert _reading(bars)[1:] == [["Reading pixels", 10, True, 10]]
+
+
+def test_load_all_counts_series_with_the_large_ones_files_nested(bars, tty, tmp_path, large):
+    import shutil
+
+    from volumeview.io.loader import load_all
+
+    shutil.copytree(large, tmp_path / "a")
+    write_series(tmp_path / "b", shape=(3, 32, 32))
+    tty()
+    volumes = load_all(tmp_path)
+    assert sorted(v.shape[0] for v in volumes) == [3, LARGE]
+    assert [c for c in bars if c[0] in ("Loading series", "Reading pixels")] == [
+        ["Loading series", 2, True, 2], ["Reading pixels", LARGE, True, LARGE]]
+    assert pg._shown == {"bar": None, "users": 0}  # the nested bar ended with its series, the display with both
