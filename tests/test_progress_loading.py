@@ -100,3 +100,21 @@ def test_load_all_counts_series_with_the_large_ones_files_nested(bars, tty, tmp_
     assert [c for c in bars if c[0] in ("Loading series", "Reading pixels")] == [
         ["Loading series", 2, True, 2], ["Reading pixels", LARGE, True, LARGE]]
     assert pg._shown == {"bar": None, "users": 0}  # the nested bar ended with its series, the display with both
+
+
+def test_export_shows_reading_then_a_writing_stage_and_quiet_hides_both(bars, tty, large, tmp_path):
+    import SimpleITK as sitk
+
+    from volumeview.cli import main
+
+    stream = tty()
+    assert main(["export", str(large), str(tmp_path / "out.nii.gz")]) == 0
+    assert [c for c in bars if c[0] in ("Reading pixels", "Writing out.nii.gz")] == [
+        ["Reading pixels", LARGE, True, LARGE], ["Writing out.nii.gz", None, True, 0]]
+    written = sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "out.nii.gz")))
+    np.testing.assert_array_equal(written, load(large).array)
+    del bars[:]
+    assert main(["-q", "export", str(large), str(tmp_path / "quiet.nrrd")]) == 0
+    assert [c[:3] for c in bars if c[0] in ("Reading pixels", "Writing quiet.nrrd")] == [
+        ["Reading pixels", LARGE, False], ["Writing quiet.nrrd", None, False]]
+    assert "Writing quiet.nrrd" not in stream.getvalue()
