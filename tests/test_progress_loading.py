@@ -118,3 +118,12 @@ def test_export_shows_reading_then_a_writing_stage_and_quiet_hides_both(bars, tt
     assert [c[:3] for c in bars if c[0] in ("Reading pixels", "Writing quiet.nrrd")] == [
         ["Reading pixels", LARGE, False], ["Writing quiet.nrrd", None, False]]
     assert "Writing quiet.nrrd" not in stream.getvalue()
+
+
+def test_render_batch_draws_only_its_own_bar(bars, tty, large, tmp_path):
+    from volumeview.cli import main
+
+    tty()
+    assert main(["render", str(large), "--batch", str(tmp_path / "out"), "--mode", "slices", "--size", "64x64"]) == 0
+    assert _reading(bars) == [["Reading pixels", LARGE, False, LARGE]]  # under the batch's bar: counted, not drawn
+    assert pg.enabled()  # and bars are back on afterwards
