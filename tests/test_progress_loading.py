@@ -1,5 +1,5 @@
-"""Progress on loading and export (issue 8): a "Reading pixels" bar for a large series only, a bar over
-series in load_all, a writing stage in ``volumeview export``; hidden by -q and off a terminal."""
+"""Progress on loading, export and index (issue 8): a "Reading pixels" bar for a large series only, a bar over
+series in load_all, a writing stage in ``volumeview export``; hidden by -q, off a terminal and under a batch."""
 
 from __future__ import annotations
 
@@ -127,3 +127,12 @@ def test_render_batch_draws_only_its_own_bar(bars, tty, large, tmp_path):
     assert main(["render", str(large), "--batch", str(tmp_path / "out"), "--mode", "slices", "--size", "64x64"]) == 0
     assert _reading(bars) == [["Reading pixels", LARGE, False, LARGE]]  # under the batch's bar: counted, not drawn
     assert pg.enabled()  # and bars are back on afterwards
+
+
+def test_index_goes_through_the_scans_bar_on_a_terminal(bars, tty, small, tmp_path, monkeypatch):
+    from volumeview.cli import main
+
+    monkeypatch.setenv("VOLUMEVIEW_INDEX", str(tmp_path / "index.sqlite"))  # a new index: every file is read
+    tty()
+    assert main(["index", str(small)]) == 0
+    assert [c for c in bars if c[0] == "Scanning headers"] == [["Scanning headers", 10, True, 10]]
