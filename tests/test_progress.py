@@ -64,3 +64,13 @@ def test_quiet_hides_bars_inside_and_restores_the_setting(monkeypatch):
     with pg.quiet():
         assert not pg.enabled()
     assert pg.enabled()
+
+
+def test_stdout_printed_during_a_bar_stays_on_stdout(monkeypatch):
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", Tty())
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.delenv("VOLUMEVIEW_PROGRESS", raising=False)
+    with pg.progress("Scanning", total=1):
+        print('{"data": 1}')
+    assert out.getvalue() == '{"data": 1}\n' and "data" not in sys.stderr.getvalue()

@@ -121,5 +121,7 @@ def _new_bar() -> Any:
         def render(self, task) -> Text:  # type: ignore[no-untyped-def]
             return Text("") if task.total is None else super().render(task)
 
+    # redirect_stdout=False: rich would otherwise send what is printed to stdout during a bar to its console,
+    # stderr, and data piped from stdout (``info --json | jq``) would be lost to the terminal.
     return Progress(TextColumn("{task.description}"), BarColumn(), _Count(), _Rate(), _Eta(),
-                    console=Console(stderr=True), transient=True)
+                    console=Console(stderr=True), transient=True, redirect_stdout=False)
