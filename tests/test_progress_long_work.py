@@ -4,54 +4,11 @@ from __future__ import annotations
 
 import io
 import sys
-from contextlib import contextmanager
 
-import pytest
-
+from _progress_helpers import bars, tty  # noqa: F401  (fixtures)
 from volumeview import progress as pg
 from volumeview.cli import main
 from volumeview.datasets import write_series
-
-
-class _Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-@pytest.fixture
-def tty(monkeypatch):
-    """Call it in the test body: pytest's capture sets sys.stderr anew for the test's call phase."""
-    monkeypatch.delenv("VOLUMEVIEW_PROGRESS", raising=False)
-    pg.set_quiet(False)
-
-    def as_terminal() -> _Tty:
-        stream = _Tty()
-        monkeypatch.setattr(sys, "stderr", stream)
-        return stream
-
-    yield as_terminal
-    pg.set_quiet(False)
-
-
-@pytest.fixture
-def bars(monkeypatch, tty):
-    """Every progress(...) call: [description, total, shown (enabled), steps advanced]."""
-    calls = []
-    real = pg.progress
-
-    @contextmanager
-    def recording(description, *, total, unit="files"):
-        call = [description, total, pg.enabled(), 0]
-        calls.append(call)
-        with real(description, total=total, unit=unit) as advance:
-            def step(n: int = 1) -> None:
-                call[3] += n
-                advance(n)
-
-            yield step
-
-    monkeypatch.setattr(pg, "progress", recording)
-    return calls
 
 
 def test_generate_counts_every_file_on_a_bar(bars, tty, tmp_path):

@@ -131,13 +131,12 @@ def run_task(task: SeriesTask, body: Callable[[SeriesTask], tuple[list[Path], li
     from ..errors import VolumeviewError
     from .manifest import sha256_of
 
-    was_quiet = progress._quiet
-    progress.set_quiet(True)  # a worker shares the client's terminal: only the client draws a bar
     start = time.perf_counter()
     row: dict[str, Any] = {"key": task.key, "name": task.name, "task": kind, "inputs": task.fingerprint,
                            "outputs": [], "warnings": [], "error": None}
     try:
-        written, notes = body(task)
+        with progress.quiet():  # a worker shares the client's terminal: only the client draws a bar
+            written, notes = body(task)
         base = Path(out_dir)
         row["outputs"] = [{"path": p.relative_to(base).as_posix(), "sha256": sha256_of(p)} for p in written]
         row["warnings"] = list(dict.fromkeys(notes))
@@ -147,8 +146,6 @@ def run_task(task: SeriesTask, body: Callable[[SeriesTask], tuple[list[Path], li
         row["error"] = "out of memory while processing this series"
     except Exception as exc:  # a broken file or a bug: this series fails, the others go on
         row["error"] = f"{type(exc).__name__}: {exc}"
-    finally:
-        progress.set_quiet(was_quiet)
     row["seconds"] = round(time.perf_counter() - start, 4)
     return row
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from ._common import warn
+from ._common import warn, writing
 
 
 def load_image(path: Path, *, series: Optional[str] = None) -> Any:
@@ -70,12 +70,15 @@ def export_annotation(path: Path, reference: Path, out: Path, *, series: Optiona
         from ..annotations.write import write_seg
         from ..io.loader import scan
 
-        write_seg(seg, scan(reference).select(series), out)
+        source = scan(reference).select(series)
+        with writing(out):
+            write_seg(seg, source, out)
         console_err.print(f"Wrote {out} (DICOM SEG, {len(seg.segments)} segment(s), referencing {reference})")
         return
     from ..annotations.write import export_labelmap
 
-    written = export_labelmap(seg, out)
+    with writing(out):
+        written = export_labelmap(seg, out)
     console_err.print(f"Wrote {written} (label map {'x'.join(map(str, image.size))}, {len(seg.segments)} segment(s), "
                       "on the image's grid)")
 

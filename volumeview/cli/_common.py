@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, ContextManager
 
 from rich.console import Console
 from rich.markup import escape
@@ -58,3 +60,11 @@ def route_warnings() -> None:
 
 def show_progress() -> bool:
     return not state.quiet and console_err.is_terminal
+
+
+def writing(out: Path) -> ContextManager[Callable[[int], None]]:
+    """A "Writing OUT" stage on stderr (terminals only): the writers (SimpleITK, highdicom) report no
+    progress, so it shows the time spent while a large file is compressed, rather than a silent wait."""
+    from .. import progress
+
+    return progress.progress(f"Writing {out.name}", total=None)

@@ -9,7 +9,7 @@ import typer
 
 from . import app
 from . import _validate
-from ._common import console_err, warn
+from ._common import console_err, warn, writing
 
 
 @app.command()
@@ -41,5 +41,6 @@ def export(
     vol = load(path, series=series, regularize=regularize)  # PET units: the global --pet-units / --suv-type
     for w in vol.warnings:
         warn(w)
-    written = export_volume(vol, out)
+    with writing(out):
+        written = export_volume(vol, out)
     console_err.print(f"Wrote {written} ({vol.modality}, {'x'.join(map(str, vol.size))}, {vol.unit or 'native units'})")

@@ -13,6 +13,7 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 
+from .. import progress as bars
 from ..errors import NoImagesError, Problem, ResourceLimitError, SeriesNotFoundError, VolumeviewError, VolumeviewWarning
 from ..isolation import EXIT_EXCEPTIONS, processing
 from ..limits import MAX_RESAMPLE_GROWTH, check_voxels
@@ -491,9 +492,11 @@ def load_all(path: PathLike | Sequence[PathLike], *, index: Any = None, **option
     if not result.images:
         raise NoImagesError(_no_images_message(result), hint=_problem_hint(result))
     volumes = []
-    for s in result.images:
-        try:
-            volumes.append(load_series(s, **options))
-        except VolumeviewError as exc:  # load_series turns every failure of a series into one
-            _warnings.warn(str(exc), VolumeviewWarning, stacklevel=2)
+    with bars.progress("Loading series", total=len(result.images), unit="series") as advance:
+        for s in result.images:
+            try:
+                volumes.append(load_series(s, **options))
+            except VolumeviewError as exc:  # load_series turns every failure of a series into one
+                _warnings.warn(str(exc), VolumeviewWarning, stacklevel=2)
+            advance(1)
     return volumes

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from typing import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from typing import Callable, ContextManager, Iterable, Iterator
 
 import numpy as np
 import pydicom
 
+from .. import progress as bars
 from ..errors import MissingDecoderError, PixelDataError, UnsupportedTransferSyntaxError
 from ..values import ValueMapping, output_dtype
 from .records import Series, SliceRecord
@@ -26,6 +27,14 @@ from .validate import check_rescale
 
 Slot = tuple[int, int, int]  # (record index, t, k)
 _EXITS = (KeyboardInterrupt, SystemExit, GeneratorExit)
+
+# When reading a series can pass a second, and so earns a "Reading pixels" bar. Measured on 2 busy cores with
+# a warm cache, 512x512 int16 slices: about 1000 native files/s (500 MiB/s), 450 RLE and 100 JPEG Lossless
+# files/s; a cold disk or a network share is several times slower. A smaller series gets no bar at all: it
+# would pay rich's start-up and refresh thread for a bar that is gone before it is seen.
+BAR_MIN_FILES = 200
+BAR_MIN_DECODED_FILES = 50  # compressed (decoded by pydicom, not read straight into the array)
+BAR_MIN_BYTES = 256 * 2**20  # the output array: a few large multi-frame files
 
 
 @contextmanager
@@ -117,7 +126,8 @@ def read_pixels(series: Series, mapping: ValueMapping | None, *, workers: int | 
             check_rescale(float(m), float(b), lo, hi, path=first.path, what=f"{mapping.unit or 'value'} mapping")
     if dtype == np.int32 and stored_dtype(first.ds).itemsize == 2:
         # The stored range allows values beyond int16, but real data rarely uses it:
-        # try int16 (half the memory), checking every slice, and fall back if one overflows.
+        # try int16 (half the memory), checking every slice, and fall back if one overflows
+        # (every file is read again, under a bar of its own).
         try:
             return _read_all(series, mapping, shape, np.dtype(np.int16), workers, checked=True)
         except _Int16Overflow:
@@ -151,14 +161,29 @@ def _read_all(
 
     n_workers = workers or min(8, (os.cpu_count() or 2) * 2)
     items = list(by_file.items())
-    if n_workers <= 1 or len(items) < 4:
-        for item in items:
-            task(item)
-    else:
-        with ThreadPoolExecutor(n_workers) as pool:
-            for _ in pool.map(task, items):
-                pass
+    with _reading_bar(series, len(items), out.nbytes) as advance:
+        if n_workers <= 1 or len(items) < 4:
+            for item in items:
+                task(item)
+                advance(1)
+        else:
+            with ThreadPoolExecutor(n_workers) as pool:
+                for _ in pool.map(task, items):  # in the calling thread: each file as its turn comes
+                    advance(1)
     return out
+
+
+def _reading_bar(series: Series, n_files: int, nbytes: int) -> ContextManager[Callable[[int], None]]:
+    """A "Reading pixels" bar over files when the series is large enough to take a second (``BAR_MIN_*``)."""
+    first = series.slices[0]
+    decoded = first.pixel is None or first.pixel.offset is None
+    if n_files >= (BAR_MIN_DECODED_FILES if decoded else BAR_MIN_FILES) or nbytes >= BAR_MIN_BYTES:
+        return bars.progress("Reading pixels", total=n_files, unit="files")
+    return nullcontext(_no_bar)
+
+
+def _no_bar(n: int = 1) -> None:
+    return None
 
 
 def _read_file(

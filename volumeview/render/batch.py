@@ -80,14 +80,18 @@ def run_job(job: BatchJob, options: dict[str, Any]) -> BatchResult:
     import warnings
 
     from ..io.loader import load
+    from ..progress import quiet
     from .api import render
 
     start = time.perf_counter()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the scan's file problems are reported once, by plan_batch
-            volume = load(list(job.files))
-        render(volume, job.out, **options)
+        # The batch's own bar is the one on the terminal: this series' bars (scan, pixels, movie frames),
+        # here or in a worker process, would only overwrite it.
+        with quiet():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the scan's file problems are reported once, by plan_batch
+                volume = load(list(job.files))
+            render(volume, job.out, **options)
         return BatchResult(job, True, job.out, time.perf_counter() - start, tuple(volume.warnings))
     except VolumeviewError as exc:
         return BatchResult(job, False, str(exc), time.perf_counter() - start)
