@@ -269,7 +269,7 @@ def info(
 
     records = []
     # Statistics read every series' pixels: seconds for thousands of files, so show a bar (stderr, terminals only).
-    with progress("Reading pixels" if stats else "Reading headers", total=len(chosen), unit="series") as advance:
+    with progress("Reading series" if stats else "Reading headers", total=len(chosen), unit="series") as advance:
         for s in chosen:
             records.append(_guarded_record(images.index(s), s, stats=stats, show_patient=show_patient))
             advance()

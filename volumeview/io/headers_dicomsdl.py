@@ -31,6 +31,7 @@ _UNDEFINED = 0xFFFFFFFF
 
 _WANTED: dict[int, str] = {}
 _VR_NAMES: dict[int, str] = {}
+_SQ = -1  # dicomsdl's code of VR SQ (set on load)
 
 
 def _accepted(ts: str) -> bool:
@@ -57,9 +58,11 @@ class DicomsdlReader:
                 import dicomsdl
 
                 dicomsdl.set_loglevel(dicomsdl.LogLevel.DISABLE)  # refusals are ours to report, not its log lines
+                global _SQ
                 for name in dir(dicomsdl.VR):
                     if name.isupper() and len(name) == 2:
                         _VR_NAMES[int(getattr(dicomsdl.VR, name))] = name
+                _SQ = int(dicomsdl.VR.SQ)
                 for kw in SCAN_KEYWORDS:
                     tag = keyword_tag(kw)
                     if tag is not None:
@@ -98,22 +101,44 @@ class DicomsdlReader:
 
 
 def _collect(ds: Any) -> tuple[dict[str, Any], list[int], int, str]:
-    """Values of the wanted tags, every top-level tag, the end of the last element and the transfer syntax."""
-    raw: list[tuple[int, str, bytes]] = []
+    """Values of the wanted tags, every top-level tag, the end of the last element and the transfer syntax.
+
+    One pass: the file meta group (with the transfer syntax) and SpecificCharacterSet come before every
+    element whose value they decide. Each (tag, VR, bytes) of plain ASCII is converted once per process.
+    """
     tags: list[int] = []
+    values: dict[str, Any] = {}
     ts = ""
+    implicit = False
     last = None
+    encodings: list[str] | None = None
+    seen = _SEEN if len(_SEEN) < _SEEN_MAX else _reset_seen()
+    wanted = _WANTED
     for elem in ds:
         tag = elem.tag()
         last = elem
         if tag < 0x00030000:
             if tag == 0x00020010:
                 ts = elem.toBytes().decode("latin-1").rstrip("\x00 ")
+                implicit = ts == IMPLICIT_LE
             continue
         tags.append(tag)
-        if tag in _WANTED:
-            vr = _VR_NAMES.get(int(elem.vr()), "UN")
-            raw.append((tag, vr, b"" if vr == "SQ" else elem.toBytes()))
+        if tag not in wanted:
+            continue
+        code = int(elem.vr())
+        if code == _SQ:
+            continue  # no sequence is wanted; a private VR SQ would be odd: leave it to the dataset
+        data = elem.toBytes()
+        if data.isascii() and b"\x1b" not in data:  # no character set (nor ISO 2022 escape) changes this value
+            key = (tag, code, data, implicit)
+            value = seen.get(key, _MISSING)
+            if value is _MISSING:
+                value = seen[key] = convert(tag, _VR_NAMES.get(code, "UN"), data, None, implicit)
+            values[wanted[tag]] = list(value) if type(value) is list else value  # never one list in two headers
+            continue
+        if encodings is None:
+            encodings = python_encodings(values.get("SpecificCharacterSet"))
+        values[wanted[tag]] = convert(tag, _VR_NAMES.get(code, "UN"), data, encodings, implicit)
     if not ts:
         raise Refused("no TransferSyntaxUID")
     if not _accepted(ts):
@@ -123,27 +148,9 @@ def _collect(ds: Any) -> tuple[dict[str, Any], list[int], int, str]:
     # The header must end where its last element ends; a sequence's end (undefined length, or one never
     # closed that swallowed the rest of the file) cannot be checked from its offset and length: pydicom then.
     last_length = last.length()
-    if last_length == _UNDEFINED or _VR_NAMES.get(int(last.vr())) == "SQ":
+    if last_length == _UNDEFINED or int(last.vr()) == _SQ:
         raise Refused("the header ends in a sequence")
-    end = last.offset() + last_length
-    implicit = ts == IMPLICIT_LE
-    values: dict[str, Any] = {}
-    encodings: list[str] | None = None
-    seen = _SEEN if len(_SEEN) < _SEEN_MAX else _reset_seen()
-    for tag, vr, data in raw:
-        if vr == "SQ":
-            continue  # no sequence is wanted; a private VR SQ would be odd: leave it to the dataset
-        if data.isascii() and b"\x1b" not in data:  # no character set (nor ISO 2022 escape) changes this value
-            key = (tag, vr, data, implicit)
-            value = seen.get(key, _MISSING)
-            if value is _MISSING:
-                value = seen[key] = convert(tag, vr, data, None, implicit)
-            values[_WANTED[tag]] = list(value) if type(value) is list else value  # never one list in two headers
-            continue
-        if encodings is None:
-            encodings = python_encodings(values.get("SpecificCharacterSet"))
-        values[_WANTED[tag]] = convert(tag, vr, data, encodings, implicit)
-    return values, tags, end, ts
+    return values, tags, last.offset() + last_length, ts
 
 
 #: Converted values by (tag, VR, bytes): the files of one series repeat most of their elements byte for byte.

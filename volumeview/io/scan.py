@@ -7,6 +7,7 @@ straight into the output array with one ``readinto``.
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 from pathlib import Path
@@ -229,10 +230,12 @@ def non_image_kind(ds: Dataset, location: PixelLocation | None) -> str | None:
 
 def _floats(value: object, n: int) -> np.ndarray | None:
     try:
-        arr = np.array([float(v) for v in value], dtype=float)  # type: ignore[union-attr]
+        numbers = [float(v) for v in value]  # type: ignore[union-attr]
     except (TypeError, ValueError):
         return None
-    return arr if arr.shape == (n,) and np.all(np.isfinite(arr)) else None
+    if len(numbers) != n or not all(math.isfinite(v) for v in numbers):
+        return None
+    return np.array(numbers, dtype=float)
 
 
 def _spacing(ds: Dataset) -> tuple[float, float] | None:
@@ -261,12 +264,7 @@ def _instance(ds: Dataset) -> int | None:
 
 def _valid_orientation(orientation: np.ndarray | None) -> np.ndarray | None:
     """Two orthogonal unit vectors, or None (a zero or skewed ImageOrientationPatient is no geometry)."""
-    if orientation is None:
-        return None
-    r, c = orientation[:3], orientation[3:]
-    if abs(np.linalg.norm(r) - 1) > 0.01 or abs(np.linalg.norm(c) - 1) > 0.01 or abs(float(r @ c)) > 0.01:
-        return None
-    return orientation
+    return validate.valid_orientation(orientation)
 
 
 def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) -> list[SliceRecord]:

@@ -16,10 +16,10 @@ from ..errors import VolumeviewWarning
 from ..errors import Problem
 from ..progress import progress
 from . import scancache
-from .entries import FileEntry, entry_from_json, entry_to_json, split_entries
+from .entries import FileEntry, entry_from_json, split_entries
 from .index import RACY_NS, Index, forget, open_index
 from .records import Series
-from .scan import scan_file
+from .scanpool import read_files
 
 #: Problems that depend on more than the file's bytes (fixed by chmod, which keeps mtime): never stored.
 _UNSTORED_PROBLEMS = ("permission denied",)
@@ -93,29 +93,35 @@ def _read_entries(paths: Sequence[str], idx: Index | None, stats: dict[str, tupl
         except sqlite3.Error as exc:
             _give_up(idx, exc)
             idx = None
-    entries: list[FileEntry] = []
+    entries: list[FileEntry | None] = []
+    todo: list[int] = []
+    for i, p in enumerate(paths):
+        stat = stats.get(p)
+        stored = found.get(stat[0]) if stat else None
+        entry = None
+        if stored is not None:
+            try:
+                entry = entry_from_json(p, *stored)
+            except Exception:  # a damaged entry: read the file again
+                entry = None
+        entries.append(entry)
+        if entry is None:
+            todo.append(i)
     to_store: list[tuple[str, int, int, str, str | None]] = []
-    with progress("Scanning headers", total=len(paths) - len(found), unit="files") as advance:
-        for p in paths:
-            stat = stats.get(p)
-            stored = found.get(stat[0]) if stat else None
-            if stored is not None:
-                try:
-                    entries.append(entry_from_json(p, *stored))
-                    continue
-                except Exception:  # a damaged entry: read the file again
-                    pass
-            entry = scan_file(p)
-            entries.append(entry)
-            advance(1)
-            if idx is not None and stat is not None and not entry.message.startswith(_UNSTORED_PROBLEMS):
-                to_store.append((stat[0], stat[1], stat[2], *entry_to_json(entry)))
+    if todo:
+        with progress("Scanning headers", total=len(todo), unit="files") as advance:
+            read = read_files([paths[i] for i in todo], advance, stored_form=idx is not None)
+        for i, (entry, form) in zip(todo, read):
+            entries[i] = entry
+            stat = stats.get(paths[i])
+            if idx is not None and stat is not None and form is not None and not entry.message.startswith(_UNSTORED_PROBLEMS):
+                to_store.append((stat[0], stat[1], stat[2], *form))
     if idx is not None:
         try:
             idx.update(to_store, gone)
         except sqlite3.Error as exc:
             _give_up(idx, exc)
-    return entries
+    return entries  # type: ignore[return-value]  (every None was read)
 
 
 def _give_up(idx: Any, exc: Exception) -> None:

@@ -219,17 +219,23 @@ def count_fragments(fp: BinaryIO, *, little_endian: bool, limit: int) -> int | N
 
 
 def _finite_position(position: np.ndarray | None) -> np.ndarray | None:
-    if position is None or not np.all(np.isfinite(position)) or np.max(np.abs(position)) > POSITION_LIMIT_MM:
+    if position is None:
+        return None
+    values = position.tolist()  # plain floats: a 3-vector check costs less than one numpy call
+    if not all(math.isfinite(v) and abs(v) <= POSITION_LIMIT_MM for v in values):
         return None
     return position
 
 
 def valid_orientation(orientation: np.ndarray | None) -> np.ndarray | None:
     """Two orthogonal unit vectors (within 1 %), else None: no geometry rather than a degenerate one."""
-    if orientation is None or orientation.shape != (6,) or not np.all(np.isfinite(orientation)):
+    if orientation is None or orientation.shape != (6,):
         return None
-    r, c = orientation[:3], orientation[3:]
-    if abs(np.linalg.norm(r) - 1) > 0.01 or abs(np.linalg.norm(c) - 1) > 0.01 or abs(float(r @ c)) > 0.01:
+    r0, r1, r2, c0, c1, c2 = orientation.tolist()
+    if not all(math.isfinite(v) for v in (r0, r1, r2, c0, c1, c2)):
+        return None
+    if (abs(math.sqrt(r0 * r0 + r1 * r1 + r2 * r2) - 1) > 0.01 or abs(math.sqrt(c0 * c0 + c1 * c1 + c2 * c2) - 1) > 0.01
+            or abs(r0 * c0 + r1 * c1 + r2 * c2) > 0.01):
         return None
     return orientation
 
