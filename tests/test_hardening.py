@@ -118,7 +118,7 @@ def bad_file(folder: Path, name: str = "bad.dcm", **tags) -> Path:
                     ds[tag] = pydicom.DataElement(tag, vr, str(value))  # kept as text: "nan", "-1e308", "1e-300"
                 except ValueError:  # not a number at all: written through a placeholder of the same length
                     text = str(value) + " " * (len(str(value)) % 2)
-                    placeholder = "8" * len(text)
+                    placeholder = "-" + "8" * (len(text) - 1)  # a "-" is never in a UID (a random UID may hold "8888")
                     ds[tag] = pydicom.DataElement(tag, vr, placeholder)
                     swaps.append((placeholder.encode(), text.encode()))
             else:

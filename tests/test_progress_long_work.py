@@ -38,7 +38,7 @@ def test_info_and_cine_movie_show_bars(bars, tty, tmp_path):
     tty()
     write_series(tmp_path / "cine", modality="US", shape=(6, 24, 24), multiframe="classic")
     assert main(["info", str(tmp_path / "cine")]) == 0
-    assert ["Reading pixels", 1, True, 1] in bars
+    assert ["Reading series", 1, True, 1] in bars
     assert main(["render", str(tmp_path / "cine"), "-o", str(tmp_path / "c.gif"), "--mode", "movie",
                  "--size", "64x64"]) == 0
     assert ["Rendering cine frames", 6, True, 6] in bars

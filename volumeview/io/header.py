@@ -245,6 +245,8 @@ class Header:
     # -- storage ------------------------------------------------------------------------------------------
     def hot(self) -> dict[str, Any]:
         """The ``HOT_KEYWORDS`` values (stored apart in the index)."""
+        if self._hot is not None:  # a restored header: exactly what was stored, without decoding the rest
+            return dict(self._hot)
         return {k: v for k, v in self.values.items() if k in HOT_KEYWORDS}
 
     def to_json(self) -> str:
