@@ -46,13 +46,15 @@ if which == "raw":
         with open(f, "rb") as fp:
             n += len(fp.read())
     out = {"files": len(files_under(folder)), "bytes": n}
-elif which in ("cold", "warm", "pydicom-path"):
+elif which in ("cold", "cold-1", "warm", "pydicom-path"):
     import volumeview, volumeview.plugins
     from volumeview.io.loader import scan
     volumeview.plugins.get_plugin_manager()
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if which == "pydicom-path":
         os.environ["VOLUMEVIEW_FAST_HEADERS"] = "0"
+    if which in ("cold-1", "pydicom-path"):
+        os.environ["VOLUMEVIEW_SCAN_WORKERS"] = "1"  # one process, for comparison
     t0 = time.perf_counter(); cpu0 = time.process_time()
     result = scan(folder, index=False if which == "pydicom-path" else extra)
     out = {"series": len(result.series), "files": result.n_files,
@@ -63,8 +65,9 @@ elif which == "first-series":
     volumeview.plugins.get_plugin_manager()
     t0 = time.perf_counter(); cpu0 = time.process_time()
     result = scan(folder, index=extra)
-    vol = load_series(result.images[0])
-    out = {"shape": list(vol.shape)}
+    t_scan = time.perf_counter() - t0
+    vol = load_series(result.select())  # the series the viewer opens first: the largest
+    out = {"shape": list(vol.shape), "scan_seconds": t_scan}
 elif which == "pydicom-loop":
     import pydicom
     t0 = time.perf_counter(); cpu0 = time.process_time()
@@ -123,7 +126,7 @@ elif which == "gdcm-alone":
         s.GetMapping(f)
     out = {}
 out["seconds"] = time.perf_counter() - t0
-out["cpu"] = time.process_time() - cpu0
+out["cpu"] = time.process_time() - cpu0 + resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime
 print(json.dumps(out))
 """
 
@@ -196,17 +199,16 @@ def main() -> None:
     if SHARED.exists():
         folders["../shared/data"] = SHARED
     rows = []
+    steps = ("raw", "cold", "warm", "cold-1", "sitk-discovery", "pydicom-loop", "pydicom-path", "dicomsdl-alone", "gdcm-alone")
     for name, folder in folders.items():
         child("raw", folder)  # warm the page cache
-        res: dict[str, list[float]] = {k: [] for k in ("raw", "cold", "warm", "sitk-discovery", "pydicom-loop", "pydicom-path", "dicomsdl-alone", "gdcm-alone")}
+        res: dict[str, list[float]] = {k: [] for k in steps}
         cpu: dict[str, list[float]] = {k: [] for k in res}
         info: dict[str, dict] = {}
         for _ in range(args.repeats):
-            index = TMP / f"volumeview-bench-index-{os.getpid()}.sqlite"
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(index) + suffix).unlink(missing_ok=True)
-            for which in ("raw", "cold", "warm", "sitk-discovery", "pydicom-loop", "pydicom-path", "dicomsdl-alone", "gdcm-alone"):
-                out = child(which, folder, str(index))
+            index, other = fresh_index("archive"), fresh_index("archive-one-process")
+            for which in steps:
+                out = child(which, folder, str(other if which == "cold-1" else index))
                 info[which] = out
                 if "seconds" in out:
                     res[which].append(out["seconds"])
@@ -214,48 +216,62 @@ def main() -> None:
         n_files = info["raw"]["files"]
         med = {k: median(v) for k, v in res.items()}
         rows.append((name, n_files, med, info, {k: median(v) for k, v in cpu.items()}))
-    first = child("first-series", archive, str(TMP / f"volumeview-bench-index-{os.getpid()}.sqlite"))
-    # load_all of the 2,400-file study against SimpleITK and dcm2niix
+    # The viewer's first series (the largest), index warm: scan + load in process, and the whole viewer process
+    first_runs = [child("first-series", archive, str(TMP / f"volumeview-bench-index-archive-{os.getpid()}.sqlite")) for _ in range(args.repeats)]
+    exe = str(Path(sys.executable).parent / "volumeview")
+    env = dict(os.environ, VOLUMEVIEW_INDEX=str(TMP / f"volumeview-bench-index-archive-{os.getpid()}.sqlite"))
+    shot = TMP / f"volumeview-bench-first-{os.getpid()}.png"
+    view_times = [timed([exe, "-q", "view", str(archive), "--screenshot", str(shot)], env=env) for _ in range(args.repeats)]
+    # load_all of the 2,400-file study against SimpleITK and dcm2niix: cold (empty index) and warm
     child("raw", study)
-    load = {"load_all": [], "sitk-load": [], "dcm2niix": []}
+    load: dict[str, list[float]] = {"load_all cold": [], "load_all warm": [], "sitk-load": [], "dcm2niix": []}
     for _ in range(args.repeats):
-        index = TMP / f"volumeview-bench-study-index-{os.getpid()}.sqlite"
-        for which in ("load_all", "sitk-load"):
+        index = fresh_index("study")
+        for label, which in (("load_all cold", "load_all"), ("load_all warm", "load_all"), ("sitk-load", "sitk-load")):
             out = child(which, study, str(index))
             if "seconds" in out:
-                load[which].append(out["seconds"])
+                load[label].append(out["seconds"])
         if shutil.which("dcm2niix"):
             out_dir = Path(tempfile.mkdtemp(prefix="volumeview-bench-dcm2niix-"))
             load["dcm2niix"].append(timed(["dcm2niix", "-z", "n", "-o", str(out_dir), str(study)]))
             shutil.rmtree(out_dir, ignore_errors=True)
-    exe = str(Path(sys.executable).parent / "volumeview")
     help_times = [timed([exe, "--help"]) for _ in range(args.repeats)]
     one_file = sorted((study / "series0").iterdir())[0]
     info_times = [timed([exe, "--no-index", "info", str(one_file)]) for _ in range(args.repeats)]
     pass_times = [timed([sys.executable, "-c", "pass"]) for _ in range(args.repeats)]
     print(f"load average after: {os.getloadavg()}", file=sys.stderr)
 
-    print(f"\nload average {os.getloadavg()[0]:.1f} (1 min) at the end; median of {args.repeats} runs, fresh processes\n")
-    print("| folder | files | raw read s (ms/file) | cold scan s | cold / raw | cold / SimpleITK discovery | warm re-open s | warm / raw | SimpleITK discovery s | pydicom loop s | volumeview pydicom-only s | dicomsdl alone s | gdcm.Scanner alone s | cold-scan peak MiB |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"\nload average {os.getloadavg()[0]:.1f} (1 min) at the end; median of {args.repeats} runs, fresh processes, {os.cpu_count()} CPUs\n")
+    print("| wall s | files | raw read (ms/file) | cold scan | cold / raw | cold / SimpleITK | warm re-open | warm / raw | cold, one process | SimpleITK discovery | pydicom loop | volumeview pydicom-only | dicomsdl alone | gdcm.Scanner alone | cold-scan peak MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, n, m, info, _ in rows:
         ms = 1000 * m["raw"] / n
         gd = f"{m['gdcm-alone']:.2f}" if res_ok(m, "gdcm-alone") else "not installed"
         print(f"| {name} | {n} | {m['raw']:.2f} ({ms:.3f}) | {m['cold']:.2f} | {m['cold'] / m['raw']:.1f} | {m['cold'] / m['sitk-discovery']:.2f} | "
-              f"{m['warm']:.2f} | {m['warm'] / m['raw']:.2f} | {m['sitk-discovery']:.2f} | {m['pydicom-loop']:.2f} | {m['pydicom-path']:.2f} | "
+              f"{m['warm']:.3f} | {m['warm'] / m['raw']:.2f} | {m['cold-1']:.2f} | {m['sitk-discovery']:.2f} | {m['pydicom-loop']:.2f} | {m['pydicom-path']:.2f} | "
               f"{m['dicomsdl-alone']:.2f} | {gd} | {info['cold'].get('peak_mib', float('nan')):.0f} |")
-    print("\nCPU seconds of the same runs (the machine is shared: CPU time is what each step costs, wall time what it waited):\n")
-    print("| folder | raw read | cold scan | cold / raw | cold / SimpleITK discovery | warm re-open | warm / raw | SimpleITK discovery | pydicom loop | volumeview pydicom-only | dicomsdl alone | gdcm.Scanner alone |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("\nCPU seconds of the same runs (worker processes included):\n")
+    print("| CPU s | raw read | cold scan | warm re-open | cold, one process | SimpleITK discovery | pydicom loop | volumeview pydicom-only | dicomsdl alone |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, n, _, _, c in rows:
-        gd = f"{c['gdcm-alone']:.2f}" if res_ok(c, "gdcm-alone") else "not installed"
-        print(f"| {name} | {c['raw']:.2f} | {c['cold']:.2f} | {c['cold'] / c['raw']:.1f} | {c['cold'] / c['sitk-discovery']:.2f} | {c['warm']:.2f} | "
-              f"{c['warm'] / c['raw']:.2f} | {c['sitk-discovery']:.2f} | {c['pydicom-loop']:.2f} | {c['pydicom-path']:.2f} | {c['dicomsdl-alone']:.2f} | {gd} |")
-    la, sl, dn = median(load["load_all"]), median(load["sitk-load"]), median(load["dcm2niix"])
-    print(f"\n| 2,400-file 8-series study | volumeview load_all s | SimpleITK s | ratio | dcm2niix s |\n|---|---:|---:|---:|---:|\n| generated 8 x 300 x 256² | {la:.2f} | {sl:.2f} | {la / sl:.2f} | {dn:.2f} |")
-    print(f"\nfirst series of the archive, index warm (scan + load, in process): {first.get('seconds', float('nan')):.2f} s {first.get('shape', '')}")
+        print(f"| {name} | {c['raw']:.2f} | {c['cold']:.2f} | {c['warm']:.3f} | {c['cold-1']:.2f} | {c['sitk-discovery']:.2f} | {c['pydicom-loop']:.2f} | "
+              f"{c['pydicom-path']:.2f} | {c['dicomsdl-alone']:.2f} |")
+    lc, lw, sl, dn = (median(load[k]) for k in ("load_all cold", "load_all warm", "sitk-load", "dcm2niix"))
+    print(f"\n| 2,400-file 8-series study (8 x 300 x 256²) | load_all, index empty | load_all, index warm | SimpleITK | cold / SimpleITK | warm / SimpleITK | dcm2niix |")
+    print(f"|---|---:|---:|---:|---:|---:|---:|\n| wall s | {lc:.2f} | {lw:.2f} | {sl:.2f} | {lc / sl:.2f} | {lw / sl:.2f} | {dn:.2f} |")
+    fs = [r["seconds"] for r in first_runs if "seconds" in r]
+    scan_s = [r["scan_seconds"] for r in first_runs if "scan_seconds" in r]
+    print(f"\nviewer's first series of the archive ({first_runs[0].get('shape', '')}), index warm: scan {median(scan_s):.2f} s + load = "
+          f"{median(fs):.2f} s in process; the whole `volumeview view --screenshot` process {median(view_times):.2f} s wall")
     print(f"`volumeview --help` {median(help_times):.2f} s wall; `python -c pass` {median(pass_times):.2f} s; "
           f"`volumeview info ONE_FILE` {median(info_times):.2f} s")
+
+
+def fresh_index(name: str) -> Path:
+    index = TMP / f"volumeview-bench-index-{name}-{os.getpid()}.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(index) + suffix).unlink(missing_ok=True)
+    return index
 
 
 def res_ok(m: dict, key: str) -> bool:
