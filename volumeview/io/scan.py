@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import os
 import struct
+from operator import attrgetter
+from stat import S_ISDIR, S_ISREG
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -75,11 +77,14 @@ def iter_paths(
     return list(dict.fromkeys(files)), notes
 
 
+_name = attrgetter("name")
+
+
 def _walk(root: str, absolute: str, files: list[str], notes: list[Problem], stats: dict[str, tuple[str, int, int]] | None) -> None:
     """One folder: its files (sorted), then its sub-folders (sorted), each file stat'ed once."""
     try:
         with os.scandir(root) as it:
-            entries = sorted(it, key=lambda e: e.name)
+            entries = sorted(it, key=_name)
     except OSError:
         return  # as os.walk: an unreadable folder is left out
     prefix, abs_prefix = root.rstrip(os.sep) + os.sep, absolute.rstrip(os.sep) + os.sep
@@ -87,11 +92,11 @@ def _walk(root: str, absolute: str, files: list[str], notes: list[Problem], stat
     for entry in entries:
         name = entry.name
         try:
-            is_dir = entry.is_dir()
-        except OSError:
-            is_dir = False
-        if is_dir:
-            if not entry.is_symlink():
+            st = entry.stat()  # follows symlinks: a link to /dev/zero is a device
+        except OSError as exc:
+            st, error = None, exc
+        if st is not None and S_ISDIR(st.st_mode):
+            if not entry.is_symlink():  # as os.walk: a symlinked folder is not followed
                 folders.append(name)
             continue
         if name.startswith("."):
@@ -99,18 +104,14 @@ def _walk(root: str, absolute: str, files: list[str], notes: list[Problem], stat
         path = prefix + name
         if name.upper() in IGNORED_NAMES:
             notes.append(Problem(path, "skipped DICOMDIR index (images are read from the folder)"))
-            continue
-        try:
-            st = entry.stat()  # follows symlinks: a link to /dev/zero is a device
-        except OSError as exc:
-            notes.append(Problem(path, f"cannot open: {exc.strerror or exc}"))
-            continue
-        if (why := sniff.not_regular_mode(st.st_mode)) is not None:
-            notes.append(Problem(path, why))
-            continue
-        files.append(path)
-        if stats is not None:
-            stats[path] = (abs_prefix + name, st.st_size, st.st_mtime_ns)
+        elif st is None:
+            notes.append(Problem(path, f"cannot open: {error.strerror or error}"))
+        elif not S_ISREG(st.st_mode):
+            notes.append(Problem(path, sniff.not_regular_mode(st.st_mode)))
+        else:
+            files.append(path)
+            if stats is not None:
+                stats[path] = (abs_prefix + name, st.st_size, st.st_mtime_ns)
     for name in folders:
         _walk(prefix + name, abs_prefix + name, files, notes, stats)
 

@@ -27,6 +27,7 @@ that file, or from the file, when first asked for.
 from __future__ import annotations
 
 import hashlib
+from array import array
 import json
 import os
 import time
@@ -55,15 +56,17 @@ def fingerprint(paths: Sequence[str], stats: dict[str, tuple[str, int, int]], ra
     """
     if len(stats) != len(paths):
         return None
-    racy_after = time.time_ns() - racy_ns
+    rows = [stats[p] for p in paths]
+    if max((row[2] for row in rows), default=0) >= time.time_ns() - racy_ns:
+        return None
     digest = hashlib.sha1(_settings().encode("utf-8", "surrogateescape"))
-    lines = []
-    for p in paths:
-        absolute, size, mtime_ns = stats[p]
-        if mtime_ns >= racy_after:
-            return None
-        lines.append(f"{p}\x00{absolute}\x00{size}\x00{mtime_ns}")
-    digest.update("\n".join(lines).encode("utf-8", "surrogateescape"))
+    digest.update("\n".join(paths).encode("utf-8", "surrogateescape"))
+    digest.update("\n".join([row[0] for row in rows]).encode("utf-8", "surrogateescape"))
+    numbers = array("q")
+    for _, size, mtime_ns in rows:
+        numbers.append(size)
+        numbers.append(mtime_ns)
+    digest.update(numbers.tobytes())
     return digest.hexdigest()
 
 
