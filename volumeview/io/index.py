@@ -1,7 +1,9 @@
 """The persistent header index: one SQLite file that remembers every file's header records (as Slicer's DICOM database).
 
 This module is the only one that knows SQL. The scan asks it which of its
-files are unchanged (``lookup``) and gives it what it read (``update``).
+files are unchanged (``lookup``) and gives it what it read (``update``); it
+also keeps whole scans by fingerprint (``get_scan``/``put_scan``, the
+``scans`` table: see ``volumeview.io.scancache``).
 
 * Key: the absolute path, with the file's size and ``mtime_ns``. A changed
   size or time means the file is read again. A file modified in the last two
