@@ -211,3 +211,24 @@ def test_the_walk_lists_files_as_os_walk_does_with_one_stat_each(tmp_path):
     for path, (absolute, size, mtime_ns) in stats.items():
         st = os.stat(path)
         assert absolute == os.path.abspath(path) and size == st.st_size == 1 and mtime_ns == st.st_mtime_ns
+
+
+def test_a_plugin_registered_at_run_time_is_another_scan(archive, tmp_path):
+    from volumeview import plugins
+    from volumeview.hookspecs import hookimpl
+
+    class Splitter:  # the same name twice, with other code: a stored scan must not be reused
+        @hookimpl
+        def volumeview_split_series(self, series):
+            return None
+
+    index = tmp_path / "index.sqlite"
+    scan(archive, index=index)
+    pm = plugins.get_plugin_manager()
+    pm.register(Splitter(), name="test-splitter")
+    try:
+        assert not isinstance(scan(archive, index=index).series[0], StoredSeries)
+        assert isinstance(scan(archive, index=index).series[0], StoredSeries)
+    finally:
+        pm.unregister(name="test-splitter")
+    assert isinstance(scan(archive, index=index).series[0], StoredSeries)  # the first scan's result again

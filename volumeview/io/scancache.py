@@ -8,8 +8,8 @@ depends on:
 
 * every file's path (as given and absolute), size and ``mtime_ns``, in scan order;
 * the code that groups and plans (volumeview's version and the modification
-  times of its grouping modules) and each plugin's name, version and file time
-  (plugins split series and choose handlers);
+  times of its grouping modules) and each plugin's name, version, file time and
+  hook implementations (plugins split series and choose handlers);
 * the settings the scan reads (``VOLUMEVIEW_MAX_VOXELS``).
 
 Any change gives another fingerprint, and the scan then runs file by file (the
@@ -84,8 +84,20 @@ def _settings() -> str:
     for info in plugins.list_plugins():
         module = pm.get_plugin(info.name)
         parts.append(f"plugin {info.name} {info.version} {info.source} {_mtime(getattr(module, '__file__', None))}")
+        for caller in pm.get_hookcallers(module) or ():  # a plugin registered at run time has no file: its code then
+            for impl in caller.get_hookimpls():
+                if impl.plugin is module:
+                    parts.append(f"  {caller.name} {_code_id(impl.function)}")
     parts.append(f"max voxels {os.environ.get('VOLUMEVIEW_MAX_VOXELS', '')}")
     return "\n".join(parts)
+
+
+def _code_id(function: Any) -> str:
+    """Where a hook implementation is and a digest of its byte code (the same name may hold other code)."""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return repr(function)
+    return f"{code.co_filename}:{code.co_firstlineno}:{hashlib.sha1(code.co_code).hexdigest()[:12]}"
 
 
 def _mtime(path: str | None) -> int:
