@@ -232,3 +232,115 @@ def test_a_plugin_registered_at_run_time_is_another_scan(archive, tmp_path):
     finally:
         pm.unregister(name="test-splitter")
     assert isinstance(scan(archive, index=index).series[0], StoredSeries)  # the first scan's result again
+
+
+# --- found in review: each of these failed before its fix -------------------------------------------------------
+def test_a_file_put_back_with_its_old_time_gives_its_own_values(tmp_path):
+    import shutil
+
+    import pydicom
+
+    folder = tmp_path / "ct"
+    write_series(folder, modality="CT", shape=(3, 16, 16), seed=3)
+    _age(folder)
+    backup = tmp_path / "backup"
+    shutil.copytree(folder, backup)  # keeps the times
+    index = tmp_path / "index.sqlite"
+    scan(folder, index=index)
+    victim = sorted(folder.iterdir())[0]
+    ds = pydicom.dcmread(victim)
+    ds.Manufacturer = "SECOND VERSION"
+    ds.save_as(victim)
+    old = time.time() - 30
+    os.utime(victim, (old, old))
+    scan(folder, index=index)  # the changed file's header is stored
+    shutil.copy2(backup / victim.name, victim)  # the first version is back, with its own time
+    restored = scan(folder, index=index)
+    assert isinstance(restored.series[0], StoredSeries)
+    assert {r.ds.get("Manufacturer") for r in restored.series[0].slices} == {"volumeview-synthetic"}
+
+
+def test_a_relative_input_takes_the_rest_of_a_header_from_the_index(tmp_path, monkeypatch):
+    from volumeview.io import headers
+
+    write_series(tmp_path / "ct", modality="CT", shape=(4, 16, 16), seed=4)
+    _age(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    index = tmp_path / "index.sqlite"
+    scan("ct", index=index)
+    restored = scan("ct", index=index)
+    reads = []
+    real = headers.read_file
+    monkeypatch.setattr(headers, "read_file", lambda path: reads.append(path) or real(path))
+    assert [r.ds.get("Manufacturer") for r in restored.series[0].slices] == ["volumeview-synthetic"] * 4
+    assert reads == []  # from the stored headers, not the files
+
+
+def test_a_plugin_that_fails_while_grouping_warns_every_time_and_is_not_stored(archive, tmp_path, monkeypatch):
+    from volumeview import plugins
+    from volumeview.hookspecs import hookimpl
+
+    class Flaky:
+        @hookimpl(tryfirst=True)
+        def volumeview_get_handler(self, series):
+            if os.environ.get("FLAKY_FAIL") == "1":
+                raise RuntimeError("flaky")
+            return "flaky"
+
+    index = tmp_path / "index.sqlite"
+    pm = plugins.get_plugin_manager()
+    pm.register(Flaky(), name="flaky")
+    try:
+        monkeypatch.setenv("FLAKY_FAIL", "1")
+        for _ in range(2):
+            with pytest.warns(Warning, match="flaky"):
+                failed = scan(archive, index=index)
+            assert not isinstance(failed.series[0], StoredSeries)
+        monkeypatch.setenv("FLAKY_FAIL", "0")
+        scan(archive, index=index)
+        assert scan(archive, index=index).images[0].handler == "flaky"
+    finally:
+        pm.unregister(name="flaky")
+
+
+def test_pydicom_judges_an_odd_value_in_every_file_of_every_scan(tmp_path):
+    import warnings as w
+
+    import pydicom
+
+    folder = tmp_path / "ct"
+    spec = write_series(folder, modality="CT", shape=(3, 16, 16), seed=5)
+    for path in spec.files:
+        ds = pydicom.dcmread(path)
+        ds.AcquisitionNumber = 1234567  # written as "1234567 ", then made "4A": not a number, pydicom warns
+        ds.save_as(path)
+        data = path.read_bytes()
+        assert data.count(b"1234567 ") == 1
+        path.write_bytes(data.replace(b"1234567 ", b"4A      "))
+    for _ in range(2):  # the same bytes again: never answered from the plain-value cache
+        with w.catch_warnings(record=True) as caught:
+            w.simplefilter("always")
+            scan(folder, index=False)
+        assert sum("4A" in str(c.message) for c in caught) >= 3
+
+
+def test_threads_asking_for_a_restored_series_get_one_list(archive, tmp_path):
+    import sys
+    import threading
+
+    index = tmp_path / "index.sqlite"
+    scan(archive, index=index)
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(20):
+            s = scan(archive, index=index).images[0]
+            got: list = []
+            threads = [threading.Thread(target=lambda: got.append(s.slices)) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert len(got) == 4 and all(g is got[0] for g in got)
+    finally:
+        sys.setswitchinterval(old)

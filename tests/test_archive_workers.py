@@ -103,3 +103,30 @@ def test_index_stats_counts_stored_scans(folder, tmp_path):
     info = json.loads(stats.stdout)
     assert info["files"] == 70 + 12 + 1 and info["scans"] == 1
     np.testing.assert_equal(info["schema_version"], 3)
+
+
+def test_no_pool_inside_a_daemonic_worker_such_as_dask():
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=lambda q: q.put(scanpool.worker_count(50_000)), args=(queue,), daemon=True)
+    child.start()
+    counted = queue.get(timeout=30)
+    child.join(30)
+    assert counted == 1
+
+
+def test_workers_keep_the_callers_warning_filters(folder, monkeypatch):
+    monkeypatch.setenv("VOLUMEVIEW_SCAN_WORKERS", "2")
+
+    def warn_then_read(path, _read=scanpool.scan_file):
+        warnings.warn_explicit("odd element", UserWarning, "/x/pydicom/values.py", 1, module="pydicom.values")
+        return _read(path)
+
+    monkeypatch.setattr(scanpool, "scan_file", warn_then_read)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", module="pydicom")
+        scan(folder / "ct", index=False)
+    assert not any("odd element" in str(c.message) for c in caught)

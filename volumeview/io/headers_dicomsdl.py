@@ -20,7 +20,7 @@ from typing import Any
 
 from .header import SCAN_KEYWORDS, Header, keyword_tag
 from .headers import Refused
-from .rawvalues import convert, python_encodings
+from .rawvalues import NOT_PLAIN, convert, convert_plain, pydicom_convert, python_encodings
 from .records import PixelLocation
 
 NATIVE_LE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}
@@ -104,7 +104,7 @@ def _collect(ds: Any) -> tuple[dict[str, Any], list[int], int, str]:
     """Values of the wanted tags, every top-level tag, the end of the last element and the transfer syntax.
 
     One pass: the file meta group (with the transfer syntax) and SpecificCharacterSet come before every
-    element whose value they decide. Each (tag, VR, bytes) of plain ASCII is converted once per process.
+    element whose value they decide. Each (VR, bytes) of plain ASCII is converted once per process.
     """
     tags: list[int] = []
     values: dict[str, Any] = {}
@@ -130,10 +130,14 @@ def _collect(ds: Any) -> tuple[dict[str, Any], list[int], int, str]:
             continue  # no sequence is wanted; a private VR SQ would be odd: leave it to the dataset
         data = elem.toBytes()
         if data.isascii() and b"\x1b" not in data:  # no character set (nor ISO 2022 escape) changes this value
-            key = (tag, code, data, implicit)
+            key = (code, data)
             value = seen.get(key, _MISSING)
             if value is _MISSING:
-                value = seen[key] = convert(tag, _VR_NAMES.get(code, "UN"), data, None, implicit)
+                value = convert_plain(_VR_NAMES.get(code, "UN"), data)
+                if value is NOT_PLAIN:  # pydicom judges it, every time (its warnings name each file)
+                    values[wanted[tag]] = pydicom_convert(tag, _VR_NAMES.get(code, "UN"), data, None, implicit)
+                    continue
+                seen[key] = value
             values[wanted[tag]] = list(value) if type(value) is list else value  # never one list in two headers
             continue
         if encodings is None:
@@ -153,13 +157,14 @@ def _collect(ds: Any) -> tuple[dict[str, Any], list[int], int, str]:
     return values, tags, last.offset() + last_length, ts
 
 
-#: Converted values by (tag, VR, bytes): the files of one series repeat most of their elements byte for byte.
-_SEEN: dict[tuple[int, str, bytes, bool], Any] = {}
+#: Plain values by (VR code, bytes) (``convert_plain`` depends on nothing else): the files of one series
+#: repeat most of their elements byte for byte. What pydicom must judge is never kept here.
+_SEEN: dict[tuple[int, bytes], Any] = {}
 _SEEN_MAX = 200_000
 _MISSING = object()
 
 
-def _reset_seen() -> dict[tuple[int, str, bytes, bool], Any]:
+def _reset_seen() -> dict[tuple[int, bytes], Any]:
     _SEEN.clear()
     return _SEEN
 

@@ -173,9 +173,9 @@ class Index:
             self.conn.execute("ROLLBACK")
             raise
 
-    def header_text(self, path: str) -> str | None:
-        """The stored whole-header JSON of one file (``None`` if it is not stored)."""
-        row = self.conn.execute("SELECT header FROM files WHERE path = ?", (path,)).fetchone()
+    def header_text(self, path: str, size: int, mtime_ns: int) -> str | None:
+        """The stored whole-header JSON of one file as it was (absolute path, size, mtime); ``None`` if not stored."""
+        row = self.conn.execute("SELECT header FROM files WHERE path = ? AND size = ? AND mtime_ns = ?", (path, size, mtime_ns)).fetchone()
         return None if row is None else row[0]
 
     # -- whole scans (``volumeview.io.scancache``) ----------------------------------------------------------

@@ -42,8 +42,19 @@ def needs_charset(raw: bytes) -> bool:
     return not _ascii(raw)
 
 
+#: What ``convert_plain`` returns for an element that pydicom's converter must judge.
+NOT_PLAIN = object()
+
+
 def convert(tag: int, vr: str, raw: bytes, encodings: Sequence[str] | None, implicit: bool) -> Any:
     """The plain value of one little-endian element (``encodings``: Python codecs of SpecificCharacterSet)."""
+    value = convert_plain(vr, raw)
+    return pydicom_convert(tag, vr, raw, encodings, implicit) if value is NOT_PLAIN else value
+
+
+def convert_plain(vr: str, raw: bytes) -> Any:
+    """The value of a well-formed element by pydicom's rules, without pydicom (so without its warnings), or
+    ``NOT_PLAIN``. Pure: the same VR and bytes always give the same value."""
     if vr in _BINARY:
         code, size = _BINARY[vr]
         if raw and len(raw) % size == 0:
@@ -73,7 +84,7 @@ def convert(tag: int, vr: str, raw: bytes, encodings: Sequence[str] | None, impl
             pairs = struct.unpack(f"<{len(raw) // 2}H", raw)
             tags = [(pairs[i] << 16) | pairs[i + 1] for i in range(0, len(pairs), 2)]
             return tags[0] if len(tags) == 1 else tags
-    return pydicom_convert(tag, vr, raw, encodings, implicit)
+    return NOT_PLAIN
 
 
 def _numbers(raw: bytes, kind: type) -> Any:

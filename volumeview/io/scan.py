@@ -80,6 +80,13 @@ def iter_paths(
 _name = attrgetter("name")
 
 
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)  # the directory entry's own type: no stat needed
+    except OSError:
+        return False
+
+
 def _walk(root: str, absolute: str, files: list[str], notes: list[Problem], stats: dict[str, tuple[str, int, int]] | None) -> None:
     """One folder: its files (sorted), then its sub-folders (sorted), each file stat'ed once."""
     try:
@@ -95,6 +102,9 @@ def _walk(root: str, absolute: str, files: list[str], notes: list[Problem], stat
             st = entry.stat()  # follows symlinks: a link to /dev/zero is a device
         except OSError as exc:
             st, error = None, exc
+        if st is None and _is_dir(entry):  # a folder in a folder we may list but not search: as os.walk
+            folders.append(name)
+            continue
         if st is not None and S_ISDIR(st.st_mode):
             if not entry.is_symlink():  # as os.walk: a symlinked folder is not followed
                 folders.append(name)

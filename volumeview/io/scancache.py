@@ -30,6 +30,7 @@ import hashlib
 from array import array
 import json
 import os
+import threading
 import time
 from typing import Any, Callable, Sequence
 
@@ -43,9 +44,11 @@ from .records import Series, SliceRecord
 #: Bump when the stored form below changes (the index's SCHEMA_VERSION covers the tables).
 FORMAT = 1
 #: Modules whose code decides the series of a scan (their modification times are in the fingerprint).
-_GROUPING_MODULES = ("series", "scan", "duplicates", "multiframe", "validate", "entries", "scancache")
+_GROUPING_MODULES = ("series", "scan", "duplicates", "multiframe", "validate", "entries", "scancache", "records",
+                     "header", "headers", "headers_dicomsdl", "rawvalues", "tags", "sniff")
 
 Fetch = Callable[[str], "str | None"]
+_DECODING = threading.Lock()
 
 
 def fingerprint(paths: Sequence[str], stats: dict[str, tuple[str, int, int]], racy_ns: int) -> str | None:
@@ -83,7 +86,7 @@ def _settings() -> str:
     pm = plugins.get_plugin_manager()
     for info in plugins.list_plugins():
         module = pm.get_plugin(info.name)
-        parts.append(f"plugin {info.name} {info.version} {info.source} {_mtime(getattr(module, '__file__', None))}")
+        parts.append(f"plugin {info.name} {info.version} {info.source} {_folder_mtime(getattr(module, '__file__', None))}")
         for caller in pm.get_hookcallers(module) or ():  # a plugin registered at run time has no file: its code then
             for impl in caller.get_hookimpls():
                 if impl.plugin is module:
@@ -98,6 +101,18 @@ def _code_id(function: Any) -> str:
     if code is None:
         return repr(function)
     return f"{code.co_filename}:{code.co_firstlineno}:{hashlib.sha1(code.co_code).hexdigest()[:12]}"
+
+
+def _folder_mtime(path: str | None) -> int:
+    """The newest modification time of a plugin module's own folder's Python files (its helpers too)."""
+    if not path:
+        return 0
+    folder = os.path.dirname(path)
+    try:
+        names = [n for n in os.listdir(folder) if n.endswith(".py")]
+    except OSError:
+        return _mtime(path)
+    return max([_mtime(os.path.join(folder, n)) for n in names] or [0]) if len(names) <= 200 else _mtime(path)
 
 
 def _mtime(path: str | None) -> int:
@@ -139,9 +154,16 @@ def _series_records(s: Series) -> str:
     for r in s.slices:
         headers.setdefault(r.path, r.ds.hot())
     hots = [headers[path] for path in files]
-    common = {k: v for k, v in hots[0].items() if all(k in h and h[k] == v for h in hots[1:])}  # in every file
+    common = {k: v for k, v in hots[0].items() if all(k in h and _same(h[k], v) for h in hots[1:])}  # in every file
     varying = [{k: v for k, v in h.items() if k not in common} for h in hots]
     return _json({"c": common, "v": varying, "r": [[number[r.path], *_record_row(r)] for r in s.slices]})
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal and of the same types (1 and 1.0 are equal, but a file keeps its own)."""
+    if type(a) is not type(b) or a != b:
+        return False
+    return type(a) is not list or all(type(x) is type(y) for x, y in zip(a, b))
 
 
 def _layout_data(layout: Any) -> dict[str, Any]:
@@ -202,8 +224,11 @@ class StoredSeries(Series):
     def slices(self) -> list[SliceRecord]:
         records = self.__dict__.get("_records")
         if records is None:
-            records = self._decode()
-            self.__dict__["_records"] = records
+            with _DECODING:  # two threads asking at once get the one list
+                records = self.__dict__.get("_records")
+                if records is None:
+                    records = self._decode()
+                    self.__dict__.update(_records=records, _pending=None, _files=None)
         return records
 
     @slices.setter
@@ -239,7 +264,6 @@ class StoredSeries(Series):
         records = [_record(files[row[0]], headers[row[0]], row[1:]) for row in data["r"]]
         if first is not None:
             records[0] = first
-        self.__dict__["_pending"] = None
         return records
 
     def __getstate__(self) -> dict[str, Any]:

@@ -64,13 +64,18 @@ def read_series(
             idx, stored = None, None
         if stored is not None:
             try:
-                return scancache.restore(*stored, fetch=idx.header_text if idx is not None else None)
+                return scancache.restore(*stored, fetch=_fetcher(idx, stats) if idx is not None else None)
             except Exception:  # a damaged stored scan: scan again (and store it anew)
                 pass
     with _collector_paused():
         entries = _read_entries(paths, idx, stats, folders)
         records, others, problems = split_entries(entries)
-        series = group_series(records, others, problems)
+        with warnings.catch_warnings(record=True) as raised:  # a plugin that failed while grouping warns
+            series = group_series(records, others, problems)
+    for w in raised:  # shown as they would have been; a result that warned is not kept for the next scan
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if raised:
+        key = None
     if idx is not None and key is not None and not any(p.message.startswith(_UNSTORED_PROBLEMS) for p in problems):
         try:
             idx.put_scan(key, *scancache.dump(series, problems))
@@ -125,6 +130,16 @@ def _read_entries(paths: Sequence[str], idx: Index | None, stats: dict[str, tupl
         except sqlite3.Error as exc:
             _give_up(idx, exc)
     return entries  # type: ignore[return-value]  (every None was read)
+
+
+def _fetcher(idx: Index, stats: dict[str, tuple[str, int, int]]) -> Any:
+    """The stored whole header of a file of a restored scan, as the file was when the scan was made."""
+
+    def fetch(path: str) -> str | None:
+        stat = stats.get(path)
+        return None if stat is None else idx.header_text(*stat)
+
+    return fetch
 
 
 @contextmanager

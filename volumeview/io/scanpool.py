@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Sequence
@@ -52,9 +53,11 @@ def worker_count(n_files: int) -> int:
 
             raise VolumeviewError(f"{_ENV} must be from 0 to 256, not {wanted}")
     else:
-        wanted = min(os.cpu_count() or 1, MAX_WORKERS) if n_files >= MIN_FILES else 1
-    if wanted > 1 and "fork" not in multiprocessing.get_all_start_methods():
-        return 1
+        # Inside a worker process already (batch, Dask): its pool owns the cores; never fork more.
+        nested = multiprocessing.parent_process() is not None
+        wanted = min(os.cpu_count() or 1, MAX_WORKERS) if n_files >= MIN_FILES and not nested else 1
+    if wanted > 1 and ("fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon):
+        return 1  # a daemonic process (a Dask worker) may not have children
     return max(1, min(wanted, -(-n_files // CHUNK)))
 
 
@@ -65,8 +68,13 @@ def read_files(paths: Sequence[str], advance: Callable[[int], None], *, stored_f
         return _read_here(paths, advance, stored_form)
     chunks = [list(paths[i : i + CHUNK]) for i in range(0, len(paths), CHUNK)]
     out: list[tuple[FileEntry, Stored | None]] = []
-    with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
+    try:
+        pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"))
         futures = [pool.submit(_read_chunk, chunk) for chunk in chunks]
+    except Exception:  # no processes to be had (limits, a sandbox): read here
+        return _read_here(paths, advance, stored_form)
+    registry: dict = {}  # the caller's "default" action shows a repeated warning once, as in one process
+    with pool:
         broken = False
         for chunk, future in zip(chunks, futures):
             if not broken:
@@ -77,8 +85,8 @@ def read_files(paths: Sequence[str], advance: Callable[[int], None], *, stored_f
             if broken:
                 out.extend(_read_here(chunk, advance, stored_form))
                 continue
-            for message, category in caught:
-                warnings.warn(message, category, stacklevel=2)
+            for message, category, filename, lineno, module in caught:
+                warnings.warn_explicit(message, category, filename, lineno, module, registry)
             for path, (reader, text, header) in zip(chunk, rows):
                 entry = entry_from_json(path, text, header)
                 entry.reader = reader
@@ -96,15 +104,29 @@ def _read_here(paths: Sequence[str], advance: Callable[[int], None], stored_form
     return out
 
 
-def _read_chunk(paths: list[str]) -> tuple[list[tuple[str, str, str | None]], list[tuple[str, type]]]:
-    """In a worker: each file's reader and index form, and the warnings raised while reading them."""
+def _read_chunk(paths: list[str]) -> tuple[list[tuple[str, str, str | None]], list[tuple[str, type, str, int, str]]]:
+    """In a worker: each file's reader and index form, and the warnings raised while reading them.
+
+    The worker keeps the caller's warning filters (forked with it): what they ignore is not sent, and
+    what they turn into errors fails that file here, as in one process. What is shown is sent back and
+    shown by the caller (``warn_explicit``: its filters, its place in the code).
+    """
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
         rows = []
         for p in paths:
             entry = scan_file(p)
             rows.append((entry.reader, *entry_to_json(entry)))
-    return rows, [(str(w.message), _category(w.category)) for w in caught]
+    return rows, [(str(w.message), _category(w.category), w.filename, w.lineno, _module(w.filename)) for w in caught]
+
+
+def _module(filename: str) -> str:
+    """The module name ``warn_explicit`` matches filters against, from the warning's file (as warnings does)."""
+    name = os.path.splitext(os.path.basename(filename))[0]
+    for root in sorted((p for p in sys.path if p), key=len, reverse=True):
+        if filename.startswith(os.path.join(root, "")):
+            name = os.path.splitext(os.path.relpath(filename, root))[0].replace(os.sep, ".")
+            break
+    return name.removesuffix(".__init__")
 
 
 def _category(category: type) -> type:
