@@ -344,3 +344,21 @@ def test_threads_asking_for_a_restored_series_get_one_list(archive, tmp_path):
             assert len(got) == 4 and all(g is got[0] for g in got)
     finally:
         sys.setswitchinterval(old)
+
+
+def test_a_scan_writes_its_files_and_its_result_in_one_transaction(archive, tmp_path):
+    from volumeview.io.index import open_index
+
+    index = tmp_path / "index.sqlite"
+    idx = open_index(index)
+    statements: list[str] = []
+    idx.conn.set_trace_callback(statements.append)
+    try:
+        scan(archive, index=index)  # cold: every file read, then the series stored
+        assert sum(s.startswith("BEGIN") for s in statements) == 1
+        assert sum(s.startswith("COMMIT") for s in statements) == 1
+        statements.clear()
+        assert isinstance(scan(archive, index=index).series[0], StoredSeries)
+        assert not any(s.startswith("BEGIN") for s in statements)  # a warm re-open writes nothing
+    finally:
+        idx.conn.set_trace_callback(None)

@@ -159,15 +159,23 @@ class Index:
                     found[path] = (entry, header)
         return found, gone
 
-    def update(self, rows: list[tuple[str, int, int, str, str | None]], gone: Iterable[str] = ()) -> None:
-        """Store new or changed entries and forget removed files, in one transaction."""
+    def update(self, rows: list[tuple[str, int, int, str, str | None]], gone: Iterable[str] = (),
+               scan: tuple[str, str, str] | None = None) -> None:
+        """Store new or changed entries, forget removed files and store the scan's result, in one transaction.
+
+        ``scan`` is ``(fingerprint, summary, payload)`` (see ``put_scan``); only the ``MAX_SCANS`` most
+        recently used scans are kept.
+        """
         gone = list(gone)
-        if not rows and not gone:
+        if not rows and not gone and scan is None:
             return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             self.conn.executemany("INSERT OR REPLACE INTO files (path, size, mtime_ns, entry, header) VALUES (?, ?, ?, ?, ?)", rows)
             self.conn.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in gone))
+            if scan is not None:
+                self.conn.execute("INSERT OR REPLACE INTO scans VALUES (?, ?, ?, ?)", (scan[0], time.time_ns(), scan[1], scan[2]))
+                self.conn.execute("DELETE FROM scans WHERE fingerprint NOT IN (SELECT fingerprint FROM scans ORDER BY used_ns DESC LIMIT ?)", (MAX_SCANS,))
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
@@ -190,15 +198,8 @@ class Index:
         return row[1], row[2]
 
     def put_scan(self, fingerprint: str, summary: str, payload: str) -> None:
-        """Store one scan's series; only the ``MAX_SCANS`` most recently used scans are kept."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            self.conn.execute("INSERT OR REPLACE INTO scans VALUES (?, ?, ?, ?)", (fingerprint, time.time_ns(), summary, payload))
-            self.conn.execute("DELETE FROM scans WHERE fingerprint NOT IN (SELECT fingerprint FROM scans ORDER BY used_ns DESC LIMIT ?)", (MAX_SCANS,))
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
+        """Store one scan's series (in its own transaction)."""
+        self.update([], (), (fingerprint, summary, payload))
 
     # -- volumeview index --stats / --clear ---------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

@@ -68,7 +68,7 @@ def read_series(
             except Exception:  # a damaged stored scan: scan again (and store it anew)
                 pass
     with _collector_paused():
-        entries = _read_entries(paths, idx, stats, folders)
+        entries, pending = _read_entries(paths, idx, stats, folders, write=False)
         records, others, problems = split_entries(entries)
         with warnings.catch_warnings(record=True) as raised:  # a plugin that failed while grouping warns
             series = group_series(records, others, problems)
@@ -76,23 +76,35 @@ def read_series(
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if raised:
         key = None
-    if idx is not None and key is not None and not any(p.message.startswith(_UNSTORED_PROBLEMS) for p in problems):
-        try:
-            idx.put_scan(key, *scancache.dump(series, problems))
-        except sqlite3.Error as exc:
-            _give_up(idx, exc)
-        except ValueError:  # a value SQLite cannot hold as text (a lone surrogate): this scan is not stored
-            pass
+    if idx is not None and pending is not None:  # what was read and what was found, in one transaction
+        stored_scan = None
+        if key is not None and not any(p.message.startswith(_UNSTORED_PROBLEMS) for p in problems):
+            stored_scan = (key, *scancache.dump(series, problems))
+        _write(idx, *pending, stored_scan)
     return series, problems
+
+
+def _write(idx: Index, rows: list, gone: list, stored_scan: tuple[str, str, str] | None) -> None:
+    try:
+        idx.update(rows, gone, stored_scan)
+    except sqlite3.Error as exc:
+        _give_up(idx, exc)
+    except ValueError:  # a value SQLite cannot hold as text (a lone surrogate): store the files alone
+        if stored_scan is not None:
+            _write(idx, rows, gone, None)
 
 
 def read_entries(paths: Sequence[str], *, index: Any = None, folders: Sequence[str] = ()) -> list[FileEntry]:
     """One ``FileEntry`` per path, in order, reading only the files the index does not hold unchanged."""
     idx = open_index(index)
-    return _read_entries(paths, idx, _stats(paths) if idx is not None else {}, folders)
+    return _read_entries(paths, idx, _stats(paths) if idx is not None else {}, folders)[0]
 
 
-def _read_entries(paths: Sequence[str], idx: Index | None, stats: dict[str, tuple[str, int, int]], folders: Sequence[str]) -> list[FileEntry]:
+def _read_entries(
+    paths: Sequence[str], idx: Index | None, stats: dict[str, tuple[str, int, int]], folders: Sequence[str], *, write: bool = True
+) -> tuple[list[FileEntry], tuple[list, list] | None]:
+    """The entries, and the index rows to write and paths to forget (written here when ``write``; ``None``
+    when the index failed and was given up)."""
     found: dict[str, tuple[str, str]] = {}
     gone: list[str] = []
     if idx is not None:
@@ -124,12 +136,9 @@ def _read_entries(paths: Sequence[str], idx: Index | None, stats: dict[str, tupl
             stat = stats.get(paths[i])
             if idx is not None and stat is not None and form is not None and not entry.message.startswith(_UNSTORED_PROBLEMS):
                 to_store.append((stat[0], stat[1], stat[2], *form))
-    if idx is not None:
-        try:
-            idx.update(to_store, gone)
-        except sqlite3.Error as exc:
-            _give_up(idx, exc)
-    return entries  # type: ignore[return-value]  (every None was read)
+    if idx is not None and write:
+        _write(idx, to_store, gone, None)
+    return entries, (None if idx is None else (to_store, gone))  # type: ignore[return-value]  (every None was read)
 
 
 def _fetcher(idx: Index, stats: dict[str, tuple[str, int, int]]) -> Any:
