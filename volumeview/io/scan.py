@@ -11,7 +11,7 @@ import math
 import os
 import struct
 from operator import attrgetter
-from stat import S_ISDIR, S_ISREG
+from stat import S_IFMT, S_IFREG, S_ISDIR
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -78,7 +78,8 @@ def iter_paths(
 
 
 _name = attrgetter("name")
-
+_FORMAT, _REGULAR = S_IFMT(0o177777), S_IFREG
+_IGNORED_LENGTHS = {len(n) for n in IGNORED_NAMES}
 
 def _is_dir(entry: os.DirEntry) -> bool:
     try:
@@ -102,6 +103,13 @@ def _walk(root: str, absolute: str, files: list[str], notes: list[Problem], stat
             st = entry.stat()  # follows symlinks: a link to /dev/zero is a device
         except OSError as exc:
             st, error = None, exc
+        else:  # the common case first: a regular file to read (one line of work per file of an archive)
+            if st.st_mode & _FORMAT == _REGULAR and name[0] != "." and (len(name) not in _IGNORED_LENGTHS or name.upper() not in IGNORED_NAMES):
+                path = prefix + name
+                files.append(path)
+                if stats is not None:
+                    stats[path] = (abs_prefix + name, st.st_size, st.st_mtime_ns)
+                continue
         if st is None and _is_dir(entry):  # a folder in a folder we may list but not search: as os.walk
             folders.append(name)
             continue
@@ -116,12 +124,8 @@ def _walk(root: str, absolute: str, files: list[str], notes: list[Problem], stat
             notes.append(Problem(path, "skipped DICOMDIR index (images are read from the folder)"))
         elif st is None:
             notes.append(Problem(path, f"cannot open: {error.strerror or error}"))
-        elif not S_ISREG(st.st_mode):
-            notes.append(Problem(path, sniff.not_regular_mode(st.st_mode)))
         else:
-            files.append(path)
-            if stats is not None:
-                stats[path] = (abs_prefix + name, st.st_size, st.st_mtime_ns)
+            notes.append(Problem(path, sniff.not_regular_mode(st.st_mode)))
     for name in folders:
         _walk(prefix + name, abs_prefix + name, files, notes, stats)
 

@@ -26,6 +26,7 @@ that file, or from the file, when first asked for.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from array import array
 import json
@@ -42,7 +43,7 @@ from .header import Header
 from .records import Series, SliceRecord
 
 #: Bump when the stored form below changes (the index's SCHEMA_VERSION covers the tables).
-FORMAT = 1
+FORMAT = 2
 #: Modules whose code decides the series of a scan (their modification times are in the fingerprint).
 _GROUPING_MODULES = ("series", "scan", "duplicates", "multiframe", "validate", "entries", "scancache", "records",
                      "header", "headers", "headers_dicomsdl", "rawvalues", "tags", "sniff")
@@ -167,14 +168,27 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _layout_data(layout: Any) -> dict[str, Any]:
-    return {
-        "order": layout.order.tolist(), "order_dtype": str(layout.order.dtype), "spacing": list(layout.spacing),
-        "origin": layout.origin.tolist(), "direction": layout.direction.tolist(),
-        "offsets_mm": layout.offsets_mm.tolist(), "inplane_mm": layout.inplane_mm.tolist(),
-        "geometry_known": layout.geometry_known, "time_tag": layout.time_tag,
-        "time_values": list(layout.time_values), "sheared": layout.sheared, "tilt_deg": layout.tilt_deg,
-        "irregular": layout.irregular, "warnings": list(layout.warnings),
-    }
+    data: dict[str, Any] = {name: _packed(getattr(layout, name)) for name in _LAYOUT_ARRAYS}
+    data.update(
+        spacing=list(layout.spacing), geometry_known=layout.geometry_known, time_tag=layout.time_tag,
+        time_values=list(layout.time_values), sheared=layout.sheared, tilt_deg=layout.tilt_deg,
+        irregular=layout.irregular, warnings=list(layout.warnings),
+    )
+    return data
+
+
+#: The layout's arrays, stored as their bytes (exact, and decoded without parsing thousands of numbers).
+_LAYOUT_ARRAYS = ("order", "origin", "direction", "offsets_mm", "inplane_mm")
+
+
+def _packed(array: np.ndarray) -> list[Any]:
+    array = np.ascontiguousarray(array)
+    return [array.dtype.str, list(array.shape), base64.b64encode(array.tobytes()).decode("ascii")]
+
+
+def _unpacked(data: list[Any]) -> np.ndarray:
+    dtype, shape, text = data
+    return np.frombuffer(base64.b64decode(text), dtype=np.dtype(dtype)).reshape(shape).copy()
 
 
 def _layout(data: dict[str, Any] | None) -> Any:
@@ -182,13 +196,11 @@ def _layout(data: dict[str, Any] | None) -> Any:
         return None
     from ..geometry import Layout
 
+    arrays = {name: _unpacked(data[name]) for name in _LAYOUT_ARRAYS}
     return Layout(
-        order=np.array(data["order"], dtype=data["order_dtype"]).reshape(np.shape(data["order"])),
-        spacing=tuple(data["spacing"]), origin=np.array(data["origin"], dtype=float),
-        direction=np.array(data["direction"], dtype=float), offsets_mm=np.array(data["offsets_mm"], dtype=float),
-        inplane_mm=np.array(data["inplane_mm"], dtype=float).reshape(-1, 2), geometry_known=data["geometry_known"],
-        time_tag=data["time_tag"], time_values=tuple(data["time_values"]), sheared=data["sheared"],
-        tilt_deg=data["tilt_deg"], irregular=data["irregular"], warnings=list(data["warnings"]),
+        **arrays, spacing=tuple(data["spacing"]), geometry_known=data["geometry_known"], time_tag=data["time_tag"],
+        time_values=tuple(data["time_values"]), sheared=data["sheared"], tilt_deg=data["tilt_deg"],
+        irregular=data["irregular"], warnings=list(data["warnings"]),
     )
 
 

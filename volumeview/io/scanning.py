@@ -1,8 +1,9 @@
 """Read a list of files through the index: unchanged files come from it, the rest are read and stored.
 
-files -> stat -> the stored scan with the same fingerprint?  yes: its series (``scancache``), nothing read
-                                                            no:  index.lookup -> read the new or changed
-                                                                 files -> index.update -> group -> store the scan
+files -> stat -> the stored scan with the same fingerprint?
+                   yes: its series (``scancache``); no file is read
+                   no:  index.lookup -> read the new or changed files (``scanpool``) -> group
+                        -> index.update: the files and the scan's result, in one transaction
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 import gc
 import os
 import sqlite3
-from contextlib import contextmanager
 import warnings
+from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
-from ..errors import VolumeviewWarning
-from ..errors import Problem
+from ..errors import Problem, VolumeviewWarning
 from ..progress import progress
 from . import scancache
 from .entries import FileEntry, entry_from_json, split_entries
@@ -157,7 +157,7 @@ def _collector_paused() -> Iterator[None]:
 
     A scan of 10,000 files makes a few million small objects that all live on (headers, records), and
     the collector walks every one of them again and again: a third of a cold scan's time. Records and
-    headers hold no cycles, so nothing is left for it to find; it runs once when the scan is done.
+    headers hold no cycles, so there is nothing for it to find; it runs again once the scan is done.
     """
     was_enabled = gc.isenabled()
     gc.disable()
