@@ -2,7 +2,7 @@
 
 This module is the only one that knows SQL. The scan asks it which of its
 files are unchanged (``lookup``) and gives it what it read (``update``); it
-also keeps whole scans by fingerprint (``get_scan``/``put_scan``, the
+also keeps whole scans by fingerprint (``get_scan``, and ``update``'s ``scan``, the
 ``scans`` table: see ``volumeview.io.scancache``).
 
 * Key: the absolute path, with the file's size and ``mtime_ns``. A changed
@@ -163,8 +163,8 @@ class Index:
                scan: tuple[str, str, str] | None = None) -> None:
         """Store new or changed entries, forget removed files and store the scan's result, in one transaction.
 
-        ``scan`` is ``(fingerprint, summary, payload)`` (see ``put_scan``); only the ``MAX_SCANS`` most
-        recently used scans are kept.
+        ``scan`` is ``(fingerprint, summary, payload)`` (``volumeview.io.scancache``); only the
+        ``MAX_SCANS`` most recently used scans are kept.
         """
         gone = list(gone)
         if not rows and not gone and scan is None:
@@ -196,10 +196,6 @@ class Index:
         if row[0] < now - USED_REFRESH_NS:  # the LRU time is refreshed hourly, not written on every open
             self.conn.execute("UPDATE scans SET used_ns = ? WHERE fingerprint = ?", (now, fingerprint))
         return row[1], row[2]
-
-    def put_scan(self, fingerprint: str, summary: str, payload: str) -> None:
-        """Store one scan's series (in its own transaction)."""
-        self.update([], (), (fingerprint, summary, payload))
 
     # -- volumeview index --stats / --clear ---------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

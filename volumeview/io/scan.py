@@ -277,11 +277,6 @@ def _instance(ds: Dataset) -> int | None:
         return None
 
 
-def _valid_orientation(orientation: np.ndarray | None) -> np.ndarray | None:
-    """Two orthogonal unit vectors, or None (a zero or skewed ImageOrientationPatient is no geometry)."""
-    return validate.valid_orientation(orientation)
-
-
 def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) -> list[SliceRecord]:
     """One record per 2D image in the file (one per frame for multi-frame files)."""
     n_frames = get_int(ds, "NumberOfFrames", 1) or 1
@@ -293,7 +288,7 @@ def records_from_file(path: str, ds: Dataset, location: PixelLocation | None) ->
         rows=rows,
         columns=cols,
         position=_floats(get_list(ds, "ImagePositionPatient"), 3),
-        orientation=_valid_orientation(_floats(get_list(ds, "ImageOrientationPatient"), 6)),
+        orientation=validate.valid_orientation(_floats(get_list(ds, "ImageOrientationPatient"), 6)),
         pixel_spacing=_spacing(ds),
         instance_number=_instance(ds),
     )

@@ -68,7 +68,7 @@ def read_series(
             except Exception:  # a damaged stored scan: scan again (and store it anew)
                 pass
     with _collector_paused():
-        entries, pending = _read_entries(paths, idx, stats, folders, write=False)
+        entries, pending = _read_entries(paths, idx, stats, folders)
         records, others, problems = split_entries(entries)
         with warnings.catch_warnings(record=True) as raised:  # a plugin that failed while grouping warns
             series = group_series(records, others, problems)
@@ -94,17 +94,11 @@ def _write(idx: Index, rows: list, gone: list, stored_scan: tuple[str, str, str]
             _write(idx, rows, gone, None)
 
 
-def read_entries(paths: Sequence[str], *, index: Any = None, folders: Sequence[str] = ()) -> list[FileEntry]:
-    """One ``FileEntry`` per path, in order, reading only the files the index does not hold unchanged."""
-    idx = open_index(index)
-    return _read_entries(paths, idx, _stats(paths) if idx is not None else {}, folders)[0]
-
-
 def _read_entries(
-    paths: Sequence[str], idx: Index | None, stats: dict[str, tuple[str, int, int]], folders: Sequence[str], *, write: bool = True
+    paths: Sequence[str], idx: Index | None, stats: dict[str, tuple[str, int, int]], folders: Sequence[str]
 ) -> tuple[list[FileEntry], tuple[list, list] | None]:
-    """The entries, and the index rows to write and paths to forget (written here when ``write``; ``None``
-    when the index failed and was given up)."""
+    """Each path's entry, and the index rows to write and paths to forget (``None`` when the index failed
+    and was given up); the caller writes them with the scan's result."""
     found: dict[str, tuple[str, str]] = {}
     gone: list[str] = []
     if idx is not None:
@@ -136,8 +130,6 @@ def _read_entries(
             stat = stats.get(paths[i])
             if idx is not None and stat is not None and form is not None and not entry.message.startswith(_UNSTORED_PROBLEMS):
                 to_store.append((stat[0], stat[1], stat[2], *form))
-    if idx is not None and write:
-        _write(idx, to_store, gone, None)
     return entries, (None if idx is None else (to_store, gone))  # type: ignore[return-value]  (every None was read)
 
 
