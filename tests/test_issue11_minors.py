@@ -115,3 +115,15 @@ def test_view_without_a_display_says_so_at_once(tmp_path, monkeypatch):
     if Path("/tmp/.X11-unix").is_dir() and not Path("/tmp/.X11-unix/X97").exists():
         with pytest.raises(VolumeviewError, match="no X server answers on DISPLAY=:97"):
             require_display()
+
+
+@pytest.mark.parametrize("platform", ["win32", "darwin"])
+def test_windows_and_macos_open_windows_without_an_x_display(monkeypatch, platform):
+    """No DISPLAY is normal there: the check must not refuse the viewer (it did, on every such machine)."""
+    from volumeview.viewer import display_check
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(display_check.sys, "platform", platform)
+    display_check.require_display()
+    assert display_check.connect_x() is None  # VTK opens its own Win32/Cocoa window

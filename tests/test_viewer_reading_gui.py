@@ -20,7 +20,7 @@ import time
 import numpy as np
 import pytest
 from _waiting import wait_for, wait_for_image
-from test_viewer_gui import close_with_q, grab, x_env, xdo, xvfb  # noqa: F401  (xvfb is a fixture)
+from test_viewer_gui import close_with_q, exited, grab, x_env, xdo, xvfb  # noqa: F401  (xvfb is a fixture)
 
 pytestmark = pytest.mark.gui
 
@@ -92,7 +92,7 @@ def test_ruler_slab_oblique_and_roi_in_the_window(xvfb, tmp_path, ct_phantom_dir
 
     try:
         wait_for_image(lambda: grab(xvfb), lambda im: (im[50:250, 50:350].min(axis=2) > 200).mean() > 0.01,
-                       90, "the viewer window")
+                       90, "the viewer window", lambda: exited(viewer, log))
         xdo(xvfb, "mousemove", "200", "150")
         act("key", "o", expect="key o:")  # volume rendering off: faster frames
         # Calibrate the axial pane: two clicks, their LPS from the log.
