@@ -58,11 +58,11 @@ class DicomsdlReader:
                 import dicomsdl
 
                 dicomsdl.set_loglevel(dicomsdl.LogLevel.DISABLE)  # refusals are ours to report, not its log lines
-                global _SQ
+                global _SQ, _UN
                 for name in dir(dicomsdl.VR):
                     if name.isupper() and len(name) == 2:
                         _VR_NAMES[int(getattr(dicomsdl.VR, name))] = name
-                _SQ = int(dicomsdl.VR.SQ)
+                _SQ, _UN = int(dicomsdl.VR.SQ), int(dicomsdl.VR.UN)
                 for kw in SCAN_KEYWORDS:
                     tag = keyword_tag(kw)
                     if tag is not None:
@@ -86,6 +86,13 @@ class DicomsdlReader:
         fd = os.open(path, os.O_RDONLY)
         try:
             size = os.fstat(fd).st_size
+            found = _LAYOUTS.reuse(fd, size)
+            if found is not None:
+                try:
+                    values, tags, end, ts = found
+                    return Header(values, tags, path), _pixel_location(fd, end, size, ts, values, tags)
+                except Refused:
+                    pass  # what follows the header differs: dicomsdl parses the file
             head = os.pread(fd, 132, 0)
             if len(head) < 132 or head[128:132] != b"DICM":
                 raise Refused("no DICM preamble")
@@ -93,56 +100,46 @@ class DicomsdlReader:
                 ds = dicomsdl.open_file(path, _STOP_BEFORE)
             except Exception as exc:
                 raise Refused(f"dicomsdl: {exc}") from None
-            values, tags, end, ts = _collect(ds)
+            values, tags, end, ts, elements = _collect(ds)
             location = _pixel_location(fd, end, size, ts, values, tags)
+            _LAYOUTS.learn(os.pread(fd, end, 0), elements, values, tags, ts)
         finally:
             os.close(fd)
         return Header(values, tags, path), location
 
 
-def _collect(ds: Any) -> tuple[dict[str, Any], list[int], int, str]:
-    """Values of the wanted tags, every top-level tag, the end of the last element and the transfer syntax.
+def _collect(ds: Any) -> tuple[dict[str, Any], list[int], int, str, list[tuple[int, int, int, int]]]:
+    """Values of the wanted tags, every top-level tag, the end of the last element, the transfer syntax,
+    and each top-level element's ``(tag, VR code, value offset, value length)`` (for :class:`_Layouts`).
 
     One pass: the file meta group (with the transfer syntax) and SpecificCharacterSet come before every
-    element whose value they decide. Each (VR, bytes) of plain ASCII is converted once per process.
+    element whose value they decide.
     """
     tags: list[int] = []
     values: dict[str, Any] = {}
+    elements: list[tuple[int, int, int, int]] = []
     ts = ""
     implicit = False
     last = None
     encodings: list[str] | None = None
-    seen = _SEEN if len(_SEEN) < _SEEN_MAX else _reset_seen()
     wanted = _WANTED
     for elem in ds:
         tag = elem.tag()
         last = elem
+        code = int(elem.vr())
+        elements.append((tag, code, elem.offset(), elem.length()))
         if tag < 0x00030000:
             if tag == 0x00020010:
                 ts = elem.toBytes().decode("latin-1").rstrip("\x00 ")
                 implicit = ts == IMPLICIT_LE
             continue
         tags.append(tag)
-        if tag not in wanted:
-            continue
-        code = int(elem.vr())
-        if code == _SQ:
+        if tag not in wanted or code == _SQ:
             continue  # no sequence is wanted; a private VR SQ would be odd: leave it to the dataset
         data = elem.toBytes()
-        if data.isascii() and b"\x1b" not in data:  # no character set (nor ISO 2022 escape) changes this value
-            key = (code, data)
-            value = seen.get(key, _MISSING)
-            if value is _MISSING:
-                value = convert_plain(_VR_NAMES.get(code, "UN"), data)
-                if value is NOT_PLAIN:  # pydicom judges it, every time (its warnings name each file)
-                    values[wanted[tag]] = pydicom_convert(tag, _VR_NAMES.get(code, "UN"), data, None, implicit)
-                    continue
-                seen[key] = value
-            values[wanted[tag]] = list(value) if type(value) is list else value  # never one list in two headers
-            continue
-        if encodings is None:
+        if encodings is None and not _plain_text(data):
             encodings = python_encodings(values.get("SpecificCharacterSet"))
-        values[wanted[tag]] = convert(tag, _VR_NAMES.get(code, "UN"), data, encodings, implicit)
+        values[wanted[tag]] = _value(tag, code, data, encodings, implicit)
     if not ts:
         raise Refused("no TransferSyntaxUID")
     if not _accepted(ts):
@@ -154,7 +151,30 @@ def _collect(ds: Any) -> tuple[dict[str, Any], list[int], int, str]:
     last_length = last.length()
     if last_length == _UNDEFINED or int(last.vr()) == _SQ:
         raise Refused("the header ends in a sequence")
-    return values, tags, last.offset() + last_length, ts
+    return values, tags, last.offset() + last_length, ts, elements
+
+
+def _plain_text(data: bytes) -> bool:
+    """No character set (nor an ISO 2022 escape) changes how these bytes read."""
+    return data.isascii() and b"\x1b" not in data
+
+
+def _value(tag: int, code: int, data: bytes, encodings: list[str] | None, implicit: bool) -> Any:
+    """One wanted element's plain value; each (VR code, bytes) of plain ASCII is converted once per process.
+
+    ``encodings`` must be given when the bytes are not plain text.
+    """
+    if _plain_text(data):
+        seen = _SEEN if len(_SEEN) < _SEEN_MAX else _reset_seen()
+        key = (code, data)
+        value = seen.get(key, _MISSING)
+        if value is _MISSING:
+            value = convert_plain(_VR_NAMES.get(code, "UN"), data)
+            if value is NOT_PLAIN:  # pydicom judges it, every time (its warnings name each file)
+                return pydicom_convert(tag, _VR_NAMES.get(code, "UN"), data, None, implicit)
+            seen[key] = value
+        return list(value) if type(value) is list else value  # never one list in two headers
+    return convert(tag, _VR_NAMES.get(code, "UN"), data, encodings, implicit)
 
 
 #: Plain values by (VR code, bytes) (``convert_plain`` depends on nothing else): the files of one series
@@ -167,6 +187,114 @@ _MISSING = object()
 def _reset_seen() -> dict[tuple[int, bytes], Any]:
     _SEEN.clear()
     return _SEEN
+
+
+class _Layout:
+    """A header dicomsdl has parsed: its bytes, which of them decide the parse, and its values.
+
+    ``fixed`` marks every byte but the preamble and the values of plain elements (defined length, not
+    a sequence, UN, group length, TransferSyntaxUID or SpecificCharacterSet): tags, VRs, lengths,
+    sequences with all they hold. A file equal to these bytes in every fixed place parses into the
+    same elements at the same offsets; only values can differ, and where they do is where the bytes do.
+    """
+
+    __slots__ = ("end", "array", "fixed", "starts", "stops", "items", "again", "values", "lists", "tags", "ts",
+                 "implicit")
+
+    def __init__(self, head: bytes, elements: list[tuple[int, int, int, int]], values: dict[str, Any],
+                 tags: list[int], ts: str) -> None:
+        import numpy as np
+
+        self.end, self.ts, self.implicit = len(head), ts, ts == IMPLICIT_LE
+        self.array = np.frombuffer(head, np.uint8)
+        fixed = np.ones(self.end, bool)
+        fixed[:128] = False  # the preamble
+        items: list[tuple[str, int, int, int, int]] = []
+        for tag, code, offset, length in elements:
+            if length == _UNDEFINED or code in (_SQ, _UN) or tag & 0xFFFF == 0 or tag in _PARSE_TAGS:
+                continue
+            fixed[offset:offset + length] = False
+            keyword = _WANTED.get(tag) if tag >= 0x00030000 else None
+            if keyword is not None and keyword in values:
+                items.append((keyword, tag, code, offset, offset + length))
+        self.fixed = fixed
+        self.items = items
+        self.starts = np.array([i[3] for i in items], np.int64)
+        self.stops = np.array([i[4] for i in items], np.int64)
+        # values converted again for every file: those pydicom judges (its warnings name each file)
+        self.again = {n for n, (_, _, code, a, b) in enumerate(items)
+                      if not _plain_text(head[a:b]) or convert_plain(_VR_NAMES.get(code, "UN"), head[a:b]) is NOT_PLAIN}
+        self.values = values
+        self.lists = [k for k, v in values.items() if type(v) is list]
+        self.tags = list(tags)
+
+    def reuse(self, data: bytes) -> tuple[dict[str, Any], list[int], int, str] | None:
+        """This file's values, tags, header end and syntax, if ``data`` (its first bytes) has this layout."""
+        import numpy as np
+
+        if len(data) < self.end:
+            return None
+        diff = np.frombuffer(data, np.uint8, self.end) != self.array
+        if (diff & self.fixed).any():
+            return None
+        changed = set(self.again)
+        where = np.flatnonzero(diff)
+        if where.size:
+            n = np.searchsorted(self.starts, where, side="right") - 1
+            inside = (n >= 0) & (where < self.stops[np.maximum(n, 0)])
+            changed.update(np.unique(n[inside]).tolist())
+        values = dict(self.values)
+        for key in self.lists:
+            values[key] = list(values[key])  # never one list in two headers
+        encodings = None
+        for n in changed:
+            keyword, tag, code, a, b = self.items[n]
+            raw = data[a:b]
+            if encodings is None and not _plain_text(raw):
+                encodings = python_encodings(values.get("SpecificCharacterSet"))
+            values[keyword] = _value(tag, code, raw, encodings, self.implicit)
+        return values, list(self.tags), self.end, self.ts
+
+
+class _Layouts:
+    """The last few layouts seen (a series' files mostly share one: only their values differ).
+
+    A file whose first bytes fit one is read without dicomsdl: one ``pread``, one comparison of the
+    bytes, and only the values that differ are converted. ``tests/test_archive_equal.py`` and
+    ``tests/test_archive_layouts.py`` prove the values equal to pydicom's with this on. Safe in
+    threads: ``recent`` is a tuple, replaced whole.
+    """
+
+    KEEP = 8
+    LONGEST = 64 * 1024  # a longer header (an enhanced multi-frame's) is one file of its kind: not kept
+
+    def __init__(self) -> None:
+        self.recent: tuple[_Layout, ...] = ()
+
+    def reuse(self, fd: int, size: int) -> tuple[dict[str, Any], list[int], int, str] | None:
+        recent = self.recent
+        if not recent or size < 132:
+            return None
+        data = os.pread(fd, max(layout.end for layout in recent), 0)
+        for n, layout in enumerate(recent):
+            found = layout.reuse(data)
+            if found is not None:
+                if n:
+                    self.recent = (layout, *recent[:n], *recent[n + 1:])
+                return found
+        return None
+
+    def learn(self, head: bytes, elements: list[tuple[int, int, int, int]], values: dict[str, Any],
+              tags: list[int], ts: str) -> None:
+        if len(head) > self.LONGEST or len(head) != (elements[-1][2] + elements[-1][3] if elements else -1):
+            return  # too long to be worth it, or the file changed under us: learn nothing from it
+        layout = _Layout(head, elements, {k: list(v) if type(v) is list else v for k, v in values.items()}, tags, ts)
+        self.recent = (layout, *self.recent[:self.KEEP - 1])
+
+
+_LAYOUTS = _Layouts()
+_PARSE_TAGS = {0x00020010, 0x00080005}  # TransferSyntaxUID, SpecificCharacterSet: they decide how values read
+_UN = -2  # dicomsdl's code of VR UN (set on load)
 
 
 def _pixel_location(fd: int, end: int, size: int, ts: str, values: dict[str, Any], tags: list[int]) -> PixelLocation | None:

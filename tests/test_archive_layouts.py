@@ -1,0 +1,182 @@
+"""The fast reader's layout reuse: a file whose header bytes match an already parsed one in every place
+that decides the parse is read without dicomsdl (``headers_dicomsdl._Layouts``).
+
+Known answers: pydicom's own values of each file, and the reader each file must take. Files are made
+from one generated file by changing chosen bytes: a value (reused, the new value read), a length, a
+sequence's contents, the character set, the bytes after the header (all parsed afresh).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from volumeview.datasets import write_series
+from volumeview.io import headers_dicomsdl as fast_module
+from volumeview.io.header import SCAN_KEYWORDS, plain_value
+from volumeview.io.headers import readers
+from volumeview.io.scan import scan_file
+
+FAST = next(r for r in readers() if r.name != "pydicom")
+pytestmark = pytest.mark.skipif(not FAST.is_available, reason="the fast header reader (dicomsdl) is not installed")
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Fresh layouts, and a count of the files read through one (``counted["reused"]``)."""
+    monkeypatch.setenv("VOLUMEVIEW_FAST_HEADERS", "1")
+    monkeypatch.setattr(fast_module, "_LAYOUTS", fast_module._Layouts())
+    count = {"reused": 0}
+    original = fast_module._Layouts.reuse
+
+    def reuse(self, fd, size):
+        found = original(self, fd, size)
+        count["reused"] += found is not None
+        return found
+
+    monkeypatch.setattr(fast_module._Layouts, "reuse", reuse)
+    return count
+
+
+def _pydicom_values(path: Path) -> dict:
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    return {kw: plain_value(ds[kw].value) for kw in SCAN_KEYWORDS if kw in ds}
+
+
+def _assert_values_are_pydicoms(path: Path) -> None:
+    entry = scan_file(str(path))
+    assert entry.kind == "image" and entry.reader == FAST.name, (entry.kind, entry.message, entry.reader)
+    assert entry.header.values == _pydicom_values(path)
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    assert entry.header.tags == frozenset(int(e.tag) for e in ds)
+
+
+def _variant(src: Path, dst: Path, old: bytes, new: bytes) -> Path:
+    data = src.read_bytes()
+    assert data.count(old) == 1, f"{old!r} occurs {data.count(old)} times"
+    dst.write_bytes(data.replace(old, new))
+    return dst
+
+
+def test_a_series_is_read_through_its_layouts_with_pydicoms_values(tmp_path, counted):
+    """Korean text, positions, UIDs and instance numbers differ per file; every value is pydicom's."""
+    write_series(tmp_path / "s", shape=(24, 16, 16), modality="MR", patient_name="홍^길동", description="머리 MR",
+                 orientation=(0.8, 0.6, 0, -0.6, 0.8, 0), extra_tags={"SpecificCharacterSet": "ISO 2022 IR 149"})
+    files = sorted((tmp_path / "s").iterdir())
+    for f in files:
+        _assert_values_are_pydicoms(f)
+    assert counted["reused"] >= len(files) // 2  # most files share a layout with one read before
+    assert scan_file(str(files[0])).header.get("SeriesDescription") == "머리 MR"
+
+
+def test_headers_never_share_a_list(tmp_path, counted):
+    first = _one_file(tmp_path)
+    files = [first, _variant(first, tmp_path / "b.dcm", b"DESC AAAA", b"DESC BBBB"),
+             _variant(first, tmp_path / "c.dcm", b"DESC AAAA", b"DESC CCCC")]
+    a, b, c = (scan_file(str(f)).header for f in files)
+    assert counted["reused"] == 2
+    a.values["ImageOrientationPatient"].append(99.0)
+    assert b.values["ImageOrientationPatient"] == c.values["ImageOrientationPatient"]
+    assert len(b.values["ImageOrientationPatient"]) == 6
+    assert b.values["ImageOrientationPatient"] is not c.values["ImageOrientationPatient"]
+
+
+def _one_file(tmp_path: Path, **kw) -> Path:
+    write_series(tmp_path / "one", shape=(1, 8, 8), description="DESC AAAA", **kw)
+    return next((tmp_path / "one").iterdir())
+
+
+def test_a_changed_value_of_the_same_length_is_reused_and_read(tmp_path, counted):
+    first = _one_file(tmp_path)
+    _assert_values_are_pydicoms(first)
+    other = _variant(first, tmp_path / "b.dcm", b"DESC AAAA", b"DESC BBBB")
+    _assert_values_are_pydicoms(other)
+    assert counted["reused"] == 1
+    assert scan_file(str(other)).header.get("SeriesDescription") == "DESC BBBB"
+
+
+def test_a_different_preamble_is_reused(tmp_path, counted):
+    first = _one_file(tmp_path)
+    _assert_values_are_pydicoms(first)
+    data = bytearray(first.read_bytes())
+    data[:128] = b"x" * 128
+    (tmp_path / "b.dcm").write_bytes(bytes(data))
+    _assert_values_are_pydicoms(tmp_path / "b.dcm")
+    assert counted["reused"] == 1
+
+
+def test_a_different_length_is_parsed_afresh(tmp_path, counted):
+    first = _one_file(tmp_path)
+    _assert_values_are_pydicoms(first)
+    ds = pydicom.dcmread(first)
+    ds.SeriesDescription = "DESC AAAA LONGER"  # every offset after it moves
+    ds.save_as(tmp_path / "b.dcm")
+    _assert_values_are_pydicoms(tmp_path / "b.dcm")
+    assert counted["reused"] == 0
+
+
+def test_a_changed_character_set_is_parsed_afresh(tmp_path, counted):
+    """SpecificCharacterSet decides how text reads: the same bytes of text, another set, other values."""
+    first = _one_file(tmp_path, patient_name="Ab", extra_tags={"SpecificCharacterSet": "ISO_IR 100"})
+    _assert_values_are_pydicoms(first)
+    ds = pydicom.dcmread(first)
+    ds.PatientName = "Ã©"
+    ds.save_as(tmp_path / "latin1.dcm")  # the name's bytes in Latin-1: C3 A9
+    _assert_values_are_pydicoms(tmp_path / "latin1.dcm")
+    utf8 = _variant(tmp_path / "latin1.dcm", tmp_path / "utf8.dcm", b"ISO_IR 100", b"ISO_IR 192")
+    _assert_values_are_pydicoms(utf8)  # the same bytes in UTF-8: one letter
+    assert counted["reused"] == 1  # latin1.dcm reused the first file's layout, utf8.dcm none
+    assert scan_file(str(utf8)).header.get("PatientName") == "é"
+
+
+def test_a_changed_sequence_is_parsed_afresh(tmp_path, counted):
+    first = _one_file(tmp_path)
+    ds = pydicom.dcmread(first)
+    item = pydicom.Dataset()
+    item.ReferencedSOPInstanceUID = "1.2.3.4"
+    ds.ReferencedImageSequence = [item]
+    ds.save_as(tmp_path / "a.dcm")
+    _assert_values_are_pydicoms(tmp_path / "a.dcm")
+    other = _variant(tmp_path / "a.dcm", tmp_path / "b.dcm", b"1.2.3.4\x00", b"1.2.3.5\x00")
+    _assert_values_are_pydicoms(other)
+    assert counted["reused"] == 0
+
+
+def test_a_file_cut_inside_the_header_is_refused_as_before(tmp_path, counted):
+    first = _one_file(tmp_path)
+    _assert_values_are_pydicoms(first)
+    data = first.read_bytes()
+    cut = data.index(b"DESC AAAA") + 4
+    (tmp_path / "cut.dcm").write_bytes(data[:cut])
+    fresh = scan_file(str(tmp_path / "cut.dcm"))
+    assert counted["reused"] == 0
+    fast_module._LAYOUTS.recent = ()
+    alone = scan_file(str(tmp_path / "cut.dcm"))  # the same file with nothing learnt
+    assert (fresh.kind, fresh.message, fresh.reader) == (alone.kind, alone.message, alone.reader)
+    assert fresh.kind == "problem"
+
+
+def test_other_bytes_after_the_header_are_parsed_afresh(tmp_path, counted):
+    """The header's bytes match, but an overlay element follows where the pixel data was: dicomsdl reads it."""
+    first = _one_file(tmp_path)
+    _assert_values_are_pydicoms(first)
+    ds = pydicom.dcmread(first)
+    ds.add_new(0x60003000, "OW", b"\x00\x01" * 8)  # overlay data, before the pixel data
+    ds.save_as(tmp_path / "overlay.dcm")
+    entry = scan_file(str(tmp_path / "overlay.dcm"))
+    assert entry.kind == "image" and entry.reader == FAST.name
+    assert 0x60003000 in entry.header.tags
+    assert entry.header.values == _pydicom_values(tmp_path / "overlay.dcm")
+
+
+def test_interleaved_series_each_find_their_layout(tmp_path, counted):
+    """Two series interleaved: each file finds its own series' layout among the recent ones."""
+    write_series(tmp_path / "ct", shape=(6, 16, 16), modality="CT", description="one")
+    write_series(tmp_path / "mr", shape=(6, 16, 16), modality="MR", description="two", series_number=2)
+    ct, mr = (sorted((tmp_path / d).iterdir()) for d in ("ct", "mr"))
+    for a, b in zip(ct, mr):
+        _assert_values_are_pydicoms(a)
+        _assert_values_are_pydicoms(b)
+    assert counted["reused"] >= 8
