@@ -190,3 +190,16 @@ def test_korean_text_is_decoded_as_pydicom_decodes_it(generated, monkeypatch):
     assert entry.header.get("SeriesDescription") == "머리 CT"
     korean = scan_file(get_charset_files("chrH31.dcm")[0])
     assert korean.header.get("PatientName") == str(pydicom.dcmread(get_charset_files("chrH31.dcm")[0]).PatientName)
+
+
+def test_trailing_tabs_and_newlines_are_kept_as_pydicom_keeps_them(tmp_path, monkeypatch):
+    """dicomsdl's ``toBytes`` strips trailing whitespace; pydicom strips only spaces and NULs (found by
+    tests/test_archive_layouts.py's byte fuzzer). The fast reader takes the file's own bytes."""
+    write_series(tmp_path / "s", shape=(1, 8, 8), description="head\t", patient_name="Kim\t",
+                 extra_tags={"StudyDescription": "line\n"})
+    path = str(next((tmp_path / "s").iterdir()))
+    assert not _compare_file(path, monkeypatch)
+    monkeypatch.setenv("VOLUMEVIEW_FAST_HEADERS", "1")
+    entry = scan_file(path)
+    assert entry.reader == FAST.name
+    assert (entry.header.get("SeriesDescription"), entry.header.get("StudyDescription")) == ("head\t", "line\n")

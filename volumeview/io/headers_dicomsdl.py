@@ -100,58 +100,59 @@ class DicomsdlReader:
                 ds = dicomsdl.open_file(path, _STOP_BEFORE)
             except Exception as exc:
                 raise Refused(f"dicomsdl: {exc}") from None
-            values, tags, end, ts, elements = _collect(ds)
+            values, tags, end, ts, elements, head = _collect(ds, fd, size)
             location = _pixel_location(fd, end, size, ts, values, tags)
-            _LAYOUTS.learn(os.pread(fd, end, 0), elements, values, tags, ts)
+            _LAYOUTS.learn(head, elements, values, tags, ts)
         finally:
             os.close(fd)
         return Header(values, tags, path), location
 
 
-def _collect(ds: Any) -> tuple[dict[str, Any], list[int], int, str, list[tuple[int, int, int, int]]]:
+def _collect(ds: Any, fd: int, size: int) -> tuple[dict[str, Any], list[int], int, str, list[tuple[int, int, int, int]], bytes]:
     """Values of the wanted tags, every top-level tag, the end of the last element, the transfer syntax,
-    and each top-level element's ``(tag, VR code, value offset, value length)`` (for :class:`_Layouts`).
+    each top-level element's ``(tag, VR code, value offset, value length)`` (for :class:`_Layouts`) and
+    the header's bytes.
 
-    One pass: the file meta group (with the transfer syntax) and SpecificCharacterSet come before every
-    element whose value they decide.
+    dicomsdl finds the elements; their values are the file's own bytes (``toBytes`` strips trailing
+    whitespace, a tab or a newline too, which pydicom keeps). The file meta group (with the transfer
+    syntax) and SpecificCharacterSet come before every element whose value they decide.
     """
-    tags: list[int] = []
-    values: dict[str, Any] = {}
-    elements: list[tuple[int, int, int, int]] = []
-    ts = ""
-    implicit = False
-    last = None
-    encodings: list[str] | None = None
-    wanted = _WANTED
-    for elem in ds:
-        tag = elem.tag()
-        last = elem
-        code = int(elem.vr())
-        elements.append((tag, code, elem.offset(), elem.length()))
-        if tag < 0x00030000:
-            if tag == 0x00020010:
-                ts = elem.toBytes().decode("latin-1").rstrip("\x00 ")
-                implicit = ts == IMPLICIT_LE
-            continue
-        tags.append(tag)
-        if tag not in wanted or code == _SQ:
-            continue  # no sequence is wanted; a private VR SQ would be odd: leave it to the dataset
-        data = elem.toBytes()
-        if encodings is None and not _plain_text(data):
-            encodings = python_encodings(values.get("SpecificCharacterSet"))
-        values[wanted[tag]] = _value(tag, code, data, encodings, implicit)
+    elements: list[tuple[int, int, int, int]] = [(e.tag(), int(e.vr()), e.offset(), e.length()) for e in ds]
+    tags = [e[0] for e in elements if e[0] >= 0x00030000]
+    if not elements or not tags:
+        raise Refused("no data elements")
+    # The header must end where its last element ends; a sequence's end (undefined length, or one never
+    # closed that swallowed the rest of the file) cannot be checked from its offset and length: pydicom then.
+    _, last_code, last_offset, last_length = elements[-1]
+    if last_length == _UNDEFINED or last_code == _SQ:
+        raise Refused("the header ends in a sequence")
+    end = last_offset + last_length
+    if end > size:
+        raise Refused("an element runs past the end of the file")
+    head = os.pread(fd, end, 0)
+    if len(head) != end:
+        raise Refused("the file changed while it was read")
+    ts = next((head[o:o + n].decode("latin-1").rstrip("\x00 ") for t, _, o, n in elements if t == 0x00020010), "")
     if not ts:
         raise Refused("no TransferSyntaxUID")
     if not _accepted(ts):
         raise Refused(f"transfer syntax {ts}")
-    if last is None or not tags:
-        raise Refused("no data elements")
-    # The header must end where its last element ends; a sequence's end (undefined length, or one never
-    # closed that swallowed the rest of the file) cannot be checked from its offset and length: pydicom then.
-    last_length = last.length()
-    if last_length == _UNDEFINED or int(last.vr()) == _SQ:
-        raise Refused("the header ends in a sequence")
-    return values, tags, last.offset() + last_length, ts, elements
+    implicit = ts == IMPLICIT_LE
+    values: dict[str, Any] = {}
+    encodings: list[str] | None = None
+    wanted = _WANTED
+    for tag, code, offset, length in elements:
+        if tag < 0x00030000 or tag not in wanted or code == _SQ:
+            continue  # no sequence is wanted; a private VR SQ would be odd: leave it to the dataset
+        if length == _UNDEFINED:
+            raise Refused(f"({tag >> 16:04X},{tag & 0xFFFF:04X}) has an undefined length")
+        data = head[offset:offset + length]
+        if encodings is None and not _plain_text(data):
+            encodings = python_encodings(values.get("SpecificCharacterSet"))
+        values[wanted[tag]] = _value(tag, code, data, encodings, implicit)
+        if tag == 0x00080005:
+            encodings = None  # a SpecificCharacterSet that is not plain text was read in the default set
+    return values, tags, end, ts, elements, head
 
 
 def _plain_text(data: bytes) -> bool:
@@ -286,8 +287,8 @@ class _Layouts:
 
     def learn(self, head: bytes, elements: list[tuple[int, int, int, int]], values: dict[str, Any],
               tags: list[int], ts: str) -> None:
-        if len(head) > self.LONGEST or len(head) != (elements[-1][2] + elements[-1][3] if elements else -1):
-            return  # too long to be worth it, or the file changed under us: learn nothing from it
+        if len(head) > self.LONGEST:
+            return  # an enhanced multi-frame's header, say: one file of its kind
         layout = _Layout(head, elements, {k: list(v) if type(v) is list else v for k, v in values.items()}, tags, ts)
         self.recent = (layout, *self.recent[:self.KEEP - 1])
 

@@ -33,7 +33,7 @@ from typing import Any, Iterable
 from ..errors import VolumeviewWarning
 
 #: Bump when the stored entry format changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: values are the file's own bytes (3 kept dicomsdl's, whose trailing tabs were stripped)
 #: Whole scans kept (most recently used first); a file's own entry is kept until the file is gone.
 MAX_SCANS = 32
 USED_REFRESH_NS = 3600 * 10**9

@@ -21,6 +21,7 @@ The rules copied from pydicom 3 (``pydicom.values``):
 
 from __future__ import annotations
 
+import re
 import struct
 from typing import Any, Sequence
 
@@ -87,25 +88,26 @@ def convert_plain(vr: str, raw: bytes) -> Any:
     return NOT_PLAIN
 
 
+#: Numbers as DICOM writes them (PS3.5 6.2), with spaces about them: anything else (tabs, control
+#: characters, underscores, ``1.0`` as an IS) is pydicom's to judge, as Python's ``int``/``float`` and
+#: ``str.strip`` accept more than pydicom does.
+_IS_PART = re.compile(r" *[+-]?[0-9]+ *")
+_DS_PART = re.compile(r" *[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)? *")
+
+
 def _numbers(raw: bytes, kind: type) -> Any:
     """DS/IS values, or None when pydicom must judge them (empty parts, odd numbers)."""
     if not raw.isascii():
         return None
-    text = raw.decode("ascii").strip().rstrip(" \x00")
+    text = raw.decode("ascii").rstrip(" \x00")
     if not text:
         return None
+    pattern = _DS_PART if kind is float else _IS_PART
     out = []
     for part in text.split("\\"):
-        part = part.strip()
-        if not part:
+        if pattern.fullmatch(part) is None:
             return None
-        try:
-            value = kind(part)
-        except ValueError:
-            return None
-        if kind is float and part.lower().lstrip("+-") in ("nan", "inf", "infinity"):
-            return None  # pydicom's DS validation decides what a non-finite DS becomes
-        out.append(value)
+        out.append(kind(part))
     return out[0] if len(out) == 1 else out
 
 
