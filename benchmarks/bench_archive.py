@@ -242,7 +242,7 @@ def main() -> None:
     print(f"load average after: {os.getloadavg()}", file=sys.stderr)
 
     print(f"\nload average {os.getloadavg()[0]:.1f} (1 min) at the end; median of {args.repeats} runs, fresh processes, {os.cpu_count()} CPUs\n")
-    print("| wall s | files | raw read (ms/file) | cold scan | cold / raw | cold / SimpleITK | warm re-open | warm / raw | cold, one process | SimpleITK discovery | pydicom loop | volumeview pydicom-only | dicomsdl alone | gdcm.Scanner alone | cold-scan peak MiB |")
+    print("| wall s | files | raw read (ms/file) | cold scan | cold / raw | cold / SimpleITK | warm re-open | warm / raw | cold, one process | SimpleITK discovery | pydicom loop | volumeview pydicom-only | header reader alone (dicomsdl + layouts) | gdcm.Scanner alone | cold-scan peak MiB |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, n, m, info, _ in rows:
         ms = 1000 * m["raw"] / n
@@ -251,7 +251,7 @@ def main() -> None:
               f"{m['warm']:.3f} | {m['warm'] / m['raw']:.2f} | {m['cold-1']:.2f} | {m['sitk-discovery']:.2f} | {m['pydicom-loop']:.2f} | {m['pydicom-path']:.2f} | "
               f"{m['dicomsdl-alone']:.2f} | {gd} | {info['cold'].get('peak_mib', float('nan')):.0f} |")
     print("\nCPU seconds of the same runs (worker processes included):\n")
-    print("| CPU s | raw read | cold scan | warm re-open | cold, one process | SimpleITK discovery | pydicom loop | volumeview pydicom-only | dicomsdl alone |")
+    print("| CPU s | raw read | cold scan | warm re-open | cold, one process | SimpleITK discovery | pydicom loop | volumeview pydicom-only | header reader alone |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, n, _, _, c in rows:
         print(f"| {name} | {c['raw']:.2f} | {c['cold']:.2f} | {c['warm']:.3f} | {c['cold-1']:.2f} | {c['sitk-discovery']:.2f} | {c['pydicom-loop']:.2f} | "
