@@ -90,7 +90,8 @@ class DicomsdlReader:
             if found is not None:
                 try:
                     values, tags, end, ts = found
-                    return Header(values, tags, path), _pixel_location(fd, end, size, ts, values, tags)
+                    location = _pixel_location(fd, end, size, ts, values, tags)  # may add (7FE0,0000) to tags
+                    return Header(values, tags, path), location
                 except Refused:
                     pass  # what follows the header differs: dicomsdl parses the file
             head = os.pread(fd, 132, 0)
@@ -101,8 +102,9 @@ class DicomsdlReader:
             except Exception as exc:
                 raise Refused(f"dicomsdl: {exc}") from None
             values, tags, end, ts, elements, head = _collect(ds, fd, size)
+            header_tags = list(tags)  # before the pixel step adds a (7FE0,0000) of this file's
             location = _pixel_location(fd, end, size, ts, values, tags)
-            _LAYOUTS.learn(head, elements, values, tags, ts)
+            _LAYOUTS.learn(head, elements, values, header_tags, ts)
         finally:
             os.close(fd)
         return Header(values, tags, path), location
@@ -138,6 +140,7 @@ def _collect(ds: Any, fd: int, size: int) -> tuple[dict[str, Any], list[int], in
     if not _accepted(ts):
         raise Refused(f"transfer syntax {ts}")
     implicit = ts == IMPLICIT_LE
+    _check_tiling(head, elements, implicit)
     values: dict[str, Any] = {}
     encodings: list[str] | None = None
     wanted = _WANTED
@@ -153,6 +156,37 @@ def _collect(ds: Any, fd: int, size: int) -> tuple[dict[str, Any], list[int], in
         if tag == 0x00080005:
             encodings = None  # a SpecificCharacterSet that is not plain text was read in the default set
     return values, tags, end, ts, elements, head
+
+
+#: VRs with a 12-byte explicit header (reserved bytes and a 4-byte length).
+_LONG_VRS = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"}
+_SEQUENCE_END = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
+
+
+def _check_tiling(head: bytes, elements: list[tuple[int, int, int, int]], implicit: bool) -> None:
+    """Refuse unless the elements tile the header exactly as the bytes declare them.
+
+    Each element starts where the one before ends, with its own tag, VR and declared length: a length
+    that dicomsdl read otherwise (a UT with a 2-byte length, a sequence longer than its items) or
+    elements out of tag order are pydicom's to read. This is also what makes a header's layout safe to
+    reuse: its elements are a function of the bytes ``_Layout.fixed`` keeps.
+    """
+    position = 132
+    for tag, code, offset, length in elements:
+        vr = _VR_NAMES.get(code, "")
+        if implicit and tag >= 0x00030000:
+            start, declared = offset - 8, struct.unpack_from("<I", head, offset - 4)[0] if offset >= 8 else -1
+        elif vr in _LONG_VRS:
+            start = offset - 12
+            declared = struct.unpack_from("<I", head, offset - 4)[0] if start >= 0 and head[offset - 8:offset - 4] == vr.encode() + b"\0\0" else -1
+        else:
+            start = offset - 8
+            declared = struct.unpack_from("<H", head, offset - 2)[0] if start >= 0 and head[offset - 4:offset - 2] == vr.encode() else -1
+        if start != position or head[start:start + 4] != struct.pack("<HH", tag >> 16, tag & 0xFFFF):
+            raise Refused(f"({tag >> 16:04X},{tag & 0xFFFF:04X}) is not where the element before it ends")
+        if declared != length and not (declared == _UNDEFINED and code == _SQ and head[offset + length - 8:offset + length] == _SEQUENCE_END):
+            raise Refused(f"({tag >> 16:04X},{tag & 0xFFFF:04X}) declares another length than was read")
+        position = offset + length
 
 
 def _plain_text(data: bytes) -> bool:

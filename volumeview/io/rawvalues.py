@@ -10,12 +10,14 @@ OB/UN/SQ) to pydicom's own converter, so every value equals
 
 The rules copied from pydicom 3 (``pydicom.values``):
 
-* CS, AS, DA, TM, DT, UI: Latin-1, trailing spaces and NULs removed, split on ``\\``.
+* CS, AS, DA, TM, DT, UI: Latin-1, trailing spaces and NULs removed, split on ``\\``; each UI stripped
+  both sides (any whitespace, as ``str.strip``).
 * AE: split on ``\\``, each part stripped both sides.
 * LO, SH, UC: split on ``\\``, each part decoded in the character set, trailing spaces/NULs removed.
-* PN: trailing spaces/NULs removed, decoded, split on ``\\``.
+* PN: trailing spaces/NULs removed, decoded, split on ``\\`` (component groups, ``=``: pydicom's converter).
 * ST, LT, UT: decoded, trailing spaces/NULs removed, never split. UR: trailing whitespace removed.
-* DS, IS: stripped, split on ``\\``, each a float / an int.
+* DS, IS: split on ``\\``, each a float / an int when written as DICOM writes numbers (spaces about
+  them); an IS past 2**53 is pydicom's (it keeps a float).
 * US, SS, UL, SL, FL, FD, AT: little-endian binary; one value is a scalar, more a list.
 """
 
@@ -63,6 +65,8 @@ def convert_plain(vr: str, raw: bytes) -> Any:
             return values[0] if len(values) == 1 else list(values)
     elif vr in _LATIN1_STRINGS:
         items = raw.decode("latin-1").rstrip(" \x00").split("\\")
+        if vr == "UI":
+            items = [item.strip() for item in items]  # pydicom's UID strips each value, both sides
         return items[0] if len(items) == 1 else items
     elif vr == "DS" or vr == "IS":
         number = _numbers(raw, float if vr == "DS" else int)
@@ -73,6 +77,8 @@ def convert_plain(vr: str, raw: bytes) -> Any:
             if vr in _SINGLE_TEXT:
                 return raw.decode("ascii").rstrip("\x00 ")
             if vr == "PN":
+                if b"=" in raw:
+                    return NOT_PLAIN  # component groups: pydicom drops the empty ones
                 items = raw.rstrip(b"\x00 ").decode("ascii").split("\\")
             else:
                 items = [p.decode("ascii").rstrip("\x00 ") for p in raw.split(b"\\")]
@@ -107,7 +113,10 @@ def _numbers(raw: bytes, kind: type) -> Any:
     for part in text.split("\\"):
         if pattern.fullmatch(part) is None:
             return None
-        out.append(kind(part))
+        value = kind(part)
+        if kind is int and float(value) != value:
+            return None  # past 2**53 pydicom keeps an IS as a float
+        out.append(value)
     return out[0] if len(out) == 1 else out
 
 
