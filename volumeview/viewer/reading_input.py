@@ -166,6 +166,7 @@ class ReadingInput:
         span = np.ptp(pts, axis=0).max() if len(pts) else 0.0
         if span < 0.5 * min(self.state.volume.spacing) or (kind == "polygon" and len(pts) < 3):
             self.c.refresh()
+            self.c._log(f"{kind} not drawn (a click without a drag)")
             return None  # a click without a drag draws nothing
         if kind == "ellipse" and min(np.linalg.norm(pts[1] - pts[0]), np.linalg.norm(pts[2] - pts[0])) < 1e-3:
             self.c.refresh()
