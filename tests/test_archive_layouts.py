@@ -333,3 +333,25 @@ def test_values_are_pydicoms(vr, tag, raw):
         ours = convert(tag, vr, raw, ["iso8859"], False)
     assert type(ours) is type(truth) and ours == truth
 
+
+
+def test_an_explicit_un_of_undefined_length_is_read_fast(tmp_path, counted):
+    """A private sequence written as UN with an undefined length (CP-246, common after a PACS that does
+    not know it): valid, read by pydicom without a warning, and by the fast reader (dicomsdl calls it SQ)."""
+    from pydicom.dataelem import DataElement
+    from pydicom.sequence import Sequence
+
+    ds = pydicom.dcmread(_one_file(tmp_path))
+    ds.add_new(0x00090010, "LO", "ACME")
+    item = pydicom.Dataset()
+    item.is_undefined_length_sequence_item = True
+    ds[0x00091001] = DataElement(0x00091001, "SQ", Sequence([item]), is_undefined_length=True)
+    ds.save_as(tmp_path / "sq.dcm")
+    data = (tmp_path / "sq.dcm").read_bytes()
+    sq = b"\x09\x00\x01\x10SQ\x00\x00\xff\xff\xff\xff"
+    assert data.count(sq) == 1
+    (tmp_path / "un.dcm").write_bytes(data.replace(sq, b"\x09\x00\x01\x10UN\x00\x00\xff\xff\xff\xff"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pydicom reads it without a word
+        pydicom.dcmread(tmp_path / "un.dcm")
+    _assert_values_are_pydicoms(tmp_path / "un.dcm")

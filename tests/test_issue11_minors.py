@@ -127,3 +127,16 @@ def test_windows_and_macos_open_windows_without_an_x_display(monkeypatch, platfo
     monkeypatch.setattr(display_check.sys, "platform", platform)
     display_check.require_display()
     assert display_check.connect_x() is None  # VTK opens its own Win32/Cocoa window
+
+
+def test_wayland_alone_is_no_display_for_vtk(monkeypatch):
+    """VTK's wheels draw on X: with WAYLAND_DISPLAY and no DISPLAY the viewer says so before loading
+    (it loaded the series and imported VTK, 5 s, then failed)."""
+    from volumeview.errors import VolumeviewError
+    from volumeview.viewer import display_check
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    monkeypatch.setattr(display_check.sys, "platform", "linux")
+    with pytest.raises(VolumeviewError, match="DISPLAY is not set.*XWayland"):
+        display_check.require_display()

@@ -268,3 +268,25 @@ def test_a_refused_x_connection_is_one_error_line(monkeypatch, tmp_path):
     assert run.returncode == 1, run.stderr
     assert f"the X server on DISPLAY=:{number} refused the connection" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_an_x_server_that_refuses_us_is_one_line_of_libx11_and_one_of_ours(tmp_path):
+    """An X server that wants a cookie we lack: retrying cannot help, and libX11 says why once, not ten times."""
+    import secrets
+
+    cookies = tmp_path / "server.xauth"
+    subprocess.run(["xauth", "-f", str(cookies), "add", ":0", ".", secrets.token_hex(16)], check=True,
+                   capture_output=True)
+    server, read, display = start_xvfb("-auth", str(cookies))
+    try:
+        env = {**repo_env(), "DISPLAY": display, "XAUTHORITY": os.devnull}
+        run = subprocess.run([sys.executable, "-m", "volumeview", "view", str(tmp_path)], env=env,
+                             capture_output=True, text=True, timeout=120)
+    finally:
+        os.close(read)
+        server.terminate()
+        server.wait(timeout=10)
+    assert run.returncode == 1, run.stderr
+    assert f"the X server on DISPLAY={display} refused the connection" in run.stderr
+    assert run.stderr.count("Authorization required") <= 1, run.stderr
+    assert "Traceback" not in run.stderr

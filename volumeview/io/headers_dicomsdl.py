@@ -178,7 +178,10 @@ def _check_tiling(head: bytes, elements: list[tuple[int, int, int, int]], implic
             start, declared = offset - 8, struct.unpack_from("<I", head, offset - 4)[0] if offset >= 8 else -1
         elif vr in _LONG_VRS:
             start = offset - 12
-            declared = struct.unpack_from("<I", head, offset - 4)[0] if start >= 0 and head[offset - 8:offset - 4] == vr.encode() + b"\0\0" else -1
+            written = head[offset - 8:offset - 4]
+            # an explicit UN of undefined length holds a sequence (CP-246): dicomsdl calls it SQ
+            ok = written == vr.encode() + b"\0\0" or (code == _SQ and written == b"UN\0\0")
+            declared = struct.unpack_from("<I", head, offset - 4)[0] if start >= 0 and ok else -1
         else:
             start = offset - 8
             declared = struct.unpack_from("<H", head, offset - 2)[0] if start >= 0 and head[offset - 4:offset - 2] == vr.encode() else -1

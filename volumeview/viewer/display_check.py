@@ -16,7 +16,9 @@ import os
 import re
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from ..errors import VolumeviewError
 
@@ -32,20 +34,20 @@ def _uses_x11() -> bool:
 def require_display() -> None:
     """Raise :class:`VolumeviewError` when no window can be opened.
 
-    No ``DISPLAY`` (nor ``WAYLAND_DISPLAY``) at all, a local ``DISPLAY=:N`` whose
+    No ``DISPLAY`` (VTK's wheels draw on X; Wayland desktops set it for XWayland), a local ``DISPLAY=:N`` whose
     X socket ``/tmp/.X11-unix/XN`` does not exist, or an X server that refuses to
     connect. Windows and macOS always pass.
     """
     if not _uses_x11():
         return
     display = os.environ.get("DISPLAY", "")
-    if not (display or os.environ.get("WAYLAND_DISPLAY")):
-        raise VolumeviewError("no display to open the viewer window on (DISPLAY is not set)", hint=HINT)
-    local = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
+    if not display:
+        wayland = " (VTK draws on X: on Wayland, XWayland sets DISPLAY)" if os.environ.get("WAYLAND_DISPLAY") else ""
+        raise VolumeviewError(f"no display to open the viewer window on (DISPLAY is not set){wayland}", hint=HINT)
+    local = _local(display)
     sockets = Path("/tmp/.X11-unix")
-    if local and not os.environ.get("WAYLAND_DISPLAY") and sockets.is_dir() \
-            and not (sockets / f"X{local[1]}").exists():
-        raise VolumeviewError(f"no X server answers on DISPLAY={display} (no {sockets}/X{local[1]})", hint=HINT)
+    if local is not None and sockets.is_dir() and not (sockets / f"X{local}").exists():
+        raise VolumeviewError(f"no X server answers on DISPLAY={display} (no {sockets}/X{local})", hint=HINT)
     probe = connect_x()
     if probe is not None:
         probe.close()
@@ -85,10 +87,36 @@ def connect_x(tries: int = 10, pause: float = 0.1) -> XConnection | None:
     xlib.XOpenDisplay.restype = ctypes.c_void_p
     xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
     xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    if _local(display) is None:
+        tries = 1  # a remote server: no reset to wait for, and a try can block for long
     for attempt in range(tries):
-        pointer = xlib.XOpenDisplay(display.encode())
+        with _quiet_stderr(attempt > 0):  # libX11 prints why it was refused: once is enough
+            pointer = xlib.XOpenDisplay(display.encode())
         if pointer:
             return XConnection(xlib, pointer)
         if attempt + 1 < tries:
             time.sleep(pause)
     raise VolumeviewError(f"the X server on DISPLAY={display} refused the connection", hint=HINT)
+
+
+def _local(display: str) -> str | None:
+    """The display number of a local X server (``:N``, ``unix:N``), else ``None``."""
+    match = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
+    return match[1] if match else None
+
+
+@contextmanager
+def _quiet_stderr(quiet: bool) -> Iterator[None]:
+    """File descriptor 2 to /dev/null for a while (what a C library prints there)."""
+    if not quiet:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
