@@ -78,3 +78,23 @@ def test_cli_tree_json_and_identifiers(archive, capsys, monkeypatch):
     assert json.loads(capsys.readouterr().out)["patients"][0]["id"] == "P-KIM"
     assert main(["studies", str(archive), "--since", "not a date"]) == 1
     assert "since" in capsys.readouterr().err
+
+
+def test_a_series_key_of_digits_alone_is_a_key_not_an_index(tmp_path):
+    """12 hex digits are all decimal for about 1 key in 280: load(series=KEY) took it for an index
+    ("series index 113640091751 out of range", seen in CI). Keys come before indices, in the loader and
+    in the viewer's series choice."""
+    from volumeview.io.records import series_key
+    from volumeview.viewer import _index
+
+    uid = next(f"1.2.826.0.1.3680043.10.777.{n}" for n in range(100_000) if series_key(f"1.2.826.0.1.3680043.10.777.{n}").isdigit())
+    key = series_key(uid)
+    other = "1.2.826.0.1.3680043.10.777.0.1"
+    write_series(tmp_path / "a", shape=(3, 8, 8), series_uid=other, series_number=1)
+    write_series(tmp_path / "b", shape=(4, 8, 8), series_uid=uid, series_number=2)
+    vol = vv.load(tmp_path, series=key, index=False)
+    assert vol.meta["SeriesInstanceUID"] == uid and vol.shape[0] == 4
+    assert {vv.load(tmp_path, series=str(i), index=False).meta["SeriesInstanceUID"] for i in (0, 1)} == {uid, other}
+    volumes = vv.load_all(tmp_path, index=False)
+    assert volumes[_index(volumes, key, default=0)].meta["SeriesInstanceUID"] == uid
+    assert _index(volumes, "1", default=0) == 1

@@ -73,14 +73,14 @@ class ScanResult:
             # A dose grid goes over the images: never the default when there is an image series
             candidates = [s for s in images if s.label != "localizer" and s.modality != "RTDOSE"] or images
             return max(candidates, key=_voxels)
+        keyed = [s for s in images if s.key == series] if isinstance(series, str) else []
+        if keyed:  # before an index: a key can be all digits (12 hex digits: about 1 key in 280)
+            return keyed[0]
         if isinstance(series, int) or (isinstance(series, str) and series.isdigit()):
             idx = int(series)
             if not 0 <= idx < len(images):
                 raise SeriesNotFoundError(f"series index {idx} out of range: there are {len(images)} image series (0..{len(images) - 1})")
             return images[idx]
-        keyed = [s for s in images if s.key == series]
-        if keyed:
-            return keyed[0]
         matches = [s for s in images if s.uid == series]
         if not matches:
             raise SeriesNotFoundError(f"no image series with SeriesInstanceUID {series}", hint="run `volumeview info PATH` to list them")

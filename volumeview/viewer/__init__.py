@@ -86,14 +86,14 @@ def _index(volumes: list[Volume], series: int | str | None, *, default: int) -> 
 
     if series is None:
         return default
+    for n, v in enumerate(volumes):
+        if isinstance(series, str) and v.meta.get("key") == series:  # a series key (volumeview studies),
+            return n                                                  # before an index: it can be all digits
     if isinstance(series, int) or str(series).isdigit():
         index = int(series)
         if not 0 <= index < len(volumes):
             raise SeriesNotFoundError(f"series index {index} out of range: there are {len(volumes)} series (0..{len(volumes) - 1})")
         return index
-    for n, v in enumerate(volumes):
-        if v.meta.get("key") == series:  # a series key (volumeview studies)
-            return n
     for n, v in enumerate(volumes):
         if v.meta.get("SeriesInstanceUID") == series:
             return n
