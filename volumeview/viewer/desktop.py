@@ -73,11 +73,10 @@ def open_window(volumes: Sequence[Volume], *, series: int = 0, size: Sequence[in
                 save_session: str | Path | None = None, **presets: Any) -> None:
     """Open the four-pane viewer and block until the window is closed (``q``)."""
     from ..errors import VolumeviewError
-    from .display_check import connect_x, require_display
+    from .display_check import open_display
     from .interaction import Controller
 
-    require_display()
-    display = connect_x()
+    display = open_display()  # checked and connected once, kept for the window
     try:
         plotter, scene, state = build(volumes, series=series, size=size, show_patient=show_patient,
                                       display=display, **presets)

@@ -32,14 +32,21 @@ def _uses_x11() -> bool:
 
 
 def require_display() -> None:
-    """Raise :class:`VolumeviewError` when no window can be opened.
+    """Raise :class:`VolumeviewError` when no window can be opened (the checks of :func:`open_display`)."""
+    probe = open_display()
+    if probe is not None:
+        probe.close()
 
-    No ``DISPLAY`` (VTK's wheels draw on X; Wayland desktops set it for XWayland), a local ``DISPLAY=:N`` whose
-    X socket ``/tmp/.X11-unix/XN`` does not exist, or an X server that refuses to
-    connect. Windows and macOS always pass.
+
+def open_display() -> XConnection | None:
+    """The X connection the viewer's window will use, or ``None`` on Windows and macOS (or without libX11).
+
+    Raises :class:`VolumeviewError` when no window can be opened: no ``DISPLAY`` (VTK's wheels draw on X;
+    Wayland desktops set it for XWayland), a local ``DISPLAY=:N`` whose X socket ``/tmp/.X11-unix/XN``
+    does not exist, or an X server that refuses to connect.
     """
     if not _uses_x11():
-        return
+        return None
     display = os.environ.get("DISPLAY", "")
     if not display:
         wayland = " (VTK draws on X: on Wayland, XWayland sets DISPLAY)" if os.environ.get("WAYLAND_DISPLAY") else ""
@@ -48,9 +55,7 @@ def require_display() -> None:
     sockets = Path("/tmp/.X11-unix")
     if local is not None and sockets.is_dir() and not (sockets / f"X{local}").exists():
         raise VolumeviewError(f"no X server answers on DISPLAY={display} (no {sockets}/X{local})", hint=HINT)
-    probe = connect_x()
-    if probe is not None:
-        probe.close()
+    return connect_x()
 
 
 class XConnection:
