@@ -102,9 +102,8 @@ class DicomsdlReader:
             except Exception as exc:
                 raise Refused(f"dicomsdl: {exc}") from None
             values, tags, end, ts, elements, head = _collect(ds, fd, size)
-            header_tags = list(tags)  # before the pixel step adds a (7FE0,0000) of this file's
+            _LAYOUTS.learn(head, elements, values, tags, ts)  # before the pixel step adds this file's (7FE0,0000)
             location = _pixel_location(fd, end, size, ts, values, tags)
-            _LAYOUTS.learn(head, elements, values, header_tags, ts)
         finally:
             os.close(fd)
         return Header(values, tags, path), location
@@ -264,7 +263,7 @@ class _Layout:
                       if not _plain_text(head[a:b]) or convert_plain(_VR_NAMES.get(code, "UN"), head[a:b]) is NOT_PLAIN}
         self.values = values
         self.lists = [k for k, v in values.items() if type(v) is list]
-        self.tags = list(tags)
+        self.tags = tags  # the layout's own (``learn`` copies values and tags)
 
     def reuse(self, data: bytes) -> tuple[dict[str, Any], list[int], int, str] | None:
         """This file's values, tags, header end and syntax, if ``data`` (its first bytes) has this layout."""
@@ -326,7 +325,7 @@ class _Layouts:
               tags: list[int], ts: str) -> None:
         if len(head) > self.LONGEST:
             return  # an enhanced multi-frame's header, say: one file of its kind
-        layout = _Layout(head, elements, {k: list(v) if type(v) is list else v for k, v in values.items()}, tags, ts)
+        layout = _Layout(head, elements, {k: list(v) if type(v) is list else v for k, v in values.items()}, list(tags), ts)
         self.recent = (layout, *self.recent[:self.KEEP - 1])
 
 
